@@ -50,6 +50,10 @@ typedef struct gnv_read_options {
 /**
  * Open a CSV, JSON Lines or Arrow IPC file as a stream of record batches.
  *
+ * With GNV_FILE_AUTO the format comes from the extension (.csv; .tsv, tab-delimited;
+ * .jsonl, .ndjson, .json; .arrow, .arrows, .ipc, .feather), else from the first bytes
+ * (the IPC magic or continuation marker; '{' for JSON Lines; anything else is CSV).
+ *
  * CSV: the first line names the columns; types are inferred from the first
  * `infer_rows` rows (int64, float64, bool, date32, timestamp[us], else utf8; an empty
  * field is NULL) unless overridden. JSON Lines: objects become structs, arrays lists;

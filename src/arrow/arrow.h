@@ -76,6 +76,9 @@ int gnv__type_parse(gnv_type *out, const char *format);
 const char *gnv__type_id_name(gnv_type_id id);
 /* Byte width of a fixed-width value (bool: 0, meaning bit-packed; var-width: 0). */
 int gnv__type_byte_width(const gnv_type *t);
+/* IEEE binary16 conversions (round to nearest even). */
+uint16_t gnv__half_from_double(double d);
+double gnv__half_to_double(uint16_t h);
 bool gnv__type_is_integer(gnv_type_id id);
 bool gnv__type_is_signed(gnv_type_id id);
 bool gnv__type_is_floating(gnv_type_id id);

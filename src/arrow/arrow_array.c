@@ -313,7 +313,7 @@ static int put_fixed(struct ArrowArray *a, array_priv *p, const void *v, size_t 
 }
 
 /* IEEE half from double, round to nearest even. */
-static uint16_t double_to_half(double d)
+uint16_t gnv__half_from_double(double d)
 {
     float f = (float)d;
     uint32_t x;
@@ -399,7 +399,7 @@ int gnv__array_append_double(struct ArrowArray *a, double v)
         return put_fixed(a, p, &f, 4);
     }
     case GNV_TYPE_HALF_FLOAT: {
-        uint16_t h = double_to_half(v);
+        uint16_t h = gnv__half_from_double(v);
         return put_fixed(a, p, &h, 2);
     }
     default: return type_error(p, "a floating-point value");

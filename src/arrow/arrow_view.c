@@ -130,7 +130,7 @@ uint64_t gnv__view_get_uint(const gnv_array_view *v, int64_t i)
     return (uint64_t)gnv__view_get_int(v, i);
 }
 
-static double half_to_double(uint16_t h)
+double gnv__half_to_double(uint16_t h)
 {
     int exp = (h >> 10) & 0x1F, mant = h & 0x3FF;
     double sign = (h & 0x8000) ? -1.0 : 1.0;
@@ -147,7 +147,7 @@ double gnv__view_get_double(const gnv_array_view *v, int64_t i)
     switch (v->type.id) {
     case GNV_TYPE_DOUBLE: return ((const double *)(const void *)v->data)[j];
     case GNV_TYPE_FLOAT: return ((const float *)(const void *)v->data)[j];
-    case GNV_TYPE_HALF_FLOAT: return half_to_double(((const uint16_t *)(const void *)v->data)[j]);
+    case GNV_TYPE_HALF_FLOAT: return gnv__half_to_double(((const uint16_t *)(const void *)v->data)[j]);
     case GNV_TYPE_UINT64: return (double)gnv__view_get_uint(v, i);
     default: return (double)gnv__view_get_int(v, i);
     }
@@ -265,7 +265,7 @@ static int validate_rec(vctx *c, const struct ArrowSchema *s, const struct Arrow
         return vfail(c, "null count %lld exceeds length %lld", (long long)a->null_count,
                      (long long)a->length);
     if ((rc = gnv__array_view_init(&v, s, a)) < 0)
-        return vfail(c, "%s", gnv_error_last()->message);
+        return rc == GNV_ENOMEM ? rc : vfail(c, "%s", gnv_error_last()->message);
     int64_t end = v.offset + v.length;
     if (v.type.id != GNV_TYPE_NA && v.length > 0 && a->null_count != 0 && !a->buffers[0] &&
         a->null_count > 0)
