@@ -54,19 +54,23 @@ static int mkdirs(char *path)
     return GNV_OK;
 }
 
-static int fsync_dir_of(const char *path)
+/* The directory part of a path (allocated), "/" for top-level entries. */
+static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    char *dir = slash ? gnv__strndup(path, (size_t)(slash - path)) : gnv__strdup(".");
-    if (!dir)
-        return gnv__error_oom();
-    int fd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (!slash || slash == path)
+        return gnv__strdup(slash ? "/" : ".");
+    return gnv__strndup(path, (size_t)(slash - path));
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = GNV_OK;
     if (fd < 0 || fsync(fd) != 0)
         rc = gnv__error_os(GNV_SUB_IO, errno, "cannot sync directory '%s'", dir);
     if (fd >= 0)
         close(fd);
-    gnv__free(dir);
     return rc;
 }
 
@@ -206,6 +210,10 @@ static int l_write(gnv_io_writer *w, const void *buf, size_t n)
 static int l_commit(gnv_io_writer *w, int mode)
 {
     int rc = GNV_OK;
+    /* Allocate before the file becomes visible: after link/rename nothing may fail for
+     * want of memory, or a caller would think a visible commit had failed. */
+    char *dir = dir_of(w->target);
+    GNV_CHECK_ALLOC(dir);
     if (fsync(w->fd) != 0) {
         rc = gnv__error_os(GNV_SUB_IO, errno, "cannot sync '%s'", w->display);
         goto done;
@@ -225,8 +233,9 @@ static int l_commit(gnv_io_writer *w, int mode)
         rc = gnv__error_os(GNV_SUB_IO, errno, "cannot commit '%s'", w->display);
         goto done;
     }
-    rc = fsync_dir_of(w->target);
+    rc = fsync_dir(dir);
 done:
+    gnv__free(dir);
     unlink(w->tmp);
     writer_free(w);
     return rc;
