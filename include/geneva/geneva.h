@@ -10,7 +10,9 @@
 #include "arrow.h"
 #include "arrow_abi.h"
 #include "common.h"
+#include "db.h"
 #include "errors.h"
+#include "table.h"
 
 /** @} */
 #endif

@@ -64,6 +64,8 @@ void gnv__lance_file_close(gnv_lance_file *f);
 int64_t gnv__lance_file_rows(const gnv_lance_file *f);
 int gnv__lance_file_minor_version(const gnv_lance_file *f);
 int gnv__lance_file_num_columns(const gnv_lance_file *f);
+/* The Arrow struct schema of the file's own schema (its FileDescriptor). */
+int gnv__lance_file_schema(const gnv_lance_file *f, struct ArrowSchema *out);
 
 /*
  * Decode rows [row_start, row_start + n) of one top-level field whose leaves are the
@@ -100,5 +102,13 @@ void gnv__manifest_free(Gnvpb__Manifest *m);
 /* Feature flags we understand (1 deletion files, 2 stable row ids, 8 config, 16 base
  * paths); anything else refuses the table with GNV_EVERSION naming the flag. */
 int gnv__manifest_check_flags(const Gnvpb__Manifest *m, const char *table_name);
+
+/* The protobuf-c allocator over gnv__malloc/gnv__free, for unpacking and freeing any of
+ * our messages (manifests are unpacked with it). */
+ProtobufCAllocator *gnv__pb_allocator(void);
+/* Unpack a message with that allocator; NULL with GNV_ENOMEM or GNV_ECORRUPT ("<what>:
+ * the <Message> message does not decode") set. */
+void *gnv__pb_unpack(const ProtobufCMessageDescriptor *desc, size_t n, const uint8_t *data,
+                     const char *what);
 
 #endif

@@ -1,0 +1,1312 @@
+/*
+ * Lance data file reader (2.1 / 2.2). Opens the footer, offset tables, column metadata
+ * and the FileDescriptor; decodes rows of a field by decoding, per leaf column, only the
+ * pages (and mini-block chunks) covering those rows into a level stream (rep, def,
+ * value slots), then rebuilding the Arrow array from the streams.
+ *
+ * Dispatch is on the page layout and on the compressive encoding; layouts and
+ * encodings not implemented yet fail with GNV_ENOTSUP naming them. Every offset, size
+ * and count read from the file is checked first: a damaged file is GNV_ECORRUPT.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "format/format_file.h"
+
+typedef struct rpage {
+    Gnvpb__PageLayout *layout;
+    uint64_t *off, *size;
+    int nbuf;
+    int64_t rows, first_row;
+    /* mini-block chunk table, loaded on first use */
+    bool loaded;
+    int64_t nchunks;
+    uint64_t *chunk_off; /* nchunks + 1 byte offsets in the data buffer */
+    int64_t *chunk_vals; /* nchunks + 1 cumulative value counts */
+    uint64_t *rep_index; /* 2 per chunk, or NULL */
+} rpage;
+
+typedef struct rcol {
+    rpage *pages;
+    int64_t npages;
+} rcol;
+
+struct gnv_lance_file {
+    gnv_io *io;
+    gnv_io_reader *r;
+    char *path;
+    uint64_t size;
+    int minor;
+    int64_t rows;
+    rcol *cols;
+    int ncols;
+    Gnvpb__FileDescriptor *fd;
+};
+
+static int corrupt(const gnv_lance_file *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int corrupt(const gnv_lance_file *f, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return gnv__error_set(GNV_ECORRUPT, GNV_SUB_FORMAT, "Lance file %s is corrupt: %s", f->path,
+                          msg);
+}
+
+static int read_at(gnv_lance_file *f, void *buf, uint64_t off, uint64_t n, const char *what)
+{
+    if (off > f->size || n > f->size - off)
+        return corrupt(
+            f, "%s at %" PRIu64 " (%" PRIu64 " bytes) is beyond the file's %" PRIu64 " bytes", what,
+            off, n, f->size);
+    if (n == 0)
+        return GNV_OK;
+    int rc = gnv__io_read_at(f->io, f->r, buf, (size_t)n, off);
+    if (rc < 0)
+        return gnv__error_prefix("reading Lance file %s", f->path);
+    return GNV_OK;
+}
+
+/* Read [off, off+n) into a new allocation. */
+static int read_alloc(gnv_lance_file *f, uint8_t **out, uint64_t off, uint64_t n, const char *what)
+{
+    if (off > f->size || n > f->size - off)
+        return corrupt(
+            f, "%s at %" PRIu64 " (%" PRIu64 " bytes) is beyond the file's %" PRIu64 " bytes", what,
+            off, n, f->size);
+    uint8_t *b = gnv__malloc(n ? (size_t)n : 1);
+    if (!b)
+        return gnv__error_oom();
+    int rc = read_at(f, b, off, n, what);
+    if (rc < 0) {
+        gnv__free(b);
+        return rc;
+    }
+    *out = b;
+    return GNV_OK;
+}
+
+static void col_free(rcol *c)
+{
+    for (int64_t i = 0; i < c->npages; i++) {
+        rpage *p = &c->pages[i];
+        if (p->layout)
+            gnvpb__page_layout__free_unpacked(p->layout, NULL);
+        gnv__free(p->off);
+        gnv__free(p->size);
+        gnv__free(p->chunk_off);
+        gnv__free(p->chunk_vals);
+        gnv__free(p->rep_index);
+    }
+    gnv__free(c->pages);
+}
+
+void gnv__lance_file_close(gnv_lance_file *f)
+{
+    if (!f)
+        return;
+    for (int i = 0; i < f->ncols; i++)
+        col_free(&f->cols[i]);
+    gnv__free(f->cols);
+    if (f->fd)
+        gnvpb__file_descriptor__free_unpacked(f->fd, NULL);
+    if (f->r)
+        gnv__io_close_read(f->io, f->r);
+    gnv__free(f->path);
+    gnv__free(f);
+}
+
+/* Unpack an Any with the expected type URL suffix; returns the inner bytes. */
+static int any_inner(gnv_lance_file *f,
+                     const ProtobufCBinaryData *bytes,
+                     const char *type,
+                     Gnvpb__Any **out,
+                     int col)
+{
+    Gnvpb__Any *any = gnvpb__any__unpack(NULL, bytes->len, bytes->data);
+    if (!any)
+        return corrupt(f, "column %d: an encoding is not a valid protobuf Any", col);
+    const char *url = any->type_url ? any->type_url : "";
+    const char *slash = strrchr(url, '/');
+    const char *name = slash ? slash + 1 : url;
+    if (strcmp(name, type) != 0) {
+        int rc =
+            gnv__error_set(GNV_ENOTSUP, GNV_SUB_FORMAT,
+                           "unsupported Lance encoding '%s' in column %d of %s", url, col, f->path);
+        gnvpb__any__free_unpacked(any, NULL);
+        return rc;
+    }
+    *out = any;
+    return GNV_OK;
+}
+
+static int load_page(
+    gnv_lance_file *f, rpage *p, const Gnvpb__ColumnMetadata__Page *mp, int col, int64_t first_row)
+{
+    if (mp->n_buffer_offsets != mp->n_buffer_sizes || mp->n_buffer_offsets > 8)
+        return corrupt(f, "column %d: a page lists %zu buffer offsets and %zu sizes", col,
+                       mp->n_buffer_offsets, mp->n_buffer_sizes);
+    p->nbuf = (int)mp->n_buffer_offsets;
+    p->off = gnv__calloc((size_t)p->nbuf + 1, sizeof *p->off);
+    p->size = gnv__calloc((size_t)p->nbuf + 1, sizeof *p->size);
+    if (!p->off || !p->size)
+        return gnv__error_oom();
+    for (int i = 0; i < p->nbuf; i++) {
+        p->off[i] = mp->buffer_offsets[i];
+        p->size[i] = mp->buffer_sizes[i];
+        if (p->off[i] > f->size || p->size[i] > f->size - p->off[i])
+            return corrupt(f,
+                           "column %d: page buffer %d (%" PRIu64 " bytes at %" PRIu64
+                           ") is beyond the end of the file",
+                           col, i, p->size[i], p->off[i]);
+    }
+    p->rows = (int64_t)mp->length;
+    p->first_row = first_row;
+    if (mp->length > (uint64_t)INT64_MAX / 4)
+        return corrupt(f, "column %d: a page claims %" PRIu64 " rows", col, mp->length);
+    if (!mp->encoding || mp->encoding->location_case != GNVPB__PAGE_ENCODING__LOCATION_DIRECT ||
+        !mp->encoding->direct || !mp->encoding->direct->has_encoding)
+        return gnv__error_set(GNV_ENOTSUP, GNV_SUB_FORMAT,
+                              "unsupported Lance encoding 'deferred page encoding' in column %d "
+                              "of %s",
+                              col, f->path);
+    Gnvpb__Any *any = NULL;
+    GNV_TRY(
+        any_inner(f, &mp->encoding->direct->encoding, "lance.encodings21.PageLayout", &any, col));
+    p->layout = gnvpb__page_layout__unpack(NULL, any->value.len, any->value.data);
+    gnvpb__any__free_unpacked(any, NULL);
+    if (!p->layout)
+        return corrupt(f, "column %d: a page layout is not valid protobuf", col);
+    return GNV_OK;
+}
+
+static int load_column(gnv_lance_file *f, int col, uint64_t off, uint64_t size)
+{
+    uint8_t *buf;
+    GNV_TRY(read_alloc(f, &buf, off, size, "column metadata"));
+    Gnvpb__ColumnMetadata *cm = gnvpb__column_metadata__unpack(NULL, (size_t)size, buf);
+    gnv__free(buf);
+    if (!cm)
+        return corrupt(f, "the metadata of column %d is not valid protobuf", col);
+    int rc = GNV_OK;
+    rcol *c = &f->cols[col];
+    c->pages = gnv__calloc(cm->n_pages ? cm->n_pages : 1, sizeof *c->pages);
+    GNV_CHECK_ALLOC(c->pages);
+    int64_t row = 0;
+    for (size_t i = 0; i < cm->n_pages; i++) {
+        c->npages++;
+        GNV_TRYG(load_page(f, &c->pages[i], cm->pages[i], col, row));
+        row += c->pages[i].rows;
+        GNV_ERR_IF(row > f->rows, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                   "Lance file %s is corrupt: column %d has more rows than the file's %lld",
+                   f->path, col, (long long)f->rows);
+    }
+    GNV_ERR_IF(row != f->rows, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: column %d has %lld rows, the file %lld", f->path, col,
+               (long long)row, (long long)f->rows);
+done:
+    gnvpb__column_metadata__free_unpacked(cm, NULL);
+    return rc;
+}
+
+int gnv__lance_file_open(gnv_lance_file **out, gnv_io *io, const char *path)
+{
+    int rc = GNV_OK;
+    uint8_t *tab = NULL, *gb = NULL;
+    gnv_lance_file *f = gnv__calloc(1, sizeof *f);
+    GNV_CHECK_ALLOC(f);
+    f->io = io;
+    f->path = gnv__strdup(path);
+    GNV_CHECK_ALLOC(f->path);
+    rc = gnv__io_open_read(io, path, &f->r, &f->size);
+    if (rc < 0) {
+        gnv__error_prefix("opening Lance file %s", path);
+        goto done;
+    }
+    GNV_ERR_IF(f->size < GNV_LF_FOOTER_SIZE, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: %" PRIu64 " bytes is too short for the footer", path,
+               f->size);
+    uint8_t ft[GNV_LF_FOOTER_SIZE];
+    GNV_TRYG(read_at(f, ft, f->size - GNV_LF_FOOTER_SIZE, GNV_LF_FOOTER_SIZE, "footer"));
+    GNV_ERR_IF(memcmp(ft + 36, GNV_LF_MAGIC, 4) != 0, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: the footer lacks the LANC magic", path);
+    uint16_t major = gnv__lf_get16(ft + 32), minor = gnv__lf_get16(ft + 34);
+    GNV_ERR_IF(major != 2 || (minor != 1 && minor != 2), GNV_EVERSION, GNV_SUB_FORMAT,
+               "Lance file %s has file version %u.%u; this build reads 2.1 and 2.2", path, major,
+               minor);
+    f->minor = minor;
+    uint64_t cmo = gnv__lf_get64(ft + 8), gbo = gnv__lf_get64(ft + 16);
+    uint32_t ngb = gnv__lf_get32(ft + 24), ncols = gnv__lf_get32(ft + 28);
+    uint64_t body = f->size - GNV_LF_FOOTER_SIZE;
+    GNV_ERR_IF(ngb < 1 || ngb > body / 16 || gbo > body || ngb * (uint64_t)16 > body - gbo,
+               GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: bad global buffer table (%u at %" PRIu64 ")", path, ngb,
+               gbo);
+    GNV_ERR_IF(ncols > body / 16 || cmo > body || ncols * (uint64_t)16 > body - cmo, GNV_ECORRUPT,
+               GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: bad column metadata table (%u at %" PRIu64 ")", path,
+               ncols, cmo);
+    uint8_t g[16];
+    GNV_TRYG(read_at(f, g, gbo, 16, "global buffer table"));
+    uint64_t goff = gnv__lf_get64(g), gsize = gnv__lf_get64(g + 8);
+    GNV_TRYG(read_alloc(f, &gb, goff, gsize, "global buffer 0"));
+    f->fd = gnvpb__file_descriptor__unpack(NULL, (size_t)gsize, gb);
+    GNV_ERR_IF(!f->fd || !f->fd->has_length || f->fd->length > (uint64_t)INT64_MAX / 4,
+               GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: global buffer 0 is not a file descriptor", path);
+    f->rows = (int64_t)f->fd->length;
+    f->cols = gnv__calloc(ncols ? ncols : 1, sizeof *f->cols);
+    GNV_CHECK_ALLOC(f->cols);
+    f->ncols = (int)ncols;
+    GNV_TRYG(read_alloc(f, &tab, cmo, (uint64_t)ncols * 16, "column metadata table"));
+    for (uint32_t i = 0; i < ncols; i++)
+        GNV_TRYG(
+            load_column(f, (int)i, gnv__lf_get64(tab + 16 * i), gnv__lf_get64(tab + 16 * i + 8)));
+    *out = f;
+    f = NULL;
+done:
+    gnv__free(tab);
+    gnv__free(gb);
+    gnv__lance_file_close(f);
+    return rc;
+}
+
+int64_t gnv__lance_file_rows(const gnv_lance_file *f)
+{
+    return f->rows;
+}
+
+int gnv__lance_file_minor_version(const gnv_lance_file *f)
+{
+    return f->minor;
+}
+
+int gnv__lance_file_num_columns(const gnv_lance_file *f)
+{
+    return f->ncols;
+}
+
+int gnv__lance_file_schema(const gnv_lance_file *f, struct ArrowSchema *out)
+{
+    const Gnvpb__FileSchema *fs = f->fd->schema;
+    if (!fs)
+        return gnv__error_set(GNV_ECORRUPT, GNV_SUB_FORMAT,
+                              "Lance file %s is corrupt: its descriptor has no schema", f->path);
+    int rc = gnv__lance_fields_to_arrow(out, fs->fields, fs->n_fields);
+    if (rc < 0)
+        gnv__error_prefix("Lance file %s", f->path);
+    return rc;
+}
+
+/* ---- level streams ----------------------------------------------------------- */
+
+typedef struct stream {
+    const gnv_lf_leaf *L;
+    int col;
+    gnv_buf rep, def; /* u16, present when L->max_rep / max_def > 0 */
+    int64_t nlevels;
+    gnv_buf vals;   /* slots: width bytes each; VAR: bytes */
+    gnv_buf offs;   /* VAR: u64 end offsets */
+    gnv_buf ivalid; /* FSL item validity (1 byte per item), or empty */
+    bool has_ivalid;
+    int64_t nslots;
+    int64_t lpos, vpos;
+} stream;
+
+static void stream_free(stream *s)
+{
+    gnv_buf_dispose(&s->rep);
+    gnv_buf_dispose(&s->def);
+    gnv_buf_dispose(&s->vals);
+    gnv_buf_dispose(&s->offs);
+    gnv_buf_dispose(&s->ivalid);
+}
+
+static uint16_t s_rep(const stream *s, int64_t l)
+{
+    return s->L->max_rep > 0 ? ((const uint16_t *)(const void *)s->rep.ptr)[l] : 0;
+}
+static uint16_t s_def(const stream *s, int64_t l)
+{
+    return s->L->max_def > 0 ? ((const uint16_t *)(const void *)s->def.ptr)[l] : 0;
+}
+
+static int put_u16(gnv_buf *b, uint16_t v)
+{
+    return gnv__buf_put(b, &v, 2);
+}
+
+/* Per page: how its def levels map onto the plan's, from the page's layers. */
+typedef struct defmap {
+    uint16_t map[64];
+    int nmap;
+    int max_visible; /* in page levels */
+} defmap;
+
+static int unsupported(gnv_lance_file *f, int col, const char *what)
+{
+    return gnv__error_set(GNV_ENOTSUP, GNV_SUB_FORMAT,
+                          "unsupported Lance encoding '%s' in column %d of %s", what, col, f->path);
+}
+
+static int make_defmap(
+    gnv_lance_file *f, int col, const gnv_lf_leaf *L, const int *layers, size_t n, defmap *m)
+{
+    if ((int)n != L->depth)
+        return corrupt(f, "column %d: a page has %zu rep/def layers, the field %d", col, n,
+                       L->depth);
+    int lvl = 0;
+    m->map[0] = 0;
+    m->max_visible = INT32_MAX;
+    for (size_t k = 0; k < n; k++) {
+        int node = L->depth - 1 - (int)k;
+        int ly = layers[k];
+        bool list = ly == GNVPB__REP_DEF_LAYER__REPDEF_ALL_VALID_LIST ||
+                    ly == GNVPB__REP_DEF_LAYER__REPDEF_NULLABLE_LIST ||
+                    ly == GNVPB__REP_DEF_LAYER__REPDEF_EMPTYABLE_LIST ||
+                    ly == GNVPB__REP_DEF_LAYER__REPDEF_NULL_AND_EMPTY_LIST;
+        if (list != L->is_list[node] || ly < 1 || ly > 6)
+            return corrupt(f, "column %d: page layer %zu (%d) does not match the field", col, k,
+                           ly);
+        if (list && m->max_visible == INT32_MAX)
+            m->max_visible = lvl;
+        if (lvl + 2 >= (int)GNV_ARRAY_SIZE(m->map))
+            return unsupported(f, col, "too many definition levels");
+        switch (ly) {
+        case GNVPB__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM:
+        case GNVPB__REP_DEF_LAYER__REPDEF_NULLABLE_LIST:
+            if (!L->null_def[node])
+                return corrupt(f, "column %d: nulls in a non-nullable field", col);
+            m->map[++lvl] = (uint16_t)L->null_def[node];
+            break;
+        case GNVPB__REP_DEF_LAYER__REPDEF_EMPTYABLE_LIST:
+            m->map[++lvl] = (uint16_t)L->empty_def[node];
+            break;
+        case GNVPB__REP_DEF_LAYER__REPDEF_NULL_AND_EMPTY_LIST:
+            if (!L->null_def[node])
+                return corrupt(f, "column %d: nulls in a non-nullable field", col);
+            m->map[++lvl] = (uint16_t)L->null_def[node];
+            m->map[++lvl] = (uint16_t)L->empty_def[node];
+            break;
+        default:
+            break;
+        }
+    }
+    m->nmap = lvl + 1;
+    return GNV_OK;
+}
+
+/* Append one level (page terms) to the stream. */
+static int push_level(gnv_lance_file *f, stream *s, const defmap *m, uint16_t rep, uint16_t def)
+{
+    if (def >= m->nmap)
+        return corrupt(f, "column %d: definition level %u is out of range", s->col, def);
+    if (rep > s->L->max_rep)
+        return corrupt(f, "column %d: repetition level %u is out of range", s->col, rep);
+    if (s->L->max_rep > 0)
+        GNV_TRY(put_u16(&s->rep, rep));
+    if (s->L->max_def > 0)
+        GNV_TRY(put_u16(&s->def, m->map[def]));
+    s->nlevels++;
+    return GNV_OK;
+}
+
+static int push_null_slot(stream *s)
+{
+    const gnv_lf_leaf *L = s->L;
+    if (L->kind == GNV_LF_VAR) {
+        uint64_t e = s->vals.size;
+        GNV_TRY(gnv__buf_put(&s->offs, &e, 8));
+    } else if (L->kind != GNV_LF_NULL) {
+        GNV_TRY(gnv__buf_put_zeros(&s->vals, (size_t)L->width));
+        if (L->kind == GNV_LF_FSL)
+            GNV_TRY(gnv__buf_put_zeros(&s->ivalid, (size_t)L->dim));
+    }
+    s->nslots++;
+    return GNV_OK;
+}
+
+/* ---- values of a mini-block chunk ------------------------------------------- */
+
+typedef struct vdesc {
+    gnv_lf_kind kind;
+    int bits;      /* Flat */
+    bool validity; /* FSL */
+} vdesc;
+
+static int check_value_encoding(gnv_lance_file *f,
+                                int col,
+                                const gnv_lf_leaf *L,
+                                const Gnvpb__CompressiveEncoding *ce,
+                                vdesc *d)
+{
+    static const char *const names[] = {"none",
+                                        "flat",
+                                        "variable",
+                                        "constant",
+                                        "out-of-line bitpacking",
+                                        "inline bitpacking",
+                                        "fsst",
+                                        "dictionary",
+                                        "rle",
+                                        "byte stream split",
+                                        "general",
+                                        "fixed size list",
+                                        "packed struct"};
+    memset(d, 0, sizeof *d);
+    if (!ce)
+        return corrupt(f, "column %d: a page has no value encoding", col);
+    int cs = (int)ce->compression_case;
+    const char *name = cs >= 0 && cs < (int)GNV_ARRAY_SIZE(names) ? names[cs] : "unknown";
+    switch (L->kind) {
+    case GNV_LF_BOOL:
+    case GNV_LF_FIXED:
+        if (cs != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT || !ce->flat)
+            return unsupported(f, col, name);
+        if (ce->flat->data)
+            return unsupported(f, col, "flat with general compression");
+        d->bits = (int)ce->flat->bits_per_value;
+        if (d->bits != (L->kind == GNV_LF_BOOL ? 1 : L->width * 8))
+            return corrupt(f, "column %d: flat encoding of %d bits for a %d-byte type", col,
+                           d->bits, L->width);
+        break;
+    case GNV_LF_VAR:
+        if (cs != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE || !ce->variable)
+            return unsupported(f, col, name);
+        if (ce->variable->values)
+            return unsupported(f, col, "variable with general compression");
+        if (!ce->variable->offsets ||
+            ce->variable->offsets->compression_case !=
+                GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+            !ce->variable->offsets->flat ||
+            (ce->variable->offsets->flat->bits_per_value != 32 &&
+             ce->variable->offsets->flat->bits_per_value != 64))
+            return unsupported(f, col, "variable with offsets that are not flat 32/64 bits");
+        d->bits = (int)ce->variable->offsets->flat->bits_per_value;
+        break;
+    case GNV_LF_FSL:
+        if (cs != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST || !ce->fixed_size_list)
+            return unsupported(f, col, name);
+        {
+            const Gnvpb__FixedSizeList *fl = ce->fixed_size_list;
+            if ((int64_t)fl->items_per_value != L->dim || !fl->values ||
+                fl->values->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+                !fl->values->flat || fl->values->flat->data ||
+                (int64_t)fl->values->flat->bits_per_value != (int64_t)L->item_width * 8)
+                return unsupported(f, col, "fixed size list of non-flat values");
+            d->validity = fl->has_validity;
+        }
+        break;
+    case GNV_LF_NULL:
+        return corrupt(f, "column %d: values in a null column", col);
+    }
+    d->kind = L->kind;
+    return GNV_OK;
+}
+
+/* Decode the k value slots of one chunk (buffers given) onto the stream. */
+static int chunk_values(gnv_lance_file *f,
+                        stream *s,
+                        const vdesc *d,
+                        const uint8_t *const *buf,
+                        const uint64_t *bsize,
+                        int nb,
+                        int64_t k)
+{
+    const gnv_lf_leaf *L = s->L;
+    int col = s->col;
+    switch (L->kind) {
+    case GNV_LF_BOOL:
+        if (nb != 1 || bsize[0] < (uint64_t)(k + 7) / 8)
+            return corrupt(f, "column %d: a bool chunk is too small", col);
+        for (int64_t i = 0; i < k; i++)
+            GNV_TRY(gnv__buf_putc(&s->vals, (char)(buf[0][i >> 3] >> (i & 7) & 1)));
+        break;
+    case GNV_LF_FIXED:
+        if (nb != 1 || bsize[0] / (uint64_t)L->width < (uint64_t)k)
+            return corrupt(f, "column %d: a chunk is too small for its values", col);
+        GNV_TRY(gnv__buf_put(&s->vals, buf[0], (size_t)k * (size_t)L->width));
+        break;
+    case GNV_LF_VAR: {
+        uint64_t ow = (uint64_t)d->bits / 8;
+        if (nb != 1 || bsize[0] / ow < (uint64_t)k + 1)
+            return corrupt(f, "column %d: a variable chunk is too small for its offsets", col);
+        uint64_t prev = ow == 8 ? gnv__lf_get64(buf[0]) : gnv__lf_get32(buf[0]);
+        if (prev < ow * (uint64_t)(k + 1) || prev > bsize[0])
+            return corrupt(f, "column %d: bad first offset in a variable chunk", col);
+        for (int64_t i = 1; i <= k; i++) {
+            uint64_t o = ow == 8 ? gnv__lf_get64(buf[0] + 8 * i) : gnv__lf_get32(buf[0] + 4 * i);
+            if (o < prev || o > bsize[0])
+                return corrupt(f, "column %d: variable offsets out of order or range", col);
+            GNV_TRY(gnv__buf_put(&s->vals, buf[0] + prev, o - prev));
+            uint64_t e = s->vals.size;
+            GNV_TRY(gnv__buf_put(&s->offs, &e, 8));
+            prev = o;
+        }
+        break;
+    }
+    case GNV_LF_FSL: {
+        int vb = d->validity ? 1 : 0;
+        if (nb != 1 + vb || bsize[vb] / (uint64_t)L->width < (uint64_t)k ||
+            (vb && bsize[0] < (uint64_t)(k * L->dim + 7) / 8))
+            return corrupt(f, "column %d: a fixed-size-list chunk is too small", col);
+        GNV_TRY(gnv__buf_put(&s->vals, buf[vb], (size_t)k * (size_t)L->width));
+        for (int64_t i = 0; i < k * L->dim; i++)
+            GNV_TRY(gnv__buf_putc(&s->ivalid, vb ? (char)(buf[0][i >> 3] >> (i & 7) & 1) : 1));
+        if (vb)
+            s->has_ivalid = true;
+        break;
+    }
+    case GNV_LF_NULL:
+        break;
+    }
+    s->nslots += k;
+    return GNV_OK;
+}
+
+/* ---- mini-block pages ---------------------------------------------------------- */
+
+static int load_chunks(gnv_lance_file *f, int col, rpage *p, const Gnvpb__MiniBlockLayout *mb)
+{
+    if (p->loaded)
+        return GNV_OK;
+    int rc = GNV_OK;
+    uint8_t *words = NULL;
+    bool has_ri = mb->repetition_index_depth > 0;
+    int wsz = mb->has_large_chunk ? 4 : 2;
+    if (mb->dictionary)
+        return unsupported(f, col, "dictionary");
+    if (has_ri && mb->repetition_index_depth != 1)
+        return unsupported(f, col, "repetition index depth above 1");
+    if (f->minor >= 2 && !mb->has_large_chunk)
+        return corrupt(f, "column %d: Lance v2.2 miniblock pages require the u32 chunk grammar",
+                       col);
+    GNV_ERR_IF(p->nbuf != (has_ri ? 3 : 2), GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: column %d: a mini-block page has %d buffers", f->path,
+               col, p->nbuf);
+    GNV_ERR_IF(p->size[0] % (uint64_t)wsz != 0 || p->size[0] == 0, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: column %d: bad chunk table size %" PRIu64, f->path, col,
+               p->size[0]);
+    int64_t n = (int64_t)(p->size[0] / (uint64_t)wsz);
+    GNV_TRYG(read_alloc(f, &words, p->off[0], p->size[0], "mini-block chunk table"));
+    p->chunk_off = gnv__calloc((size_t)n + 1, sizeof *p->chunk_off);
+    p->chunk_vals = gnv__calloc((size_t)n + 1, sizeof *p->chunk_vals);
+    GNV_CHECK_ALLOC(p->chunk_off);
+    GNV_CHECK_ALLOC(p->chunk_vals);
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t w = wsz == 4 ? gnv__lf_get32(words + 4 * i) : gnv__lf_get16(words + 2 * i);
+        uint64_t bytes = ((uint64_t)(w >> 4) + 1) * 8;
+        int64_t vals =
+            i + 1 < n ? (int64_t)1 << (w & 15) : (int64_t)mb->num_items - p->chunk_vals[i];
+        GNV_ERR_IF(vals <= 0 || p->chunk_vals[i] + vals > (int64_t)mb->num_items, GNV_ECORRUPT,
+                   GNV_SUB_FORMAT,
+                   "Lance file %s is corrupt: column %d: chunk %lld value count does not add up "
+                   "to the page's %" PRIu64 " items",
+                   f->path, col, (long long)i, mb->num_items);
+        p->chunk_off[i + 1] = p->chunk_off[i] + bytes;
+        p->chunk_vals[i + 1] = p->chunk_vals[i] + vals;
+        GNV_ERR_IF(p->chunk_off[i + 1] > p->size[1], GNV_ECORRUPT, GNV_SUB_FORMAT,
+                   "Lance file %s is corrupt: column %d: mini-block chunks overrun their buffer",
+                   f->path, col);
+    }
+    if (has_ri) {
+        uint8_t *ri = NULL;
+        GNV_ERR_IF(p->size[2] != (uint64_t)n * 16, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                   "Lance file %s is corrupt: column %d: repetition index of %" PRIu64
+                   " bytes for %lld chunks",
+                   f->path, col, p->size[2], (long long)n);
+        GNV_TRYG(read_alloc(f, &ri, p->off[2], p->size[2], "repetition index"));
+        p->rep_index = gnv__malloc((size_t)n * 2 * sizeof *p->rep_index + 1);
+        if (!p->rep_index) {
+            gnv__free(ri);
+            GNV_CHECK_ALLOC(p->rep_index);
+        }
+        uint64_t total = 0;
+        for (int64_t i = 0; i < 2 * n; i++)
+            p->rep_index[i] = gnv__lf_get64(ri + 8 * i);
+        gnv__free(ri);
+        for (int64_t i = 0; i < n; i++)
+            total += p->rep_index[2 * i];
+        GNV_ERR_IF(total != (uint64_t)p->rows, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                   "Lance file %s is corrupt: column %d: repetition index counts %" PRIu64
+                   " rows, the page %lld",
+                   f->path, col, total, (long long)p->rows);
+    }
+    p->nchunks = n;
+    p->loaded = true;
+done:
+    gnv__free(words);
+    if (rc < 0) { /* a later call tries again from scratch */
+        gnv__free(p->chunk_off);
+        gnv__free(p->chunk_vals);
+        gnv__free(p->rep_index);
+        p->chunk_off = NULL;
+        p->chunk_vals = NULL;
+        p->rep_index = NULL;
+    }
+    return rc;
+}
+
+/* Decode chunk j of a mini-block page onto the stream. */
+static int decode_chunk(gnv_lance_file *f,
+                        stream *s,
+                        rpage *p,
+                        const Gnvpb__MiniBlockLayout *mb,
+                        const defmap *m,
+                        const vdesc *vd,
+                        int64_t j)
+{
+    int rc = GNV_OK;
+    uint64_t clen = p->chunk_off[j + 1] - p->chunk_off[j];
+    int64_t k = p->chunk_vals[j + 1] - p->chunk_vals[j];
+    uint8_t *c = NULL;
+    GNV_TRYG(read_alloc(f, &c, p->off[1] + p->chunk_off[j], clen, "mini-block chunk"));
+    bool hr = mb->rep_compression != NULL, hd = mb->def_compression != NULL;
+    int nb = (int)mb->num_buffers;
+    int ssz = f->minor >= 2 ? 4 : 2;
+    GNV_ERR_IF(nb < 1 || nb > 2, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: column %d: %d value buffers in a chunk", f->path, s->col,
+               nb);
+    uint64_t h = 2 + (hr ? 2 : 0) + (hd ? 2 : 0) + (uint64_t)nb * (uint64_t)ssz;
+    GNV_ERR_IF(h > clen, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: column %d: chunk %lld is shorter than its header",
+               f->path, s->col, (long long)j);
+    uint64_t pos = 2;
+    uint16_t nlev = gnv__lf_get16(c);
+    uint64_t rb = 0, db = 0, bs[2];
+    if (hr) {
+        rb = gnv__lf_get16(c + pos);
+        pos += 2;
+    }
+    if (hd) {
+        db = gnv__lf_get16(c + pos);
+        pos += 2;
+    }
+    for (int i = 0; i < nb; i++) {
+        bs[i] = ssz == 4 ? gnv__lf_get32(c + pos) : gnv__lf_get16(c + pos);
+        pos += (uint64_t)ssz;
+    }
+    pos = (pos + 7) & ~(uint64_t)7;
+    const uint8_t *rp = NULL, *dp = NULL, *bp[2];
+    uint64_t need[4] = {hr ? rb : 0, hd ? db : 0, bs[0], nb > 1 ? bs[1] : 0};
+    const uint8_t **dst[4] = {&rp, &dp, &bp[0], &bp[1]};
+    for (int i = 0; i < 4; i++) {
+        if ((i == 0 && !hr) || (i == 1 && !hd) || (i == 3 && nb < 2))
+            continue;
+        GNV_ERR_IF(pos > clen || need[i] > clen - pos, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                   "Lance file %s is corrupt: column %d: chunk %lld buffers overrun the chunk",
+                   f->path, s->col, (long long)j);
+        *dst[i] = c + pos;
+        pos = (pos + need[i] + 7) & ~(uint64_t)7;
+    }
+    if (hr || hd) {
+        GNV_ERR_IF((hr && rb != 2 * (uint64_t)nlev) || (hd && db != 2 * (uint64_t)nlev),
+                   GNV_ECORRUPT, GNV_SUB_FORMAT,
+                   "Lance file %s is corrupt: column %d: chunk %lld level sizes disagree", f->path,
+                   s->col, (long long)j);
+        int64_t visible = 0;
+        for (int64_t l = 0; l < nlev; l++) {
+            uint16_t r = hr ? gnv__lf_get16(rp + 2 * l) : 0;
+            uint16_t d = hd ? gnv__lf_get16(dp + 2 * l) : 0;
+            if (!hr && s->L->max_rep > 0 && l == 0)
+                GNV_ERR_IF(true, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                           "Lance file %s is corrupt: column %d: a list page without "
+                           "repetition levels",
+                           f->path, s->col);
+            GNV_TRYG(push_level(f, s, m, r, d));
+            if (d <= m->max_visible)
+                visible++;
+        }
+        GNV_ERR_IF(visible != k, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                   "Lance file %s is corrupt: column %d: chunk %lld has %lld visible levels "
+                   "for %lld values",
+                   f->path, s->col, (long long)j, (long long)visible, (long long)k);
+    } else {
+        GNV_ERR_IF(s->L->max_rep > 0, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                   "Lance file %s is corrupt: column %d: a list page without levels", f->path,
+                   s->col);
+        for (int64_t l = 0; l < k; l++)
+            GNV_TRYG(push_level(f, s, m, s->L->max_rep, 0));
+    }
+    GNV_TRYG(chunk_values(f, s, vd, bp, bs, nb, k));
+done:
+    gnv__free(c);
+    return rc;
+}
+
+/* Skip the stream's cursor to the start of its `nrows`-th row start (0-based) counting
+ * from level `from`; for lists, continuation levels before the first row start are
+ * skipped too. */
+static int skip_rows(gnv_lance_file *f, stream *s, int64_t from, int64_t nrows, bool list)
+{
+    int64_t seen = -1;
+    int64_t l = from;
+    for (; l < s->nlevels; l++) {
+        bool start = !list || s_rep(s, l) == s->L->max_rep;
+        if (start && ++seen == nrows)
+            break;
+        if (s_def(s, l) <= s->L->max_visible)
+            s->vpos++;
+    }
+    if (l >= s->nlevels && nrows >= 0 && seen != nrows)
+        return corrupt(f, "column %d: rows missing from a page", s->col);
+    s->lpos = l;
+    return GNV_OK;
+}
+
+static int read_miniblock(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int64_t b, bool first)
+{
+    const Gnvpb__MiniBlockLayout *mb = p->layout->mini_block_layout;
+    defmap m;
+    vdesc vd;
+    int layers[GNV_LF_MAX_DEPTH];
+    if (mb->n_layers > GNV_LF_MAX_DEPTH)
+        return corrupt(f, "column %d: too many layers", s->col);
+    for (size_t i = 0; i < mb->n_layers; i++)
+        layers[i] = (int)mb->layers[i];
+    GNV_TRY(make_defmap(f, s->col, s->L, layers, mb->n_layers, &m));
+    if (mb->dictionary)
+        return unsupported(f, s->col, "dictionary");
+    if ((mb->rep_compression &&
+         (mb->rep_compression->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+          !mb->rep_compression->flat || mb->rep_compression->flat->bits_per_value != 16)) ||
+        (mb->def_compression &&
+         (mb->def_compression->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+          !mb->def_compression->flat || mb->def_compression->flat->bits_per_value != 16)))
+        return unsupported(f, s->col, "compressed rep/def levels");
+    GNV_TRY(check_value_encoding(f, s->col, s->L, mb->value_compression, &vd));
+    GNV_TRY(load_chunks(f, s->col, p, mb));
+    bool list = s->L->max_rep > 0;
+    int64_t n = p->nchunks, j0 = 0, j1 = n - 1, base_row = 0;
+    if (!list) {
+        if (p->chunk_vals[n] != p->rows)
+            return corrupt(f, "column %d: a page of %lld rows holds %lld values", s->col,
+                           (long long)p->rows, (long long)p->chunk_vals[n]);
+        while (j0 + 1 < n && p->chunk_vals[j0 + 1] <= a)
+            j0++;
+        j1 = j0;
+        while (j1 + 1 < n && p->chunk_vals[j1 + 1] < b)
+            j1++;
+        base_row = p->chunk_vals[j0];
+    } else {
+        /* first row starting in each chunk, from the repetition index */
+        int64_t fin = 0;
+        for (int64_t j = 0; j < n; j++) {
+            bool starts_new = j == 0 || p->rep_index[2 * (j - 1) + 1] == 0;
+            int64_t fsr = fin + (starts_new ? 0 : 1);
+            if (fsr <= a) {
+                j0 = j;
+                base_row = fsr;
+            }
+            if (fsr <= b)
+                j1 = j;
+            fin += (int64_t)p->rep_index[2 * j];
+        }
+        if (b >= p->rows)
+            j1 = n - 1;
+    }
+    int64_t from = s->nlevels, vfrom = s->nslots;
+    for (int64_t j = j0; j <= j1; j++)
+        GNV_TRY(decode_chunk(f, s, p, mb, &m, &vd, j));
+    if (first) {
+        s->vpos = vfrom;
+        GNV_TRY(skip_rows(f, s, from, a - base_row, list));
+    }
+    return GNV_OK;
+}
+
+/* ---- full-zip pages -------------------------------------------------------------- */
+
+static uint64_t get_uint(const uint8_t *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static int read_fullzip(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int64_t b)
+{
+    int rc = GNV_OK;
+    const Gnvpb__FullZipLayout *fz = p->layout->full_zip_layout;
+    defmap m;
+    vdesc vd;
+    int layers[GNV_LF_MAX_DEPTH];
+    uint8_t *data = NULL;
+    if (fz->n_layers > GNV_LF_MAX_DEPTH)
+        return corrupt(f, "column %d: too many layers", s->col);
+    for (size_t i = 0; i < fz->n_layers; i++)
+        layers[i] = (int)fz->layers[i];
+    GNV_TRY(make_defmap(f, s->col, s->L, layers, fz->n_layers, &m));
+    GNV_TRY(check_value_encoding(f, s->col, s->L, fz->value_compression, &vd));
+    bool var = s->L->kind == GNV_LF_VAR;
+    if (var != (fz->details_case == GNVPB__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_OFFSET))
+        return corrupt(f, "column %d: full-zip details do not match the type", s->col);
+    if (!var && (uint64_t)fz->bits_per_value !=
+                    8 * ((uint64_t)s->L->width + (vd.validity ? (uint64_t)(s->L->dim + 7) / 8 : 0)))
+        return corrupt(f, "column %d: full-zip values of %u bits for this type", s->col,
+                       fz->bits_per_value);
+    int obytes = var ? (int)fz->bits_per_offset / 8 : 0;
+    if (var && obytes != 4 && obytes != 8)
+        return unsupported(f, s->col, "full-zip offsets that are not 32 or 64 bits");
+    if (fz->bits_rep > 16 || fz->bits_def > 16)
+        return corrupt(f, "column %d: full-zip control word too wide", s->col);
+    int tb = (int)(fz->bits_rep + fz->bits_def);
+    int cw = tb == 0 ? 0 : tb <= 8 ? 1 : tb <= 16 ? 2 : 4;
+    if (s->L->max_rep > 0 && fz->bits_rep == 0)
+        return corrupt(f, "column %d: a list page without repetition levels", s->col);
+    uint64_t start, end;
+    if (p->nbuf == 2) {
+        uint64_t nidx = (uint64_t)p->rows + 1;
+        uint64_t bpv = p->size[1] / nidx;
+        if (p->size[1] % nidx || (bpv != 1 && bpv != 2 && bpv != 4 && bpv != 8))
+            return corrupt(f, "column %d: full-zip index of %" PRIu64 " bytes for %lld rows",
+                           s->col, p->size[1], (long long)p->rows);
+        uint8_t e[8];
+        GNV_TRY(read_at(f, e, p->off[1] + (uint64_t)a * bpv, bpv, "full-zip index"));
+        start = get_uint(e, (int)bpv);
+        GNV_TRY(read_at(f, e, p->off[1] + (uint64_t)b * bpv, bpv, "full-zip index"));
+        end = get_uint(e, (int)bpv);
+    } else if (p->nbuf == 1 && !var && s->L->max_rep == 0) {
+        uint64_t item = (uint64_t)cw + (uint64_t)s->L->width +
+                        (vd.validity ? (uint64_t)(s->L->dim + 7) / 8 : 0);
+        start = (uint64_t)a * item;
+        end = (uint64_t)b * item;
+    } else {
+        return corrupt(f, "column %d: a full-zip page has %d buffers", s->col, p->nbuf);
+    }
+    if (start > end || end > p->size[0])
+        return corrupt(f,
+                       "column %d: full-zip row range %" PRIu64 "..%" PRIu64 " outside its %" PRIu64
+                       "-byte buffer",
+                       s->col, start, end, p->size[0]);
+    GNV_TRYG(read_alloc(f, &data, p->off[0] + start, end - start, "full-zip data"));
+    uint64_t pos = 0, len = end - start;
+    int64_t rows = 0;
+    uint32_t dmask = (1u << fz->bits_def) - 1;
+    while (pos < len) {
+        GNV_ERR_IF(len - pos < (uint64_t)cw, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                   "Lance file %s is corrupt: column %d: truncated full-zip item", f->path, s->col);
+        uint32_t w = (uint32_t)get_uint(data + pos, cw);
+        pos += (uint64_t)cw;
+        uint16_t rep = (uint16_t)(fz->bits_rep ? w >> fz->bits_def : (uint32_t)s->L->max_rep);
+        uint16_t def = (uint16_t)(w & dmask);
+        if (rep == s->L->max_rep)
+            rows++;
+        GNV_TRYG(push_level(f, s, &m, rep, def));
+        if (def > m.max_visible)
+            continue;
+        if (var) {
+            if (def != 0) {
+                GNV_TRYG(push_null_slot(s));
+                continue;
+            }
+            GNV_ERR_IF(len - pos < (uint64_t)obytes, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                       "Lance file %s is corrupt: column %d: truncated full-zip length", f->path,
+                       s->col);
+            uint64_t n = get_uint(data + pos, obytes);
+            pos += (uint64_t)obytes;
+            GNV_ERR_IF(n > len - pos, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                       "Lance file %s is corrupt: column %d: full-zip value overruns its page",
+                       f->path, s->col);
+            GNV_TRYG(gnv__buf_put(&s->vals, data + pos, (size_t)n));
+            uint64_t e = s->vals.size;
+            GNV_TRYG(gnv__buf_put(&s->offs, &e, 8));
+            pos += n;
+        } else {
+            uint64_t wdt = (uint64_t)s->L->width;
+            uint64_t vb = vd.validity ? (uint64_t)(s->L->dim + 7) / 8 : 0;
+            GNV_ERR_IF(wdt + vb > len - pos, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                       "Lance file %s is corrupt: column %d: full-zip value overruns its page",
+                       f->path, s->col);
+            if (s->L->kind == GNV_LF_FSL) {
+                /* item validity: from the value's leading bits, or all valid */
+                for (int k = 0; k < s->L->dim; k++)
+                    GNV_TRYG(gnv__buf_putc(&s->ivalid,
+                                           vb ? (char)(data[pos + (k >> 3)] >> (k & 7) & 1) : 1));
+                pos += vb;
+            }
+            GNV_TRYG(gnv__buf_put(&s->vals, data + pos, (size_t)wdt));
+            pos += wdt;
+        }
+        s->nslots++;
+    }
+    GNV_ERR_IF(rows != b - a, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: column %d: full-zip rows %lld..%lld hold %lld rows",
+               f->path, s->col, (long long)a, (long long)b, (long long)rows);
+done:
+    gnv__free(data);
+    return rc;
+}
+
+/* ---- all-null pages ----------------------------------------------------------- */
+
+static int read_all_null(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int64_t b, bool first)
+{
+    int rc = GNV_OK;
+    const Gnvpb__AllNullLayout *an = p->layout->all_null_layout;
+    uint8_t *rep = NULL, *def = NULL;
+    /* 2.2's ConstantLayout shares this slot: a value inline or in a buffer of its own */
+    if (an->has_inline_value || (f->minor >= 2 && p->nbuf == 1))
+        return unsupported(f, s->col, "constant");
+    if (p->nbuf == 0) {
+        /* simple: one null per row */
+        int lv = 0;
+        for (int i = s->L->depth - 1; i >= 0 && !lv; i--)
+            lv = s->L->null_def[i];
+        if (s->L->max_rep > 0 || !lv)
+            return corrupt(f, "column %d: an all-null page for a field that cannot be null",
+                           s->col);
+        for (int64_t r = a; r < b; r++) {
+            if (s->L->max_def > 0)
+                GNV_TRY(put_u16(&s->def, (uint16_t)lv));
+            s->nlevels++;
+            GNV_TRY(push_null_slot(s));
+        }
+        return GNV_OK;
+    }
+    if (p->nbuf != 2)
+        return corrupt(f, "column %d: an all-null page has %d buffers", s->col, p->nbuf);
+    if ((an->rep_compression &&
+         (an->rep_compression->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+          !an->rep_compression->flat || an->rep_compression->flat->bits_per_value != 16)) ||
+        (an->def_compression &&
+         (an->def_compression->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+          !an->def_compression->flat || an->def_compression->flat->bits_per_value != 16)))
+        return unsupported(f, s->col, "compressed levels in an all-null page");
+    int layers[GNV_LF_MAX_DEPTH];
+    defmap m;
+    if (an->n_layers > GNV_LF_MAX_DEPTH)
+        return corrupt(f, "column %d: too many layers", s->col);
+    for (size_t i = 0; i < an->n_layers; i++)
+        layers[i] = (int)an->layers[i];
+    GNV_TRY(make_defmap(f, s->col, s->L, layers, an->n_layers, &m));
+    uint64_t nl = p->size[1] / 2;
+    if (p->size[0] % 2 || p->size[1] % 2 || (p->size[0] && p->size[0] != p->size[1]))
+        return corrupt(f, "column %d: all-null level buffers disagree", s->col);
+    if (nl == 0)
+        nl = p->size[0] / 2;
+    if (s->L->max_rep > 0 && p->size[0] == 0)
+        return corrupt(f, "column %d: a list page without repetition levels", s->col);
+    GNV_TRYG(read_alloc(f, &rep, p->off[0], p->size[0], "all-null repetition levels"));
+    GNV_TRYG(read_alloc(f, &def, p->off[1], p->size[1], "all-null definition levels"));
+    int64_t from = s->nlevels, vfrom = s->nslots, rows = 0;
+    for (uint64_t l = 0; l < nl; l++) {
+        uint16_t r = p->size[0] ? gnv__lf_get16(rep + 2 * l) : (uint16_t)s->L->max_rep;
+        uint16_t d = p->size[1] ? gnv__lf_get16(def + 2 * l) : 0;
+        if (r == s->L->max_rep && ++rows > b)
+            break;
+        GNV_TRYG(push_level(f, s, &m, r, d));
+        if (d <= m.max_visible)
+            GNV_TRYG(push_null_slot(s));
+    }
+    GNV_ERR_IF(rows < b, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: column %d: an all-null page holds %lld of its %lld rows",
+               f->path, s->col, (long long)rows, (long long)p->rows);
+    if (first) {
+        s->vpos = vfrom;
+        GNV_TRYG(skip_rows(f, s, from, a, s->L->max_rep > 0));
+    }
+done:
+    gnv__free(rep);
+    gnv__free(def);
+    return rc;
+}
+
+/* ---- building a leaf's stream for rows [row, row + n) ------------------------- */
+
+static int fill_stream(gnv_lance_file *f, stream *s, int64_t row, int64_t n)
+{
+    rcol *c = &f->cols[s->col];
+    bool first = true;
+    int64_t end = row + n;
+    for (int64_t i = 0; i < c->npages && n > 0; i++) {
+        rpage *p = &c->pages[i];
+        int64_t ps = p->first_row, pe = p->first_row + p->rows;
+        if (pe <= row || ps >= end || p->rows == 0)
+            continue;
+        int64_t a = GNV_MAX(row, ps) - ps, b = GNV_MIN(end, pe) - ps;
+        switch (p->layout->layout_case) {
+        case GNVPB__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT:
+            GNV_TRY(read_miniblock(f, s, p, a, b, first));
+            break;
+        case GNVPB__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT:
+            GNV_TRY(read_fullzip(f, s, p, a, b));
+            break;
+        case GNVPB__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT:
+            GNV_TRY(read_all_null(f, s, p, a, b, first));
+            break;
+        case GNVPB__PAGE_LAYOUT__LAYOUT_BLOB_LAYOUT:
+            return unsupported(f, s->col, "blob layout");
+        default:
+            return unsupported(f, s->col, "unknown page layout");
+        }
+        first = false;
+    }
+    return GNV_OK;
+}
+
+/* ---- rebuilding Arrow arrays from the streams ------------------------------------ */
+
+typedef struct rnode {
+    const struct ArrowSchema *schema;
+    int depth;
+    int first_leaf, nleaves;
+    int nchildren;
+    struct rnode *children;
+} rnode;
+
+static void rnode_free(rnode *n)
+{
+    for (int i = 0; i < n->nchildren; i++)
+        rnode_free(&n->children[i]);
+    gnv__free(n->children);
+}
+
+static int rnode_build(rnode *n,
+                       const struct ArrowSchema *s,
+                       int depth,
+                       int *leaf_counter,
+                       const gnv_lf_leaf *leaves,
+                       int nleaves)
+{
+    n->schema = s;
+    n->depth = depth;
+    n->first_leaf = *leaf_counter;
+    n->children = NULL;
+    n->nchildren = 0;
+    if (*leaf_counter >= nleaves)
+        return gnv__error_set(GNV_ERROR, GNV_SUB_FORMAT, "internal: leaf count");
+    const gnv_lf_leaf *L = &leaves[*leaf_counter];
+    if (depth == L->depth - 1) {
+        (*leaf_counter)++;
+        n->nleaves = 1;
+        return GNV_OK;
+    }
+    n->nchildren = (int)s->n_children;
+    n->children = gnv__calloc((size_t)s->n_children, sizeof *n->children);
+    if (!n->children)
+        return gnv__error_oom();
+    for (int64_t i = 0; i < s->n_children; i++)
+        GNV_TRY(
+            rnode_build(&n->children[i], s->children[i], depth + 1, leaf_counter, leaves, nleaves));
+    n->nleaves = *leaf_counter - n->first_leaf;
+    return GNV_OK;
+}
+
+typedef struct rctx {
+    gnv_lance_file *f;
+    stream *st;
+    int nleaves;
+} rctx;
+
+/* Consume one level from every leaf under n (a null or empty element at n). */
+static int consume_stop(rctx *x, const rnode *n)
+{
+    for (int i = n->first_leaf; i < n->first_leaf + n->nleaves; i++) {
+        stream *s = &x->st[i];
+        if (s->lpos >= s->nlevels)
+            return corrupt(x->f, "column %d: levels run out", s->col);
+        if (s_def(s, s->lpos) <= s->L->max_visible)
+            s->vpos++;
+        s->lpos++;
+    }
+    return GNV_OK;
+}
+
+static int append_leaf(rctx *x, stream *s, struct ArrowArray *out)
+{
+    const gnv_lf_leaf *L = s->L;
+    if (s->vpos >= s->nslots)
+        return corrupt(x->f, "column %d: values run out", s->col);
+    int64_t v = s->vpos++;
+    s->lpos++;
+    const uint8_t *vals = (const uint8_t *)s->vals.ptr;
+    switch (L->kind) {
+    case GNV_LF_NULL:
+        return gnv__array_append_null(out, 1);
+    case GNV_LF_BOOL:
+        return gnv__array_append_bool(out, vals[v] != 0);
+    case GNV_LF_VAR: {
+        const uint64_t *o = (const uint64_t *)(const void *)s->offs.ptr;
+        uint64_t a = v ? o[v - 1] : 0, b = o[v];
+        if (gnv__type_is_binary_like(L->type[L->depth - 1].id) &&
+            L->type[L->depth - 1].id != GNV_TYPE_BINARY &&
+            L->type[L->depth - 1].id != GNV_TYPE_LARGE_BINARY &&
+            gnv__utf8_invalid_at(vals + a, (size_t)(b - a)) >= 0)
+            return corrupt(x->f, "column %d: a string is not valid UTF-8", s->col);
+        return gnv__array_append_bytes(out, vals + a, (size_t)(b - a));
+    }
+    case GNV_LF_FIXED:
+        if (L->type[L->depth - 1].id == GNV_TYPE_FIXED_SIZE_BINARY)
+            return gnv__array_append_bytes(out, vals + v * L->width, (size_t)L->width);
+        GNV_TRY(gnv__array_append_empty(out, 1));
+        {
+            gnv_buf *b = gnv__array_buffer(out, 1);
+            memcpy(b->ptr + b->size - (size_t)L->width, vals + v * L->width, (size_t)L->width);
+        }
+        return GNV_OK;
+    case GNV_LF_FSL: {
+        struct ArrowArray *ch = out->children[0];
+        const uint8_t *iv = (const uint8_t *)s->ivalid.ptr;
+        for (int64_t k = 0; k < L->dim; k++) {
+            if (iv && (size_t)((v + 1) * L->dim) <= s->ivalid.size && !iv[v * L->dim + k]) {
+                GNV_TRY(gnv__array_append_null(ch, 1));
+                continue;
+            }
+            GNV_TRY(gnv__array_append_empty(ch, 1));
+            gnv_buf *b = gnv__array_buffer(ch, 1);
+            memcpy(b->ptr + b->size - (size_t)L->item_width,
+                   vals + v * L->width + k * L->item_width, (size_t)L->item_width);
+        }
+        return gnv__array_finish_element(out);
+    }
+    }
+    return GNV_OK;
+}
+
+static int read_elem(rctx *x, const rnode *n, struct ArrowArray *out, int guard)
+{
+    stream *s = &x->st[n->first_leaf];
+    const gnv_lf_leaf *L = s->L;
+    int i = n->depth;
+    if (guard > 4 * GNV_LF_MAX_DEPTH)
+        return corrupt(x->f, "column %d: levels nest too deeply", s->col);
+    if (s->lpos >= s->nlevels)
+        return corrupt(x->f, "column %d: levels run out", s->col);
+    int d = s_def(s, s->lpos);
+    int own_max = L->is_list[i] ? L->empty_def[i] : L->null_def[i];
+    int inner = 0; /* highest def level of layers inside this node */
+    for (int k = L->depth - 1; k > i; k--) {
+        int m = L->is_list[k] ? L->empty_def[k] : L->null_def[k];
+        if (m > inner)
+            inner = m;
+    }
+    if (d > inner) {
+        if (d > own_max)
+            return corrupt(x->f, "column %d: definition level %d above its field's", s->col, d);
+        GNV_TRY(consume_stop(x, n));
+        if (L->null_def[i] && d == L->null_def[i])
+            return gnv__array_append_null(out, 1);
+        return gnv__array_append_empty(out, 1);
+    }
+    if (n->nchildren == 0)
+        return append_leaf(x, s, out);
+    if (L->is_list[i]) {
+        int r = L->rep[i];
+        do {
+            GNV_TRY(read_elem(x, &n->children[0], out->children[0], 0));
+        } while (s->lpos < s->nlevels && s_rep(s, s->lpos) < r);
+        return gnv__array_finish_element(out);
+    }
+    for (int c = 0; c < n->nchildren; c++)
+        GNV_TRY(read_elem(x, &n->children[c], out->children[c], guard + 1));
+    return gnv__array_finish_element(out);
+}
+
+static int check_columns(gnv_lance_file *f, int first_column, int nleaves)
+{
+    if (first_column < 0 || nleaves < 0 || first_column > f->ncols ||
+        nleaves > f->ncols - first_column)
+        return gnv__error_set(GNV_EINVAL, GNV_SUB_FORMAT,
+                              "Lance file %s: columns %d..%d requested, the file has %d", f->path,
+                              first_column, first_column + nleaves, f->ncols);
+    return GNV_OK;
+}
+
+int gnv__lance_file_read(gnv_lance_file *f,
+                         const struct ArrowSchema *field,
+                         int first_column,
+                         int64_t row_start,
+                         int64_t n,
+                         struct ArrowArray *out)
+{
+    int rc = GNV_OK;
+    gnv_lf_leaf *leaves = NULL;
+    int nleaves = 0, counter = 0;
+    stream *st = NULL;
+    rnode root;
+    bool have_root = false;
+    memset(out, 0, sizeof *out);
+    GNV_ERR_IF(row_start < 0 || n < 0 || row_start > f->rows || n > f->rows - row_start, GNV_EINVAL,
+               GNV_SUB_FORMAT, "Lance file %s: rows %lld..%lld requested, the file has %lld",
+               f->path, (long long)row_start, (long long)(row_start + n), (long long)f->rows);
+    GNV_TRYG(gnv__lf_plan(&leaves, &nleaves, field));
+    GNV_TRYG(check_columns(f, first_column, nleaves));
+    st = gnv__calloc((size_t)nleaves, sizeof *st);
+    GNV_CHECK_ALLOC(st);
+    for (int i = 0; i < nleaves; i++) {
+        st[i].L = &leaves[i];
+        st[i].col = first_column + i;
+        GNV_TRYG(fill_stream(f, &st[i], row_start, n));
+    }
+    GNV_TRYG(rnode_build(&root, field, 0, &counter, leaves, nleaves));
+    have_root = true;
+    GNV_TRYG(gnv__array_init(out, field));
+    rctx x = {f, st, nleaves};
+    for (int64_t r = 0; r < n; r++)
+        GNV_TRYG(read_elem(&x, &root, out, 0));
+    GNV_TRYG(gnv__array_finish(out));
+done:
+    if (rc < 0)
+        gnv__array_release(out);
+    if (have_root)
+        rnode_free(&root);
+    if (st)
+        for (int i = 0; i < nleaves; i++)
+            stream_free(&st[i]);
+    gnv__free(st);
+    gnv__free(leaves);
+    return rc;
+}
+
+int gnv__lance_file_take(gnv_lance_file *f,
+                         const struct ArrowSchema *field,
+                         int first_column,
+                         const int64_t *rows,
+                         int64_t n,
+                         struct ArrowArray *out)
+{
+    int rc = GNV_OK;
+    struct ArrowArray *parts = NULL;
+    const struct ArrowArray **pp = NULL;
+    int64_t nparts = 0;
+    memset(out, 0, sizeof *out);
+    for (int64_t i = 0; i < n; i++)
+        GNV_ERR_IF(rows[i] < 0 || rows[i] >= f->rows || (i > 0 && rows[i] <= rows[i - 1]),
+                   GNV_EINVAL, GNV_SUB_FORMAT,
+                   "Lance file %s: take of row %lld (rows must be sorted, distinct and below "
+                   "%lld)",
+                   f->path, (long long)rows[i], (long long)f->rows);
+    if (n == 0)
+        return gnv__lance_file_read(f, field, first_column, 0, 0, out);
+    parts = gnv__calloc((size_t)n, sizeof *parts);
+    pp = gnv__calloc((size_t)n, sizeof *pp);
+    GNV_CHECK_ALLOC(parts);
+    GNV_CHECK_ALLOC(pp);
+    /* one read per run of consecutive rows */
+    for (int64_t i = 0; i < n;) {
+        int64_t j = i + 1;
+        while (j < n && rows[j] == rows[j - 1] + 1)
+            j++;
+        GNV_TRYG(gnv__lance_file_read(f, field, first_column, rows[i], j - i, &parts[nparts]));
+        pp[nparts] = &parts[nparts];
+        nparts++;
+        i = j;
+    }
+    if (nparts == 1) {
+        gnv__array_move(&parts[0], out);
+        nparts = 0;
+    } else {
+        GNV_TRYG(gnv__array_concat(out, field, pp, nparts));
+    }
+done:
+    for (int64_t i = 0; i < nparts; i++)
+        gnv__array_release(&parts[i]);
+    gnv__free(parts);
+    gnv__free(pp);
+    return rc;
+}

@@ -1,0 +1,1129 @@
+/*
+ * Lance data file writer (file versions 2.1 and 2.2) with the simplest encodings LanceDB
+ * reads: mini-block pages of Flat / Variable(Flat32 offsets) / FixedSizeList(Flat)
+ * values with raw u16 rep/def levels, full-zip pages for large values, and all-null
+ * pages. Each leaf column accumulates one page at a time and flushes it when it reaches
+ * max_page_bytes, so memory stays bounded by pages, not by the file.
+ *
+ * File: [page buffers...][global buffer 0: FileDescriptor][column metadata...]
+ *       [column metadata offset table][global buffer offset table][40-byte footer]
+ * Every buffer starts at a multiple of 64 bytes.
+ */
+#include <string.h>
+
+#include "format/format_file.h"
+
+#define MAX_CHUNK_BYTES   32768
+#define MAX_CHUNK_VALUES  4096
+#define FULLZIP_MIN_VALUE 256 /* values this large (bytes) go to full-zip pages */
+#define MAX_INVISIBLE_RUN 4000
+
+typedef struct wpage {
+    uint64_t off[3], size[3];
+    int nbuf;
+    uint64_t rows, first_row;
+    uint8_t *enc; /* packed Any(PageLayout) */
+    size_t enc_len;
+} wpage;
+
+typedef struct wcol {
+    gnv_lf_leaf leaf;
+    int top; /* index of the top-level field */
+    /* the page being accumulated */
+    gnv_buf rep, def; /* u16 levels */
+    int64_t nlevels;
+    gnv_buf vals;   /* slots (FIXED/FSL/BOOL as bytes 0/1) or VAR bytes */
+    gnv_buf offs;   /* VAR: u64 end offset per slot */
+    gnv_buf ivalid; /* FSL: one byte per item */
+    bool item_nulls;
+    int64_t nslots, nvalid, rows, first_row;
+    uint64_t max_len;
+    int64_t invisible_run;
+    wpage *pages;
+    size_t npages, cap;
+} wcol;
+
+struct gnv_lance_writer {
+    gnv_io *io;
+    gnv_io_writer *w;
+    char *path;
+    struct ArrowSchema schema;
+    int minor;
+    size_t max_page;
+    wcol *cols;
+    int ncols;
+    uint64_t pos;
+    int64_t rows;
+    bool failed;
+};
+
+/* ---- output ---------------------------------------------------------------- */
+
+static int out_write(gnv_lance_writer *w, const void *p, size_t n)
+{
+    if (n == 0)
+        return GNV_OK;
+    int rc = gnv__io_write(w->io, w->w, p, n);
+    if (rc < 0)
+        return gnv__error_prefix("writing Lance file %s", w->path);
+    w->pos += n;
+    return GNV_OK;
+}
+
+static int out_align(gnv_lance_writer *w)
+{
+    static const uint8_t zeros[GNV_LF_ALIGN];
+    size_t pad = (size_t)((GNV_LF_ALIGN - w->pos % GNV_LF_ALIGN) % GNV_LF_ALIGN);
+    return out_write(w, zeros, pad);
+}
+
+/* Write one buffer at an aligned position; report where it went. */
+static int out_buffer(gnv_lance_writer *w, const void *p, size_t n, uint64_t *off)
+{
+    GNV_TRY(out_align(w));
+    *off = w->pos;
+    return out_write(w, p, n);
+}
+
+/* ---- protobuf helpers ------------------------------------------------------ */
+
+static int pack_any(uint8_t **out, size_t *len, const char *type_url, const ProtobufCMessage *msg)
+{
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    uint8_t *inner = gnv__malloc(n ? n : 1);
+    if (!inner)
+        return gnv__error_oom();
+    protobuf_c_message_pack(msg, inner);
+    Gnvpb__Any any = GNVPB__ANY__INIT;
+    any.type_url = (char *)type_url;
+    any.has_value = true;
+    any.value.data = inner;
+    any.value.len = n;
+    size_t m = gnvpb__any__get_packed_size(&any);
+    *out = gnv__malloc(m ? m : 1);
+    if (!*out) {
+        gnv__free(inner);
+        return gnv__error_oom();
+    }
+    gnvpb__any__pack(&any, *out);
+    *len = m;
+    gnv__free(inner);
+    return GNV_OK;
+}
+
+static void flat_enc(Gnvpb__CompressiveEncoding *ce, Gnvpb__Flat *flat, uint64_t bits)
+{
+    gnvpb__flat__init(flat);
+    flat->has_bits_per_value = true;
+    flat->bits_per_value = bits;
+    gnvpb__compressive_encoding__init(ce);
+    ce->compression_case = GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT;
+    ce->flat = flat;
+}
+
+/* The value encoding of a page (mini-block or full-zip), in caller storage. */
+typedef struct venc {
+    Gnvpb__CompressiveEncoding top, inner, offs;
+    Gnvpb__Flat flat, flat_offs;
+    Gnvpb__Variable var;
+    Gnvpb__FixedSizeList fsl;
+} venc;
+
+static void value_encoding(venc *e, const gnv_lf_leaf *L, bool validity)
+{
+    switch (L->kind) {
+    case GNV_LF_BOOL:
+        flat_enc(&e->top, &e->flat, 1);
+        break;
+    case GNV_LF_FIXED:
+        flat_enc(&e->top, &e->flat, (uint64_t)L->width * 8);
+        break;
+    case GNV_LF_VAR:
+        flat_enc(&e->offs, &e->flat_offs, L->large ? 64 : 32);
+        gnvpb__variable__init(&e->var);
+        e->var.offsets = &e->offs;
+        gnvpb__compressive_encoding__init(&e->top);
+        e->top.compression_case = GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE;
+        e->top.variable = &e->var;
+        break;
+    case GNV_LF_FSL:
+        flat_enc(&e->inner, &e->flat, (uint64_t)L->item_width * 8);
+        gnvpb__fixed_size_list__init(&e->fsl);
+        e->fsl.has_items_per_value = e->fsl.has_has_validity = true;
+        e->fsl.items_per_value = (uint64_t)L->dim;
+        e->fsl.has_validity = validity;
+        e->fsl.values = &e->inner;
+        gnvpb__compressive_encoding__init(&e->top);
+        e->top.compression_case = GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST;
+        e->top.fixed_size_list = &e->fsl;
+        break;
+    default:
+        flat_enc(&e->top, &e->flat, 8);
+        break;
+    }
+}
+
+static int add_page(gnv_lance_writer *w,
+                    wcol *c,
+                    const Gnvpb__PageLayout *layout,
+                    int nbuf,
+                    const uint64_t *off,
+                    const uint64_t *size)
+{
+    if (c->npages == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        wpage *p = gnv__reallocarray(c->pages, cap, sizeof *p);
+        if (!p)
+            return gnv__error_oom();
+        c->pages = p;
+        c->cap = cap;
+    }
+    wpage *pg = &c->pages[c->npages];
+    memset(pg, 0, sizeof *pg);
+    GNV_TRY(pack_any(&pg->enc, &pg->enc_len, "/lance.encodings21.PageLayout", &layout->base));
+    pg->nbuf = nbuf;
+    for (int i = 0; i < nbuf; i++) {
+        pg->off[i] = off[i];
+        pg->size[i] = size[i];
+    }
+    pg->rows = (uint64_t)c->rows;
+    pg->first_row = (uint64_t)c->first_row;
+    c->npages++;
+    (void)w;
+    return GNV_OK;
+}
+
+/* ---- shredding ----------------------------------------------------------- */
+
+static int put_level(wcol *c, int rep, int def)
+{
+    const gnv_lf_leaf *L = &c->leaf;
+    uint8_t b[2];
+    if (L->max_rep > 0) {
+        gnv__lf_put16(b, (uint16_t)rep);
+        GNV_TRY(gnv__buf_put(&c->rep, b, 2));
+    }
+    if (L->max_def > 0) {
+        gnv__lf_put16(b, (uint16_t)def);
+        GNV_TRY(gnv__buf_put(&c->def, b, 2));
+    }
+    c->nlevels++;
+    return GNV_OK;
+}
+
+/* A null slot (a visible level without a value). */
+static int put_null_slot(wcol *c)
+{
+    const gnv_lf_leaf *L = &c->leaf;
+    switch (L->kind) {
+    case GNV_LF_NULL:
+        break;
+    case GNV_LF_VAR: {
+        uint8_t b[8];
+        gnv__lf_put64(b, (uint64_t)c->vals.size);
+        GNV_TRY(gnv__buf_put(&c->offs, b, 8));
+        break;
+    }
+    case GNV_LF_FSL:
+        GNV_TRY(gnv__buf_put_zeros(&c->ivalid, (size_t)L->dim));
+        GNV_TRY(gnv__buf_put_zeros(&c->vals, (size_t)L->width));
+        break;
+    default:
+        GNV_TRY(gnv__buf_put_zeros(&c->vals, (size_t)L->width));
+        break;
+    }
+    c->nslots++;
+    return GNV_OK;
+}
+
+static int put_value(wcol *c, const gnv_array_view *v, int64_t i)
+{
+    const gnv_lf_leaf *L = &c->leaf;
+    switch (L->kind) {
+    case GNV_LF_NULL:
+        break;
+    case GNV_LF_BOOL:
+        GNV_TRY(gnv__buf_putc(&c->vals, gnv__view_get_bool(v, i) ? 1 : 0));
+        break;
+    case GNV_LF_FIXED:
+        GNV_TRY(gnv__buf_put(&c->vals, v->data + (v->offset + i) * L->width, (size_t)L->width));
+        break;
+    case GNV_LF_VAR: {
+        int64_t len;
+        const uint8_t *p = gnv__view_get_bytes(v, i, &len);
+        GNV_TRY(gnv__buf_put(&c->vals, p, (size_t)len));
+        uint8_t b[8];
+        gnv__lf_put64(b, (uint64_t)c->vals.size);
+        GNV_TRY(gnv__buf_put(&c->offs, b, 8));
+        if ((uint64_t)len > c->max_len)
+            c->max_len = (uint64_t)len;
+        break;
+    }
+    case GNV_LF_FSL: {
+        int64_t s, e;
+        gnv__view_list_range(v, i, &s, &e);
+        const gnv_array_view *ch = &v->children[0];
+        GNV_TRY(
+            gnv__buf_put(&c->vals, ch->data + (ch->offset + s) * L->item_width, (size_t)L->width));
+        for (int64_t k = s; k < e; k++) {
+            bool ok = !gnv__view_is_null(ch, k);
+            if (!ok)
+                c->item_nulls = true;
+            GNV_TRY(gnv__buf_putc(&c->ivalid, ok ? 1 : 0));
+        }
+        break;
+    }
+    }
+    c->nslots++;
+    c->nvalid++;
+    return GNV_OK;
+}
+
+/* Emit a level with no value below node `depth` (a null or empty element there). */
+static int shred_stop(wcol *c, int rep, int def)
+{
+    GNV_TRY(put_level(c, rep, def));
+    if (def <= c->leaf.max_visible) {
+        c->invisible_run = 0;
+        return put_null_slot(c);
+    }
+    c->invisible_run++;
+    return GNV_OK;
+}
+
+static int shred(wcol *c, int depth, const gnv_array_view *v, int64_t i, int rep)
+{
+    const gnv_lf_leaf *L = &c->leaf;
+    if (L->nullable[depth] && gnv__view_is_null(v, i))
+        return shred_stop(c, rep, L->null_def[depth]);
+    if (depth == L->depth - 1) {
+        GNV_TRY(put_level(c, rep, 0));
+        c->invisible_run = 0;
+        return put_value(c, v, i);
+    }
+    if (L->is_list[depth]) {
+        int64_t s, e;
+        gnv__view_list_range(v, i, &s, &e);
+        if (s == e)
+            return shred_stop(c, rep, L->empty_def[depth]);
+        for (int64_t k = s; k < e; k++)
+            GNV_TRY(shred(c, depth + 1, &v->children[0], k, k == s ? rep : L->rep[depth] - 1));
+        return GNV_OK;
+    }
+    /* struct: follow the child on this leaf's path */
+    const struct ArrowSchema *next = L->node[depth + 1];
+    const struct ArrowSchema *s = L->node[depth];
+    for (int64_t k = 0; k < s->n_children; k++)
+        if (s->children[k] == next)
+            return shred(c, depth + 1, &v->children[k], gnv__view_struct_index(v, i), rep);
+    return gnv__error_set(GNV_ERROR, GNV_SUB_FORMAT, "internal: struct child not found");
+}
+
+/* ---- page encoding --------------------------------------------------------- */
+
+typedef struct page_in {
+    const wcol *c;
+    const uint16_t *rep, *def; /* NULL when absent */
+    const int64_t *vis_end;    /* level index after the v-th visible level */
+    bool validity;             /* FSL item validity buffer */
+    int minor;
+} page_in;
+
+static size_t pad8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+static uint64_t var_off(const wcol *c, int64_t slot) /* end offset of slot-1 */
+{
+    return slot == 0 ? 0 : gnv__lf_get64((const uint8_t *)c->offs.ptr + (slot - 1) * 8);
+}
+
+/* Sizes of the value buffers of a chunk of k slots from slot v0. */
+static int chunk_buffers(const page_in *in, int64_t v0, int64_t k, size_t *sizes)
+{
+    const gnv_lf_leaf *L = &in->c->leaf;
+    switch (L->kind) {
+    case GNV_LF_BOOL:
+        sizes[0] = (size_t)((k + 7) / 8);
+        return 1;
+    case GNV_LF_VAR: {
+        /* offsets are as wide as the Arrow type's; the buffer is padded to that width */
+        uint64_t ow = L->large ? 8 : 4;
+        uint64_t bytes = var_off(in->c, v0 + k) - var_off(in->c, v0);
+        sizes[0] = (size_t)((ow * (uint64_t)(k + 1) + bytes + ow - 1) & ~(ow - 1));
+        return 1;
+    }
+    case GNV_LF_FSL:
+        if (in->validity) {
+            sizes[0] = (size_t)((k * L->dim + 7) / 8);
+            sizes[1] = (size_t)k * (size_t)L->width;
+            return 2;
+        }
+        sizes[0] = (size_t)k * (size_t)L->width;
+        return 1;
+    default:
+        sizes[0] = (size_t)k * (size_t)L->width;
+        return 1;
+    }
+}
+
+static int64_t level_end(const page_in *in, int64_t v0, int64_t k, bool last)
+{
+    if (last)
+        return in->c->nlevels;
+    if (!in->vis_end)
+        return v0 + k;
+    return in->vis_end[v0 + k - 1];
+}
+
+static size_t
+chunk_size(const page_in *in, int64_t l0, int64_t v0, int64_t k, bool last, size_t *sizes, int *nb)
+{
+    int64_t l1 = level_end(in, v0, k, last);
+    size_t lv = (size_t)(l1 - l0) * 2;
+    *nb = chunk_buffers(in, v0, k, sizes);
+    size_t hdr = 2 + (in->rep ? 2 : 0) + (in->def ? 2 : 0) + (size_t)*nb * (in->minor >= 2 ? 4 : 2);
+    size_t total = pad8(hdr) + (in->rep ? pad8(lv) : 0) + (in->def ? pad8(lv) : 0);
+    for (int i = 0; i < *nb; i++)
+        total += pad8(sizes[i]);
+    return total;
+}
+
+static void put_bits(gnv_buf *b, size_t at, const uint8_t *bytes, int64_t n)
+{
+    uint8_t *p = (uint8_t *)b->ptr + at;
+    for (int64_t i = 0; i < n; i++)
+        if (bytes[i])
+            p[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
+
+/* Append one chunk's bytes to data. */
+static int emit_chunk(const page_in *in,
+                      gnv_buf *data,
+                      int64_t l0,
+                      int64_t l1,
+                      int64_t v0,
+                      int64_t k,
+                      const size_t *sizes,
+                      int nb)
+{
+    const wcol *c = in->c;
+    const gnv_lf_leaf *L = &c->leaf;
+    size_t start = data->size;
+    uint8_t hdr[32];
+    size_t h = 0;
+    gnv__lf_put16(hdr, (uint16_t)((in->rep || in->def) ? (l1 - l0) : 0));
+    h = 2;
+    if (in->rep) {
+        gnv__lf_put16(hdr + h, (uint16_t)((l1 - l0) * 2));
+        h += 2;
+    }
+    if (in->def) {
+        gnv__lf_put16(hdr + h, (uint16_t)((l1 - l0) * 2));
+        h += 2;
+    }
+    for (int i = 0; i < nb; i++) {
+        if (in->minor >= 2) {
+            gnv__lf_put32(hdr + h, (uint32_t)sizes[i]);
+            h += 4;
+        } else {
+            gnv__lf_put16(hdr + h, (uint16_t)sizes[i]);
+            h += 2;
+        }
+    }
+    while (h % 8)
+        hdr[h++] = 0xFE;
+    GNV_TRY(gnv__buf_put(data, hdr, h));
+    const uint16_t *lv[2] = {in->rep, in->def};
+    for (int j = 0; j < 2; j++) {
+        if (!lv[j])
+            continue;
+        for (int64_t l = l0; l < l1; l++) {
+            uint8_t b[2];
+            gnv__lf_put16(b, lv[j][l]);
+            GNV_TRY(gnv__buf_put(data, b, 2));
+        }
+        GNV_TRY(gnv__buf_put_zeros(data, pad8(data->size - start) - (data->size - start)));
+    }
+    const uint8_t *vals = (const uint8_t *)c->vals.ptr;
+    size_t b0 = data->size;
+    switch (L->kind) {
+    case GNV_LF_BOOL:
+        GNV_TRY(gnv__buf_put_zeros(data, sizes[0]));
+        put_bits(data, b0, vals + v0, k);
+        break;
+    case GNV_LF_VAR: {
+        uint64_t base = var_off(c, v0);
+        size_t ow = L->large ? 8 : 4;
+        uint64_t first = ow * (uint64_t)(k + 1);
+        for (int64_t s = 0; s <= k; s++) {
+            uint8_t b[8];
+            gnv__lf_put64(b, first + var_off(c, v0 + s) - base);
+            GNV_TRY(gnv__buf_put(data, b, ow));
+        }
+        GNV_TRY(gnv__buf_put(data, vals + base, (size_t)(var_off(c, v0 + k) - base)));
+        break;
+    }
+    case GNV_LF_FSL:
+        if (in->validity) {
+            GNV_TRY(gnv__buf_put_zeros(data, sizes[0]));
+            put_bits(data, b0, (const uint8_t *)c->ivalid.ptr + v0 * L->dim, k * L->dim);
+            GNV_TRY(gnv__buf_put_zeros(data, pad8(sizes[0]) - sizes[0]));
+            b0 = data->size;
+            GNV_TRY(gnv__buf_put(data, vals + v0 * L->width, sizes[1]));
+            break;
+        }
+        GNV_TRY(gnv__buf_put(data, vals + v0 * L->width, sizes[0]));
+        break;
+    default:
+        GNV_TRY(gnv__buf_put(data, vals + v0 * L->width, sizes[0]));
+        break;
+    }
+    size_t used = data->size - b0;
+    size_t want = pad8(sizes[nb - 1]);
+    GNV_TRY(gnv__buf_put_zeros(data, want - GNV_MIN(used, want)));
+    /* pad the whole chunk to 8 (Variable buffers are already padded to 4) */
+    GNV_TRY(gnv__buf_put_zeros(data, pad8(data->size - start) - (data->size - start)));
+    return GNV_OK;
+}
+
+/* The repetition index entry of chunk levels [l0, l1) (Lance's rule, see the notes). */
+static void rep_index_chunk(uint64_t *ri,
+                            size_t ci,
+                            size_t nchunks,
+                            const uint16_t *rep,
+                            int64_t l0,
+                            int64_t l1,
+                            uint16_t max_rep)
+{
+    uint64_t rows = 0, left = 0;
+    for (int64_t l = l0 + 1; l < l1; l++)
+        rows += rep[l] == max_rep;
+    if (ci + 1 < nchunks) {
+        int64_t last = -1;
+        for (int64_t l = l1 - 1; l >= l0; l--)
+            if (rep[l] == max_rep) {
+                last = l;
+                break;
+            }
+        left = last < 0 ? (uint64_t)(l1 - l0) : (uint64_t)(l1 - last);
+    }
+    if (ci > 0 && l1 > l0 && rep[l0] == max_rep && ri[2 * ci - 1] != 0) {
+        ri[2 * ci - 2] += 1;
+        ri[2 * ci - 1] = 0;
+    }
+    if (ci + 1 == nchunks)
+        rows += 1;
+    ri[2 * ci] = rows;
+    ri[2 * ci + 1] = left;
+}
+
+static void layers_of(const gnv_lf_leaf *L, Gnvpb__RepDefLayer *out)
+{
+    for (int i = 0; i < L->depth; i++)
+        out[i] = (Gnvpb__RepDefLayer)L->layers[i];
+}
+
+static int write_miniblock(gnv_lance_writer *w, wcol *c, page_in *in)
+{
+    int rc = GNV_OK;
+    const gnv_lf_leaf *L = &c->leaf;
+    gnv_buf words = GNV_BUF_INIT, data = GNV_BUF_INIT, ri = GNV_BUF_INIT;
+    int64_t l0 = 0, v0 = 0;
+    size_t nchunks = 0;
+    int64_t *bounds = NULL; /* l0, l1 per chunk */
+    size_t bcap = 0;
+    while (v0 < c->nslots) {
+        int64_t rem = c->nslots - v0, k = 1;
+        size_t sizes[2];
+        int nb;
+        bool last = false;
+        if (rem <= MAX_CHUNK_VALUES &&
+            chunk_size(in, l0, v0, rem, true, sizes, &nb) <= MAX_CHUNK_BYTES) {
+            k = rem;
+            last = true;
+        } else {
+            while (k * 2 <= GNV_MIN(rem, MAX_CHUNK_VALUES))
+                k *= 2;
+            while (k > 1 && chunk_size(in, l0, v0, k, k == rem, sizes, &nb) > MAX_CHUNK_BYTES)
+                k /= 2;
+            last = k == rem;
+        }
+        size_t sz = chunk_size(in, l0, v0, k, last, sizes, &nb);
+        GNV_ERR_IF(sz > MAX_CHUNK_BYTES, GNV_ENOTSUP, GNV_SUB_FORMAT,
+                   "Lance file %s: a value of field '%s' needs %zu bytes, more than a mini-block "
+                   "chunk holds",
+                   w->path, L->node[L->depth - 1]->name, sz);
+        int64_t l1 = level_end(in, v0, k, last);
+        size_t before = data.size;
+        GNV_TRYG(emit_chunk(in, &data, l0, l1, v0, k, sizes, nb));
+        size_t bytes = data.size - before;
+        uint32_t word = (uint32_t)(((bytes / 8 - 1) << 4) |
+                                   (last ? 0 : (uint32_t)gnv__lf_bits((uint32_t)k) - 1));
+        uint8_t b[4];
+        if (w->minor >= 2) {
+            gnv__lf_put32(b, word);
+            GNV_TRYG(gnv__buf_put(&words, b, 4));
+        } else {
+            gnv__lf_put16(b, (uint16_t)word);
+            GNV_TRYG(gnv__buf_put(&words, b, 2));
+        }
+        if (nchunks * 2 + 2 > bcap) {
+            bcap = bcap ? bcap * 2 : 64;
+            int64_t *nbnd = gnv__reallocarray(bounds, bcap, sizeof *bounds);
+            GNV_CHECK_ALLOC(nbnd);
+            bounds = nbnd;
+        }
+        bounds[2 * nchunks] = l0;
+        bounds[2 * nchunks + 1] = l1;
+        nchunks++;
+        l0 = l1;
+        v0 += k;
+    }
+    if (L->max_rep > 0) {
+        GNV_TRYG(gnv__buf_put_zeros(&ri, nchunks * 16));
+        uint64_t *tmp = gnv__calloc(nchunks * 2, sizeof *tmp);
+        GNV_CHECK_ALLOC(tmp);
+        for (size_t i = 0; i < nchunks; i++)
+            rep_index_chunk(tmp, i, nchunks, in->rep, bounds[2 * i], bounds[2 * i + 1],
+                            (uint16_t)L->max_rep);
+        for (size_t i = 0; i < nchunks * 2; i++)
+            gnv__lf_put64((uint8_t *)ri.ptr + 8 * i, tmp[i]);
+        gnv__free(tmp);
+    }
+    uint64_t off[3], size[3];
+    int nbuf = 0;
+    GNV_TRYG(out_buffer(w, words.ptr, words.size, &off[nbuf]));
+    size[nbuf++] = words.size;
+    GNV_TRYG(out_buffer(w, data.ptr, data.size, &off[nbuf]));
+    size[nbuf++] = data.size;
+    if (L->max_rep > 0) {
+        GNV_TRYG(out_buffer(w, ri.ptr, ri.size, &off[nbuf]));
+        size[nbuf++] = ri.size;
+    }
+
+    Gnvpb__CompressiveEncoding rep_ce, def_ce;
+    Gnvpb__Flat rep_flat, def_flat;
+    venc ve;
+    Gnvpb__RepDefLayer layers[GNV_LF_MAX_DEPTH];
+    Gnvpb__MiniBlockLayout mb = GNVPB__MINI_BLOCK_LAYOUT__INIT;
+    Gnvpb__PageLayout pl = GNVPB__PAGE_LAYOUT__INIT;
+    value_encoding(&ve, L, in->validity);
+    if (in->rep) {
+        flat_enc(&rep_ce, &rep_flat, 16);
+        mb.rep_compression = &rep_ce;
+    }
+    if (in->def) {
+        flat_enc(&def_ce, &def_flat, 16);
+        mb.def_compression = &def_ce;
+    }
+    mb.value_compression = &ve.top;
+    layers_of(L, layers);
+    mb.n_layers = (size_t)L->depth;
+    mb.layers = layers;
+    mb.has_num_buffers = mb.has_repetition_index_depth = mb.has_num_items = true;
+    mb.num_buffers = in->validity ? 2 : 1;
+    mb.repetition_index_depth = L->max_rep > 0 ? 1 : 0;
+    mb.num_items = (uint64_t)c->nslots;
+    if (w->minor >= 2)
+        mb.has_has_large_chunk = mb.has_large_chunk = true;
+    pl.layout_case = GNVPB__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT;
+    pl.mini_block_layout = &mb;
+    GNV_TRYG(add_page(w, c, &pl, nbuf, off, size));
+done:
+    gnv_buf_dispose(&words);
+    gnv_buf_dispose(&data);
+    gnv_buf_dispose(&ri);
+    gnv__free(bounds);
+    return rc;
+}
+
+static int put_uint(gnv_buf *b, uint64_t v, int bytes)
+{
+    uint8_t t[8];
+    gnv__lf_put64(t, v);
+    return gnv__buf_put(b, t, (size_t)bytes);
+}
+
+static int write_fullzip(gnv_lance_writer *w, wcol *c, page_in *in)
+{
+    int rc = GNV_OK;
+    const gnv_lf_leaf *L = &c->leaf;
+    gnv_buf z = GNV_BUF_INIT, idx = GNV_BUF_INIT;
+    uint64_t *starts = NULL;
+    /* control words sized by the layers (LanceDB decodes by them, not by the data) */
+    int bits_rep = gnv__lf_bits((uint32_t)L->max_rep),
+        bits_def = gnv__lf_bits((uint32_t)L->max_def);
+    int tb = bits_rep + bits_def;
+    int cw = tb == 0 ? 0 : tb <= 8 ? 1 : tb <= 16 ? 2 : 4;
+    bool var = L->kind == GNV_LF_VAR;
+    bool with_index = var || L->max_rep > 0;
+    int64_t nitems = (in->rep || in->def) ? c->nlevels : c->nslots;
+    starts = gnv__malloc((size_t)(c->rows + 1) * sizeof *starts);
+    GNV_CHECK_ALLOC(starts);
+    int64_t row = 0, slot = 0;
+    for (int64_t l = 0; l < nitems; l++) {
+        uint32_t r = in->rep ? in->rep[l] : 0, d = in->def ? in->def[l] : 0;
+        if (!in->rep || r == (uint32_t)L->max_rep) {
+            GNV_ERR_IF(row >= c->rows, GNV_ERROR, GNV_SUB_FORMAT, "internal: full-zip rows");
+            starts[row++] = z.size;
+        }
+        if (cw)
+            GNV_TRYG(put_uint(&z, ((uint64_t)r << bits_def) | d, cw));
+        if ((int)d > L->max_visible)
+            continue;
+        if (var) {
+            if (d == 0) {
+                uint64_t a = var_off(c, slot), b = var_off(c, slot + 1);
+                GNV_TRYG(put_uint(&z, b - a, L->large ? 8 : 4));
+                GNV_TRYG(gnv__buf_put(&z, c->vals.ptr + a, (size_t)(b - a)));
+            }
+        } else {
+            if (in->validity) { /* FSL items' validity bits go in front of each value */
+                uint8_t bits[GNV_LF_MAX_FSL_VALIDITY];
+                size_t vb = (size_t)(L->dim + 7) / 8;
+                memset(bits, 0, vb);
+                const uint8_t *iv = (const uint8_t *)c->ivalid.ptr + slot * L->dim;
+                for (int k = 0; k < L->dim; k++)
+                    if (iv[k])
+                        bits[k >> 3] |= (uint8_t)(1u << (k & 7));
+                GNV_TRYG(gnv__buf_put(&z, bits, vb));
+            }
+            GNV_TRYG(gnv__buf_put(&z, c->vals.ptr + slot * L->width, (size_t)L->width));
+        }
+        slot++;
+    }
+    GNV_ERR_IF(row != c->rows || slot != c->nslots, GNV_ERROR, GNV_SUB_FORMAT,
+               "internal: full-zip page of %s has %lld rows, %lld slots", w->path, (long long)row,
+               (long long)slot);
+    starts[row] = z.size;
+    uint64_t off[2], size[2];
+    int nbuf = 0;
+    GNV_TRYG(out_buffer(w, z.ptr, z.size, &off[nbuf]));
+    size[nbuf++] = z.size;
+    if (with_index) {
+        int bpv = z.size < 256 ? 1 : z.size < 65536 ? 2 : z.size <= UINT32_MAX ? 4 : 8;
+        for (int64_t r = 0; r <= c->rows; r++)
+            GNV_TRYG(put_uint(&idx, starts[r], bpv));
+        GNV_TRYG(out_buffer(w, idx.ptr, idx.size, &off[nbuf]));
+        size[nbuf++] = idx.size;
+    }
+    venc ve;
+    Gnvpb__RepDefLayer layers[GNV_LF_MAX_DEPTH];
+    Gnvpb__FullZipLayout fz = GNVPB__FULL_ZIP_LAYOUT__INIT;
+    Gnvpb__PageLayout pl = GNVPB__PAGE_LAYOUT__INIT;
+    value_encoding(&ve, L, in->validity);
+    fz.has_bits_rep = fz.has_bits_def = fz.has_num_items = fz.has_num_visible_items = true;
+    fz.bits_rep = (uint32_t)bits_rep;
+    fz.bits_def = (uint32_t)bits_def;
+    if (var) {
+        fz.details_case = GNVPB__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_OFFSET;
+        fz.bits_per_offset = L->large ? 64 : 32;
+    } else {
+        fz.details_case = GNVPB__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_VALUE;
+        fz.bits_per_value = (uint32_t)(L->width + (in->validity ? (L->dim + 7) / 8 : 0)) * 8;
+    }
+    fz.num_items = (uint32_t)nitems;
+    fz.num_visible_items = (uint32_t)c->nslots;
+    fz.value_compression = &ve.top;
+    layers_of(L, layers);
+    fz.n_layers = (size_t)L->depth;
+    fz.layers = layers;
+    pl.layout_case = GNVPB__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT;
+    pl.full_zip_layout = &fz;
+    GNV_TRYG(add_page(w, c, &pl, nbuf, off, size));
+done:
+    gnv_buf_dispose(&z);
+    gnv_buf_dispose(&idx);
+    gnv__free(starts);
+    return rc;
+}
+
+static int write_all_null(gnv_lance_writer *w, wcol *c, page_in *in, bool simple)
+{
+    const gnv_lf_leaf *L = &c->leaf;
+    Gnvpb__RepDefLayer layers[GNV_LF_MAX_DEPTH];
+    Gnvpb__AllNullLayout an = GNVPB__ALL_NULL_LAYOUT__INIT;
+    Gnvpb__PageLayout pl = GNVPB__PAGE_LAYOUT__INIT;
+    Gnvpb__CompressiveEncoding rep_ce, def_ce;
+    Gnvpb__Flat rep_flat, def_flat;
+    uint64_t off[2] = {0, 0}, size[2] = {0, 0};
+    int nbuf = 0;
+    if (simple) {
+        layers[0] = GNVPB__REP_DEF_LAYER__REPDEF_NULLABLE_ITEM;
+        an.n_layers = 1;
+    } else {
+        layers_of(L, layers);
+        an.n_layers = (size_t)L->depth;
+        GNV_TRY(out_buffer(w, in->rep, in->rep ? (size_t)c->nlevels * 2 : 0, &off[0]));
+        size[0] = in->rep ? (uint64_t)c->nlevels * 2 : 0;
+        GNV_TRY(out_buffer(w, in->def, in->def ? (size_t)c->nlevels * 2 : 0, &off[1]));
+        size[1] = in->def ? (uint64_t)c->nlevels * 2 : 0;
+        nbuf = 2;
+        if (w->minor >= 2) {
+            /* 2.2's ConstantLayout describes its level buffers */
+            if (in->rep) {
+                flat_enc(&rep_ce, &rep_flat, 16);
+                an.rep_compression = &rep_ce;
+                an.has_num_rep_values = true;
+                an.num_rep_values = (uint64_t)c->nlevels;
+            }
+            if (in->def) {
+                flat_enc(&def_ce, &def_flat, 16);
+                an.def_compression = &def_ce;
+                an.has_num_def_values = true;
+                an.num_def_values = (uint64_t)c->nlevels;
+            }
+        }
+    }
+    an.layers = layers;
+    pl.layout_case = GNVPB__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT;
+    pl.all_null_layout = &an;
+    return add_page(w, c, &pl, nbuf, off, size);
+}
+
+/*
+ * LanceDB's full-zip decoder counts every non-list layer's definition levels as
+ * "visible", its encoder only those inside the inner-most list. They agree unless a
+ * nullable struct encloses a list; such leaves stay in mini-block pages.
+ */
+static bool fullzip_visibility_agrees(const gnv_lf_leaf *L)
+{
+    if (L->max_rep == 0)
+        return true;
+    int inner_list = -1;
+    for (int i = L->depth - 1; i >= 0 && inner_list < 0; i--)
+        if (L->is_list[i])
+            inner_list = i;
+    for (int i = 0; i < inner_list; i++)
+        if (!L->is_list[i] && L->nullable[i])
+            return false;
+    return true;
+}
+
+static void reset_page(wcol *c)
+{
+    gnv__buf_clear(&c->rep);
+    gnv__buf_clear(&c->def);
+    gnv__buf_clear(&c->vals);
+    gnv__buf_clear(&c->offs);
+    gnv__buf_clear(&c->ivalid);
+    c->item_nulls = false;
+    c->first_row += c->rows;
+    c->nlevels = c->nslots = c->nvalid = c->rows = 0;
+    c->max_len = 0;
+    c->invisible_run = 0;
+}
+
+static int flush_page(gnv_lance_writer *w, wcol *c)
+{
+    if (c->rows == 0)
+        return GNV_OK;
+    int rc = GNV_OK;
+    const gnv_lf_leaf *L = &c->leaf;
+    page_in in;
+    memset(&in, 0, sizeof in);
+    in.c = c;
+    in.minor = w->minor;
+    in.rep = L->max_rep > 0 ? (const uint16_t *)(const void *)c->rep.ptr : NULL;
+    in.def = L->max_def > 0 ? (const uint16_t *)(const void *)c->def.ptr : NULL;
+    int64_t *vis = NULL;
+    if (c->nvalid == 0 && (c->nslots == 0 || L->kind == GNV_LF_NULL || L->depth == 1)) {
+        GNV_TRYG(write_all_null(w, c, &in, L->depth == 1 && c->nslots == c->nlevels));
+        goto done;
+    }
+    if (L->max_rep > 0 && in.def) {
+        vis = gnv__malloc((size_t)c->nslots * sizeof *vis);
+        GNV_CHECK_ALLOC(vis);
+        int64_t v = 0;
+        for (int64_t l = 0; l < c->nlevels; l++)
+            if (in.def[l] <= L->max_visible)
+                vis[v++] = l + 1;
+        in.vis_end = vis;
+    }
+    in.validity = L->kind == GNV_LF_FSL && c->item_nulls;
+    bool fullzip =
+        ((L->kind == GNV_LF_VAR && c->max_len >= FULLZIP_MIN_VALUE) ||
+         ((L->kind == GNV_LF_FSL || L->kind == GNV_LF_FIXED) && L->width >= FULLZIP_MIN_VALUE &&
+          (!in.validity || L->dim <= 8 * GNV_LF_MAX_FSL_VALIDITY))) &&
+        fullzip_visibility_agrees(L);
+    if (fullzip)
+        GNV_TRYG(write_fullzip(w, c, &in));
+    else
+        GNV_TRYG(write_miniblock(w, c, &in));
+done:
+    gnv__free(vis);
+    if (rc == GNV_OK)
+        reset_page(c);
+    return rc;
+}
+
+static size_t page_bytes(const wcol *c)
+{
+    return c->rep.size + c->def.size + c->vals.size + c->offs.size + c->ivalid.size;
+}
+
+/* ---- public API ------------------------------------------------------------ */
+
+static void col_free(wcol *c)
+{
+    gnv_buf_dispose(&c->rep);
+    gnv_buf_dispose(&c->def);
+    gnv_buf_dispose(&c->vals);
+    gnv_buf_dispose(&c->offs);
+    gnv_buf_dispose(&c->ivalid);
+    for (size_t i = 0; i < c->npages; i++)
+        gnv__free(c->pages[i].enc);
+    gnv__free(c->pages);
+}
+
+void gnv__lance_writer_free(gnv_lance_writer *w)
+{
+    if (!w)
+        return;
+    if (w->w)
+        gnv__io_abort(w->io, w->w);
+    for (int i = 0; i < w->ncols; i++)
+        col_free(&w->cols[i]);
+    gnv__free(w->cols);
+    gnv__schema_release(&w->schema);
+    gnv__free(w->path);
+    gnv__free(w);
+}
+
+int gnv__lance_writer_new(gnv_lance_writer **out,
+                          gnv_io *io,
+                          const char *path,
+                          const struct ArrowSchema *schema,
+                          const gnv_lance_write_options *opts)
+{
+    int rc = GNV_OK;
+    gnv_lance_writer *w = gnv__calloc(1, sizeof *w);
+    GNV_CHECK_ALLOC(w);
+    w->io = io;
+    w->minor = opts && opts->minor_version ? opts->minor_version : 1;
+    w->max_page = opts && opts->max_page_bytes ? opts->max_page_bytes : 8u << 20;
+    w->path = gnv__strdup(path);
+    GNV_CHECK_ALLOC(w->path);
+    GNV_ERR_IF(w->minor != 1 && w->minor != 2, GNV_EVERSION, GNV_SUB_FORMAT,
+               "Lance file %s: file version 2.%d cannot be written (2.1 and 2.2 can)", path,
+               w->minor);
+    GNV_TRYG(gnv__schema_validate(schema));
+    GNV_ERR_IF(strcmp(schema->format, "+s") != 0, GNV_EINVAL, GNV_SUB_FORMAT,
+               "Lance file %s: the schema must be a struct, not '%s'", path, schema->format);
+    GNV_TRYG(gnv__schema_copy(&w->schema, schema));
+    for (int64_t f = 0; f < schema->n_children; f++) {
+        gnv_lf_leaf *leaves;
+        int n;
+        GNV_TRYG(gnv__lf_plan(&leaves, &n, w->schema.children[f]));
+        wcol *nc = gnv__reallocarray(w->cols, (size_t)(w->ncols + n), sizeof *nc);
+        if (!nc) {
+            gnv__free(leaves);
+            GNV_CHECK_ALLOC(nc);
+        }
+        w->cols = nc;
+        for (int i = 0; i < n; i++) {
+            wcol *c = &w->cols[w->ncols++];
+            memset(c, 0, sizeof *c);
+            c->leaf = leaves[i];
+            c->top = (int)f;
+        }
+        gnv__free(leaves);
+    }
+    GNV_TRYG(gnv__io_create(io, path, &w->w));
+    *out = w;
+    return GNV_OK;
+done:
+    gnv__lance_writer_free(w);
+    return rc;
+}
+
+int gnv__lance_writer_write(gnv_lance_writer *w, const struct ArrowArray *batch)
+{
+    int rc = GNV_OK;
+    gnv_array_view v;
+    bool have_view = false;
+    GNV_ERR_IF(w->failed || !w->w, GNV_EINVAL, GNV_SUB_FORMAT,
+               "Lance file %s: the writer failed or finished earlier", w->path);
+    GNV_TRYG(gnv__array_validate(&w->schema, batch, false));
+    GNV_TRYG(gnv__array_view_init(&v, &w->schema, batch));
+    have_view = true;
+    for (int ci = 0; ci < w->ncols; ci++) {
+        wcol *c = &w->cols[ci];
+        const gnv_array_view *fv = &v.children[c->top];
+        for (int64_t r = 0; r < batch->length; r++) {
+            GNV_TRYG(shred(c, 0, fv, gnv__view_struct_index(&v, r), c->leaf.max_rep));
+            c->rows++;
+            if (page_bytes(c) >= w->max_page || c->invisible_run > MAX_INVISIBLE_RUN)
+                GNV_TRYG(flush_page(w, c));
+        }
+    }
+    w->rows += batch->length;
+done:
+    if (have_view)
+        gnv__array_view_reset(&v);
+    if (rc < 0)
+        w->failed = true;
+    return rc;
+}
+
+uint64_t gnv__lance_writer_bytes(const gnv_lance_writer *w)
+{
+    return w->pos;
+}
+
+int64_t gnv__lance_writer_rows(const gnv_lance_writer *w)
+{
+    return w->rows;
+}
+
+/* Global buffer 0: FileDescriptor{schema, length}. */
+static int write_descriptor(gnv_lance_writer *w, uint64_t *off, uint64_t *size)
+{
+    int rc = GNV_OK;
+    Gnvpb__Field **fields = NULL;
+    size_t nf = 0;
+    int32_t next_id = 0;
+    uint8_t *buf = NULL;
+    GNV_TRYG(gnv__lance_fields_from_arrow(&fields, &nf, &w->schema, &next_id));
+    Gnvpb__FileSchema fs = GNVPB__FILE_SCHEMA__INIT;
+    fs.n_fields = nf;
+    fs.fields = fields;
+    Gnvpb__FileDescriptor fd = GNVPB__FILE_DESCRIPTOR__INIT;
+    fd.schema = &fs;
+    fd.has_length = true;
+    fd.length = (uint64_t)w->rows;
+    size_t n = gnvpb__file_descriptor__get_packed_size(&fd);
+    buf = gnv__malloc(n ? n : 1);
+    GNV_CHECK_ALLOC(buf);
+    gnvpb__file_descriptor__pack(&fd, buf);
+    GNV_TRYG(out_buffer(w, buf, n, off));
+    *size = n;
+done:
+    gnv__free(buf);
+    gnv__lance_fields_free(fields, nf);
+    return rc;
+}
+
+static int write_column_meta(gnv_lance_writer *w, wcol *c, uint64_t *off, uint64_t *size)
+{
+    int rc = GNV_OK;
+    uint8_t *colenc = NULL, *buf = NULL;
+    size_t colenc_len = 0;
+    Gnvpb__ColumnMetadata__Page *pages = NULL, **pp = NULL;
+    Gnvpb__PageEncoding *pes = NULL;
+    Gnvpb__DirectEncoding *des = NULL;
+    Gnvpb__Empty empty = GNVPB__EMPTY__INIT;
+    Gnvpb__ColumnEncoding ce = GNVPB__COLUMN_ENCODING__INIT;
+    ce.column_encoding_case = GNVPB__COLUMN_ENCODING__COLUMN_ENCODING_VALUES;
+    ce.values = &empty;
+    GNV_TRYG(pack_any(&colenc, &colenc_len, "/lance.encodings.ColumnEncoding", &ce.base));
+    Gnvpb__DirectEncoding cde = GNVPB__DIRECT_ENCODING__INIT;
+    cde.has_encoding = true;
+    cde.encoding.data = colenc;
+    cde.encoding.len = colenc_len;
+    Gnvpb__PageEncoding cpe = GNVPB__PAGE_ENCODING__INIT;
+    cpe.location_case = GNVPB__PAGE_ENCODING__LOCATION_DIRECT;
+    cpe.direct = &cde;
+    size_t np = c->npages;
+    pages = gnv__calloc(np ? np : 1, sizeof *pages);
+    pp = gnv__calloc(np ? np : 1, sizeof *pp);
+    pes = gnv__calloc(np ? np : 1, sizeof *pes);
+    des = gnv__calloc(np ? np : 1, sizeof *des);
+    GNV_CHECK_ALLOC(pages);
+    GNV_CHECK_ALLOC(pp);
+    GNV_CHECK_ALLOC(pes);
+    GNV_CHECK_ALLOC(des);
+    for (size_t i = 0; i < np; i++) {
+        wpage *wp = &c->pages[i];
+        gnvpb__direct_encoding__init(&des[i]);
+        des[i].has_encoding = true;
+        des[i].encoding.data = wp->enc;
+        des[i].encoding.len = wp->enc_len;
+        gnvpb__page_encoding__init(&pes[i]);
+        pes[i].location_case = GNVPB__PAGE_ENCODING__LOCATION_DIRECT;
+        pes[i].direct = &des[i];
+        gnvpb__column_metadata__page__init(&pages[i]);
+        pages[i].n_buffer_offsets = pages[i].n_buffer_sizes = (size_t)wp->nbuf;
+        pages[i].buffer_offsets = wp->off;
+        pages[i].buffer_sizes = wp->size;
+        pages[i].has_length = pages[i].has_priority = true;
+        pages[i].length = wp->rows;
+        pages[i].priority = wp->first_row;
+        pages[i].encoding = &pes[i];
+        pp[i] = &pages[i];
+    }
+    Gnvpb__ColumnMetadata cm = GNVPB__COLUMN_METADATA__INIT;
+    cm.encoding = &cpe;
+    cm.n_pages = np;
+    cm.pages = pp;
+    size_t n = gnvpb__column_metadata__get_packed_size(&cm);
+    buf = gnv__malloc(n ? n : 1);
+    GNV_CHECK_ALLOC(buf);
+    gnvpb__column_metadata__pack(&cm, buf);
+    *off = w->pos;
+    *size = n;
+    GNV_TRYG(out_write(w, buf, n));
+done:
+    gnv__free(colenc);
+    gnv__free(buf);
+    gnv__free(pages);
+    gnv__free(pp);
+    gnv__free(pes);
+    gnv__free(des);
+    return rc;
+}
+
+int gnv__lance_writer_finish(gnv_lance_writer *w, uint64_t *file_size_out)
+{
+    int rc = GNV_OK;
+    uint8_t *tables = NULL;
+    GNV_ERR_IF(w->failed || !w->w, GNV_EINVAL, GNV_SUB_FORMAT,
+               "Lance file %s: the writer failed or finished earlier", w->path);
+    for (int i = 0; i < w->ncols; i++)
+        GNV_TRYG(flush_page(w, &w->cols[i]));
+    uint64_t gb_off = 0, gb_size = 0;
+    GNV_TRYG(write_descriptor(w, &gb_off, &gb_size));
+    tables = gnv__malloc((size_t)(w->ncols + 1) * 16);
+    GNV_CHECK_ALLOC(tables);
+    GNV_TRYG(out_align(w));
+    uint64_t col_meta_start = w->pos;
+    for (int i = 0; i < w->ncols; i++) {
+        uint64_t off = 0, size = 0;
+        GNV_TRYG(write_column_meta(w, &w->cols[i], &off, &size));
+        gnv__lf_put64(tables + 16 * i, off);
+        gnv__lf_put64(tables + 16 * i + 8, size);
+    }
+    /* Lance finds the offset table as the bytes just before the global buffer table */
+    uint64_t cmo = w->pos;
+    GNV_TRYG(out_write(w, tables, (size_t)w->ncols * 16));
+    uint64_t gbo = w->pos;
+    uint8_t g[16], footer[GNV_LF_FOOTER_SIZE];
+    gnv__lf_put64(g, gb_off);
+    gnv__lf_put64(g + 8, gb_size);
+    GNV_TRYG(out_write(w, g, 16));
+    gnv__lf_put64(footer, col_meta_start);
+    gnv__lf_put64(footer + 8, cmo);
+    gnv__lf_put64(footer + 16, gbo);
+    gnv__lf_put32(footer + 24, 1);
+    gnv__lf_put32(footer + 28, (uint32_t)w->ncols);
+    gnv__lf_put16(footer + 32, 2);
+    gnv__lf_put16(footer + 34, (uint16_t)w->minor);
+    memcpy(footer + 36, GNV_LF_MAGIC, 4);
+    GNV_TRYG(out_write(w, footer, sizeof footer));
+    gnv_io_writer *iw = w->w;
+    w->w = NULL;
+    rc = gnv__io_commit(w->io, iw, GNV_IO_NOREPLACE);
+    if (rc < 0) {
+        gnv__error_prefix("committing Lance file %s", w->path);
+        goto done;
+    }
+    if (file_size_out)
+        *file_size_out = w->pos;
+done:
+    gnv__free(tables);
+    if (rc < 0)
+        w->failed = true;
+    return rc;
+}

@@ -1,0 +1,499 @@
+/*
+ * Commits: build the manifest of version base+1 from the base manifest and an
+ * operation, write the transaction file, create the manifest without replacing, and on
+ * a lost race rebase over the winners when the operations commute.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "table.h"
+
+#define MAX_ATTEMPTS 20
+
+/* The next unused fragment id of a manifest. */
+static uint64_t next_fragment_id(const Gnvpb__Manifest *m)
+{
+    if (!m)
+        return 0;
+    uint64_t next = m->has_max_fragment_id ? (uint64_t)m->max_fragment_id + 1 : 0;
+    for (size_t i = 0; i < m->n_fragments; i++)
+        if (m->fragments[i]->id + 1 > next)
+            next = m->fragments[i]->id + 1;
+    return next;
+}
+
+static void free_fragments(Gnvpb__Manifest *m)
+{
+    for (size_t i = 0; i < m->n_fragments; i++)
+        gnv__pb_free(&m->fragments[i]->base);
+    gnv__free(m->fragments);
+    m->fragments = NULL;
+    m->n_fragments = 0;
+}
+
+static void free_fields(Gnvpb__Manifest *m)
+{
+    for (size_t i = 0; i < m->n_fields; i++)
+        gnv__pb_free(&m->fields[i]->base);
+    gnv__free(m->fields);
+    m->fields = NULL;
+    m->n_fields = 0;
+}
+
+/* Append copies of frags to m->fragments with ids from *next_id on. */
+static int
+add_fragments(Gnvpb__Manifest *m, Gnvpb__DataFragment *const *frags, size_t n, uint64_t *next_id)
+{
+    if (n == 0)
+        return GNV_OK;
+    Gnvpb__DataFragment **arr = gnv__reallocarray(m->fragments, m->n_fragments + n, sizeof *arr);
+    if (!arr)
+        return gnv__error_oom();
+    m->fragments = arr;
+    for (size_t i = 0; i < n; i++) {
+        Gnvpb__DataFragment *f = (Gnvpb__DataFragment *)gnv__pb_dup(&frags[i]->base);
+        if (!f)
+            return GNV_ENOMEM;
+        f->id = (*next_id)++;
+        m->fragments[m->n_fragments++] = f;
+    }
+    m->has_max_fragment_id = 1;
+    m->max_fragment_id = (uint32_t)(*next_id - 1);
+    return GNV_OK;
+}
+
+static int set_fields(Gnvpb__Manifest *m, Gnvpb__Field *const *fields, size_t n)
+{
+    free_fields(m);
+    if (n == 0)
+        return GNV_OK;
+    m->fields = gnv__calloc(n, sizeof *m->fields);
+    if (!m->fields)
+        return gnv__error_oom();
+    for (size_t i = 0; i < n; i++) {
+        m->fields[i] = (Gnvpb__Field *)gnv__pb_dup(&fields[i]->base);
+        if (!m->fields[i])
+            return GNV_ENOMEM;
+        m->n_fields = i + 1;
+    }
+    return GNV_OK;
+}
+
+static int set_string(char **slot, const char *value)
+{
+    char *s = gnv__strdup(value);
+    if (!s)
+        return gnv__error_oom();
+    gnv__free(*slot);
+    *slot = s;
+    return GNV_OK;
+}
+
+/* Version, time, transaction file and writer of a new manifest. */
+static int stamp(Gnvpb__Manifest *m, uint64_t version, const char *txn_file)
+{
+    m->has_version = 1;
+    m->version = version;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (!m->timestamp) {
+        m->timestamp = gnv__malloc(sizeof *m->timestamp);
+        if (!m->timestamp)
+            return gnv__error_oom();
+        gnvpb__timestamp__init(m->timestamp);
+    }
+    m->timestamp->has_seconds = m->timestamp->has_nanos = 1;
+    m->timestamp->seconds = ts.tv_sec;
+    m->timestamp->nanos = (int32_t)ts.tv_nsec;
+    GNV_TRY(set_string(&m->transaction_file, txn_file));
+    if (m->tag) { /* deprecated per-version tag: not carried to a new version */
+        gnv__free(m->tag);
+        m->tag = NULL;
+    }
+    if (!m->writer_version) {
+        m->writer_version = gnv__malloc(sizeof *m->writer_version);
+        if (!m->writer_version)
+            return gnv__error_oom();
+        gnvpb__manifest__writer_version__init(m->writer_version);
+    }
+    Gnvpb__Manifest__WriterVersion *w = m->writer_version;
+    GNV_TRY(set_string(&w->library, GNV__WRITER_LIBRARY));
+    GNV_TRY(set_string(&w->version, GNV_VERSION_STRING));
+    gnv__free(w->prerelease);
+    gnv__free(w->build_metadata);
+    w->prerelease = w->build_metadata = NULL;
+    return GNV_OK;
+}
+
+static int set_data_format(Gnvpb__Manifest *m, const char *version)
+{
+    if (!m->data_format) {
+        m->data_format = gnv__malloc(sizeof *m->data_format);
+        if (!m->data_format)
+            return gnv__error_oom();
+        gnvpb__manifest__data_storage_format__init(m->data_format);
+    }
+    GNV_TRY(set_string(&m->data_format->file_format, "lance"));
+    return set_string(&m->data_format->version, version ? version : "2.1");
+}
+
+/*
+ * The manifest of version base_version+1 for commit c over `base` (NULL for a new
+ * dataset). `restored` is the manifest of c->restore_version for a restore. The index
+ * section to write goes to index_out.
+ */
+static int build_manifest(Gnvpb__Manifest **out,
+                          gnv_buf *index_out,
+                          const gnv__commit *c,
+                          const Gnvpb__Manifest *base,
+                          const gnv_buf *base_index,
+                          const Gnvpb__Manifest *restored,
+                          const gnv_buf *restored_index,
+                          const char *txn_file)
+{
+    int rc = GNV_OK;
+    Gnvpb__Manifest *m = NULL;
+    uint64_t next_id = next_fragment_id(base);
+    uint64_t version = base ? base->version + 1 : 1;
+    *out = NULL;
+    gnv__buf_clear(index_out);
+
+    if (c->op == GNV__OP_RESTORE) {
+        m = (Gnvpb__Manifest *)gnv__pb_dup(&restored->base);
+        GNV_CHECK_ALLOC(m);
+        uint64_t keep = next_fragment_id(restored);
+        if (next_id > keep && next_id > 0) { /* never hand out an id twice */
+            m->has_max_fragment_id = 1;
+            m->max_fragment_id = (uint32_t)(next_id - 1);
+        }
+        if (restored_index->size)
+            GNV_TRYG(gnv__buf_put(index_out, restored_index->ptr, restored_index->size));
+    } else if (base) {
+        m = (Gnvpb__Manifest *)gnv__pb_dup(&base->base);
+        GNV_CHECK_ALLOC(m);
+        if (c->op == GNV__OP_APPEND) {
+            if (base_index->size) /* carried forward byte for byte */
+                GNV_TRYG(gnv__buf_put(index_out, base_index->ptr, base_index->size));
+        } else {
+            /* overwrite: new schema and rows; indexes and row-id state do not survive */
+            free_fragments(m);
+            GNV_TRYG(set_fields(m, c->fields, c->n_fields));
+            for (size_t i = 0; i < m->n_schema_metadata; i++)
+                gnv__pb_free(&m->schema_metadata[i]->base);
+            gnv__free(m->schema_metadata);
+            m->schema_metadata = NULL;
+            m->n_schema_metadata = 0;
+            m->has_reader_feature_flags = m->has_writer_feature_flags = 0;
+            m->reader_feature_flags = m->writer_feature_flags = 0;
+            m->has_next_row_id = 0;
+            if (c->data_format)
+                GNV_TRYG(set_data_format(m, c->data_format));
+        }
+        GNV_TRYG(add_fragments(m, c->frags, c->n_frags, &next_id));
+    } else {
+        m = gnv__malloc(sizeof *m);
+        GNV_CHECK_ALLOC(m);
+        gnvpb__manifest__init(m);
+        GNV_TRYG(set_fields(m, c->fields, c->n_fields));
+        GNV_TRYG(set_data_format(m, c->data_format));
+        GNV_TRYG(add_fragments(m, c->frags, c->n_frags, &next_id));
+    }
+    GNV_TRYG(stamp(m, version, txn_file));
+    *out = m;
+    m = NULL;
+done:
+    gnv__manifest_free(m);
+    return rc;
+}
+
+/* The packed Transaction of commit c read at read_version. */
+static int
+build_transaction(gnv_buf *out, const gnv__commit *c, uint64_t read_version, const char *uuid)
+{
+    Gnvpb__Transaction x = GNVPB__TRANSACTION__INIT;
+    Gnvpb__Transaction__Append app = GNVPB__TRANSACTION__APPEND__INIT;
+    Gnvpb__Transaction__Overwrite ow = GNVPB__TRANSACTION__OVERWRITE__INIT;
+    Gnvpb__Transaction__Restore rs = GNVPB__TRANSACTION__RESTORE__INIT;
+    x.has_read_version = 1;
+    x.read_version = read_version;
+    x.uuid = (char *)uuid;
+    switch (c->op) {
+    case GNV__OP_APPEND:
+        x.operation_case = GNVPB__TRANSACTION__OPERATION_APPEND;
+        app.fragments = c->frags;
+        app.n_fragments = c->n_frags;
+        x.append = &app;
+        break;
+    case GNV__OP_OVERWRITE:
+        x.operation_case = GNVPB__TRANSACTION__OPERATION_OVERWRITE;
+        ow.fragments = c->frags;
+        ow.n_fragments = c->n_frags;
+        ow.schema = c->fields;
+        ow.n_schema = c->n_fields;
+        x.overwrite = &ow;
+        break;
+    default:
+        x.operation_case = GNVPB__TRANSACTION__OPERATION_RESTORE;
+        rs.has_version = 1;
+        rs.version = c->restore_version;
+        x.restore = &rs;
+        break;
+    }
+    size_t n = gnvpb__transaction__get_packed_size(&x);
+    gnv__buf_clear(out);
+    GNV_TRY(gnv__buf_reserve(out, n));
+    gnvpb__transaction__pack(&x, (uint8_t *)out->ptr);
+    out->size = n;
+    return GNV_OK;
+}
+
+static const char *op_name(int op)
+{
+    return op == GNV__OP_APPEND ? "append" : op == GNV__OP_OVERWRITE ? "overwrite" : "restore";
+}
+
+/* Whether our operation can be rebased over theirs. Appends commute with operations
+ * that keep the schema; overwrite and restore replace the content whatever came
+ * before, as in Lance. */
+static bool commutes(int ours, const char *theirs)
+{
+    if (ours != GNV__OP_APPEND)
+        return true;
+    static const char *const ok[] = {"append",           "delete",       "update",
+                                     "rewrite",          "create_index", "reserve_fragments",
+                                     "data_replacement", "update_config"};
+    for (size_t i = 0; i < GNV_ARRAY_SIZE(ok); i++)
+        if (theirs && !strcmp(theirs, ok[i]))
+            return true;
+    return false;
+}
+
+static bool same_fields(const Gnvpb__Manifest *a, const Gnvpb__Manifest *b)
+{
+    if (a->n_fields != b->n_fields)
+        return false;
+    for (size_t i = 0; i < a->n_fields; i++) {
+        const Gnvpb__Field *x = a->fields[i], *y = b->fields[i];
+        if (x->id != y->id || x->parent_id != y->parent_id ||
+            strcmp(x->name ? x->name : "", y->name ? y->name : "") != 0 ||
+            strcmp(x->logical_type ? x->logical_type : "",
+                   y->logical_type ? y->logical_type : "") != 0)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * After losing the race for version base->version+1: check the versions committed
+ * since, and load the latest into *base / base_index. GNV_ECONFLICT when one of them
+ * does not commute with ours.
+ */
+static int rebase(gnv_table *t, const gnv__commit *c, Gnvpb__Manifest **base, gnv_buf *base_index)
+{
+    int rc = GNV_OK;
+    uint64_t latest;
+    bool v1;
+    Gnvpb__Manifest *m = NULL;
+    gnv_buf idx = GNV_BUF_INIT, inl = GNV_BUF_INIT, txn = GNV_BUF_INIT;
+    GNV_TRYG(gnv__table_latest(t->io, t->dir, &latest, &v1));
+    GNV_ERR_IF(v1 != t->v1_naming, GNV_ECORRUPT, GNV_SUB_TABLE,
+               "table '%s' changed its manifest naming while we committed", t->name);
+    uint64_t from = *base ? (*base)->version : 0;
+    for (uint64_t v = from + 1; v <= latest; v++) {
+        rc = gnv__table_read_version(&m, &idx, &inl, t->io, t->dir, t->name, v, v1);
+        if (rc == GNV_ENOTFOUND) {
+            gnv_error_clear();
+            continue;
+        }
+        if (rc < 0)
+            goto done;
+        GNV_TRYG(gnv__table_version_txn(&txn, t->io, t->dir, m, &inl));
+        const char *theirs;
+        GNV_TRYG(gnv__txn_operation(&theirs, &txn));
+        GNV_ERR_IF(!theirs && c->op == GNV__OP_APPEND, GNV_ECONFLICT, GNV_SUB_TABLE,
+                   "table '%s': version %" PRIu64 " was committed concurrently and has no "
+                   "transaction, so our %s cannot be rebased over it",
+                   t->name, v, op_name(c->op));
+        GNV_ERR_IF(!commutes(c->op, theirs), GNV_ECONFLICT, GNV_SUB_TABLE,
+                   "table '%s': our %s conflicts with the %s committed concurrently as "
+                   "version %" PRIu64,
+                   t->name, op_name(c->op), theirs, v);
+        GNV_ERR_IF(c->op == GNV__OP_APPEND && *base && !same_fields(*base, m), GNV_ECONFLICT,
+                   GNV_SUB_TABLE,
+                   "table '%s': version %" PRIu64 " (%s) changed the schema while we appended",
+                   t->name, v, theirs);
+        if (v == latest) {
+            gnv__manifest_free(*base);
+            *base = m;
+            m = NULL;
+            gnv_buf tmp = *base_index;
+            *base_index = idx;
+            idx = tmp;
+        }
+        gnv__manifest_free(m);
+        m = NULL;
+    }
+done:
+    gnv__manifest_free(m);
+    gnv_buf_dispose(&idx);
+    gnv_buf_dispose(&inl);
+    gnv_buf_dispose(&txn);
+    return rc;
+}
+
+static void backoff(int attempt)
+{
+    char hex[5];
+    unsigned r = 0;
+    if (gnv__random_hex(hex, 2) == GNV_OK)
+        r = (unsigned)strtoul(hex, NULL, 16);
+    else
+        gnv_error_clear();
+    unsigned cap_us = 1000u << (attempt < 6 ? attempt : 6); /* 1 ms .. 64 ms */
+    usleep(r % cap_us + 100);
+}
+
+static void write_hint(gnv_table *t, uint64_t version)
+{
+    gnv_buf path = GNV_BUF_INIT, body = GNV_BUF_INIT;
+    if (gnv__buf_printf(&path, "%s/latest_version_hint.json", t->dir) == GNV_OK &&
+        gnv__buf_printf(&body, "{\"version\":%" PRIu64 "}", version) == GNV_OK)
+        (void)gnv__io_write_all(t->io, path.ptr, body.ptr, body.size, GNV_IO_REPLACE);
+    /* only a hint: readers list _versions/, so a failure here changes nothing */
+    gnv_error_clear();
+    gnv_buf_dispose(&path);
+    gnv_buf_dispose(&body);
+}
+
+/*
+ * After a failed manifest commit: whether our manifest is in place anyway (a backend
+ * may fail after the file became visible, e.g. syncing the directory). It is ours when
+ * it names our transaction file, whose name holds a fresh UUID. Keeps the original
+ * error when not.
+ */
+static bool landed(gnv_table *t, const char *path, const char *txn_name)
+{
+    const gnv_error *e = gnv_error_last();
+    int code = e ? e->code : GNV_ERROR;
+    int sub = e ? e->subsystem : GNV_SUB_TABLE;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", e ? e->message : "manifest commit failed");
+    Gnvpb__Manifest *m = NULL;
+    bool ours = gnv__manifest_read(&m, t->io, path, NULL, NULL) == GNV_OK && m->transaction_file &&
+                strcmp(m->transaction_file, txn_name) == 0;
+    gnv__manifest_free(m);
+    if (ours)
+        gnv_error_clear();
+    else
+        gnv__error_set(code, sub, "%s", msg);
+    return ours;
+}
+
+int gnv__table_commit(gnv_table *t, const gnv__commit *c)
+{
+    int rc = GNV_OK;
+    char uuid[33], uuid_str[40];
+    gnv_buf txn = GNV_BUF_INIT, txn_name = GNV_BUF_INIT, txn_path = GNV_BUF_INIT;
+    gnv_buf base_index = GNV_BUF_INIT, new_index = GNV_BUF_INIT, restored_index = GNV_BUF_INIT;
+    Gnvpb__Manifest *base = NULL, *m = NULL, *restored = NULL;
+    char *path = NULL;
+
+    if (t->m) {
+        base = (Gnvpb__Manifest *)gnv__pb_dup(&t->m->base);
+        GNV_CHECK_ALLOC(base);
+        GNV_TRYG(gnv__buf_put(&base_index, t->index_section.ptr, t->index_section.size));
+    }
+    if (c->op == GNV__OP_RESTORE)
+        GNV_TRYG(gnv__table_read_version(&restored, &restored_index, NULL, t->io, t->dir, t->name,
+                                         c->restore_version, t->v1_naming));
+
+    /* The transaction file first: the manifest names it. */
+    uint64_t read_version = base ? base->version : 0;
+    GNV_TRYG(gnv__random_hex(uuid, 16));
+    uuid[12] = '4'; /* a version-4 UUID, as Lance writes */
+    uuid[16] = "89ab"[uuid[16] % 4];
+    snprintf(uuid_str, sizeof uuid_str, "%.8s-%.4s-%.4s-%.4s-%.12s", uuid, uuid + 8, uuid + 12,
+             uuid + 16, uuid + 20);
+    GNV_TRYG(build_transaction(&txn, c, read_version, uuid_str));
+    GNV_TRYG(gnv__buf_printf(&txn_name, "%" PRIu64 "-%s.txn", read_version, uuid_str));
+    GNV_TRYG(gnv__buf_printf(&txn_path, "%s/_transactions/%s", t->dir, txn_name.ptr));
+    GNV_TRYG(gnv__io_write_all(t->io, txn_path.ptr, txn.ptr, txn.size, GNV_IO_NOREPLACE));
+
+    for (int attempt = 0;; attempt++) {
+        GNV_TRYG(build_manifest(&m, &new_index, c, base, &base_index, restored, &restored_index,
+                                txn_name.ptr));
+        gnv__free(path);
+        path = gnv__table_manifest_path(t->dir, m->version, t->v1_naming);
+        GNV_CHECK_ALLOC(path);
+        rc = gnv__manifest_write(t->io, path, m, &new_index, &txn);
+        if (rc < 0 && rc != GNV_EEXISTS && landed(t, path, txn_name.ptr))
+            rc = GNV_OK;
+        if (rc == GNV_OK)
+            break;
+        if (rc != GNV_EEXISTS)
+            goto done;
+        uint64_t lost = m->version;
+        GNV_ERR_IF(c->create_only, GNV_EEXISTS, GNV_SUB_TABLE,
+                   "table '%s' already exists (created concurrently)", t->name);
+        gnv__manifest_free(m);
+        m = NULL;
+        GNV_ERR_IF(attempt + 1 >= MAX_ATTEMPTS, GNV_ECONFLICT, GNV_SUB_TABLE,
+                   "table '%s': gave up committing our %s after losing %d races (last for "
+                   "version %" PRIu64 ")",
+                   t->name, op_name(c->op), MAX_ATTEMPTS, lost);
+        gnv_error_clear();
+        GNV_TRYG(rebase(t, c, &base, &base_index));
+        if (!base || base->version < lost) {
+            /* the winner vanished from the listing: wait for it to show up */
+            gnv__manifest_free(base);
+            base = NULL;
+            rc = gnv__table_read_version(&base, &base_index, NULL, t->io, t->dir, t->name, lost,
+                                         t->v1_naming);
+            if (rc < 0)
+                goto done;
+        }
+        backoff(attempt);
+    }
+
+    write_hint(t, m->version);
+    gnv__manifest_free(t->m);
+    t->m = m;
+    m = NULL;
+    gnv_buf_dispose(&t->index_section);
+    t->index_section = new_index;
+    new_index = (gnv_buf)GNV_BUF_INIT;
+    t->read_only = false;
+done:
+    gnv__manifest_free(base);
+    gnv__manifest_free(m);
+    gnv__manifest_free(restored);
+    gnv__free(path);
+    gnv_buf_dispose(&txn);
+    gnv_buf_dispose(&txn_name);
+    gnv_buf_dispose(&txn_path);
+    gnv_buf_dispose(&base_index);
+    gnv_buf_dispose(&new_index);
+    gnv_buf_dispose(&restored_index);
+    return rc;
+}
+
+int gnv_table_restore(gnv_table *t, uint64_t version)
+{
+    int rc = GNV_OK;
+    GNV_ERR_IF(!t, GNV_EINVAL, GNV_SUB_TABLE, "gnv_table_restore: NULL table");
+    if (version == 0)
+        version = t->m->version;
+    gnv__commit c = {0};
+    c.op = GNV__OP_RESTORE;
+    c.restore_version = version;
+    /* A restore commits on top of the latest version, whatever the handle reads. */
+    if (t->read_only)
+        GNV_TRYG(gnv_table_checkout_latest(t));
+    rc = gnv__table_commit(t, &c);
+done:
+    return rc;
+}

@@ -1,0 +1,770 @@
+/*
+ * Reading rows: scans (a stream over the fragments of one version, reading only the
+ * projected columns) and takes by row address. Without stable row ids `_rowid` and
+ * `_rowaddr` are both the row address fragment_id << 32 | offset.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arrow/arrow.h"
+#include "table.h"
+
+#define DEFAULT_BATCH_ROWS 8192
+
+enum { COL_DATA = 0, COL_ROWID, COL_ROWADDR };
+
+typedef struct proj_col {
+    int kind;
+    int64_t child;   /* index into the table's Arrow schema children (COL_DATA) */
+    int32_t leaf_id; /* the first leaf field id of that column */
+} proj_col;
+
+/* What scans and takes share: a version's manifest, the table schema, the projection. */
+typedef struct reader {
+    gnv_io *io;
+    char *dir;
+    char *tname;
+    Gnvpb__Manifest *m;         /* a private copy */
+    struct ArrowSchema tschema; /* the whole table */
+    struct ArrowSchema oschema; /* the output struct */
+    proj_col *cols;
+    int64_t n_cols;
+    /* the open data files of one fragment, by DataFile index */
+    gnv_lance_file **files;
+    size_t n_files;
+    size_t files_frag; /* the fragment they belong to, or SIZE_MAX */
+} reader;
+
+static void close_files(reader *r)
+{
+    for (size_t i = 0; i < r->n_files; i++)
+        gnv__lance_file_close(r->files[i]);
+    gnv__free(r->files);
+    r->files = NULL;
+    r->n_files = 0;
+    r->files_frag = SIZE_MAX;
+}
+
+static void reader_reset(reader *r)
+{
+    close_files(r);
+    gnv__free(r->dir);
+    gnv__free(r->tname);
+    gnv__manifest_free(r->m);
+    gnv__schema_release(&r->tschema);
+    gnv__schema_release(&r->oschema);
+    gnv__free(r->cols);
+    memset(r, 0, sizeof *r);
+}
+
+/* Id of the first leaf under field id `id` (descending through first children). */
+static int32_t first_leaf(const Gnvpb__Manifest *m, int32_t id)
+{
+    for (;;) {
+        int32_t child = -1;
+        for (size_t i = 0; i < m->n_fields; i++)
+            if (m->fields[i]->parent_id == id && m->fields[i]->id != id) {
+                child = m->fields[i]->id;
+                break;
+            }
+        if (child < 0)
+            return id;
+        id = child;
+    }
+}
+
+static int add_col(reader *r, int kind, int64_t child, const char *name)
+{
+    proj_col *c = &r->cols[r->n_cols];
+    c->kind = kind;
+    c->child = child;
+    c->leaf_id = -1;
+    if (kind == COL_DATA) {
+        int64_t k = 0;
+        for (size_t i = 0; i < r->m->n_fields; i++) {
+            if (r->m->fields[i]->parent_id != -1)
+                continue;
+            if (k++ == child) {
+                c->leaf_id = first_leaf(r->m, r->m->fields[i]->id);
+                break;
+            }
+        }
+        GNV_TRY(gnv__schema_copy(r->oschema.children[r->n_cols], r->tschema.children[child]));
+    } else {
+        GNV_TRY(gnv__schema_init(r->oschema.children[r->n_cols], "L", name, 0));
+    }
+    r->n_cols++;
+    return GNV_OK;
+}
+
+static int find_column(const reader *r, const char *name, int *kind, int64_t *child)
+{
+    if (!strcmp(name, "_rowid")) {
+        *kind = COL_ROWID;
+        return GNV_OK;
+    }
+    if (!strcmp(name, "_rowaddr")) {
+        *kind = COL_ROWADDR;
+        return GNV_OK;
+    }
+    for (int64_t i = 0; i < r->tschema.n_children; i++)
+        if (r->tschema.children[i]->name && !strcmp(r->tschema.children[i]->name, name)) {
+            *kind = COL_DATA;
+            *child = i;
+            return GNV_OK;
+        }
+    return gnv__error_set(GNV_ENOTFOUND, GNV_SUB_TABLE, "table '%s' has no column '%s'", r->tname,
+                          name);
+}
+
+static int reader_init(reader *r,
+                       gnv_table *t,
+                       const char *const *columns,
+                       size_t n_columns,
+                       bool row_id,
+                       bool row_addr)
+{
+    int rc = GNV_OK;
+    memset(r, 0, sizeof *r);
+    r->files_frag = SIZE_MAX;
+    r->io = t->io;
+    r->dir = gnv__strdup(t->dir);
+    r->tname = gnv__strdup(t->name);
+    GNV_CHECK_ALLOC(r->dir);
+    GNV_CHECK_ALLOC(r->tname);
+    r->m = (Gnvpb__Manifest *)gnv__pb_dup(&t->m->base);
+    GNV_CHECK_ALLOC(r->m);
+    GNV_TRYG(gnv_table_schema(t, &r->tschema));
+    size_t n = columns ? n_columns : (size_t)r->tschema.n_children;
+    n += (row_id ? 1 : 0) + (row_addr ? 1 : 0);
+    r->cols = gnv__calloc(n ? n : 1, sizeof *r->cols);
+    GNV_CHECK_ALLOC(r->cols);
+    GNV_TRYG(gnv__schema_init(&r->oschema, "+s", "", 0));
+    GNV_TRYG(gnv__schema_alloc_children(&r->oschema, (int64_t)n));
+    if (columns) {
+        for (size_t i = 0; i < n_columns; i++) {
+            int kind = COL_DATA;
+            int64_t child = -1;
+            GNV_ERR_IF(!columns[i], GNV_EINVAL, GNV_SUB_TABLE, "column name %zu is NULL", i);
+            GNV_TRYG(find_column(r, columns[i], &kind, &child));
+            GNV_TRYG(add_col(r, kind, child, columns[i]));
+        }
+    } else {
+        for (int64_t i = 0; i < r->tschema.n_children; i++)
+            GNV_TRYG(add_col(r, COL_DATA, i, NULL));
+    }
+    if (row_id)
+        GNV_TRYG(add_col(r, COL_ROWID, -1, "_rowid"));
+    if (row_addr)
+        GNV_TRYG(add_col(r, COL_ROWADDR, -1, "_rowaddr"));
+done:
+    return rc;
+}
+
+/* Open the data files of fragment fi (once). */
+static int open_files(reader *r, size_t fi)
+{
+    if (r->files_frag == fi)
+        return GNV_OK;
+    close_files(r);
+    const Gnvpb__DataFragment *f = r->m->fragments[fi];
+    r->files = gnv__calloc(f->n_files ? f->n_files : 1, sizeof *r->files);
+    if (!r->files)
+        return gnv__error_oom();
+    r->n_files = f->n_files;
+    r->files_frag = fi;
+    return GNV_OK;
+}
+
+static int get_file(reader *r, const Gnvpb__DataFragment *f, size_t k, gnv_lance_file **out)
+{
+    if (!r->files[k]) {
+        const char *p = f->files[k]->path ? f->files[k]->path : "";
+        gnv_buf path = GNV_BUF_INIT;
+        GNV_TRY(gnv__buf_printf(&path, "%s/data/%s", r->dir, p));
+        int rc = gnv__lance_file_open(&r->files[k], r->io, path.ptr);
+        if (rc == GNV_ENOTFOUND)
+            rc = gnv__error_set(GNV_ECORRUPT, GNV_SUB_TABLE,
+                                "table '%s' version %" PRIu64 ": data file '%s' of fragment "
+                                "%" PRIu64 " is missing",
+                                r->tname, r->m->version, path.ptr, f->id);
+        gnv_buf_dispose(&path);
+        GNV_TRY(rc);
+    }
+    *out = r->files[k];
+    return GNV_OK;
+}
+
+/* Where a leaf id lives in a fragment: data file k, column col. False when absent. */
+static bool locate(const Gnvpb__DataFragment *f, int32_t leaf, size_t *k, int *col)
+{
+    for (size_t i = f->n_files; i-- > 0;) { /* later files win, as in Lance */
+        const Gnvpb__DataFile *d = f->files[i];
+        for (size_t j = 0; j < d->n_fields; j++)
+            if (d->fields[j] == leaf) {
+                *k = i;
+                *col = j < d->n_column_indices ? d->column_indices[j] : (int)j;
+                return true;
+            }
+    }
+    return false;
+}
+
+static int addr_column(struct ArrowArray *out,
+                       const struct ArrowSchema *s,
+                       uint64_t frag,
+                       const int64_t *rows,
+                       int64_t start,
+                       int64_t n)
+{
+    GNV_TRY(gnv__array_init(out, s));
+    int rc = GNV_OK;
+    for (int64_t i = 0; i < n && rc == GNV_OK; i++)
+        rc = gnv__array_append_uint(out, frag << 32 | (uint64_t)(rows ? rows[i] : start + i));
+    if (rc == GNV_OK)
+        rc = gnv__array_finish(out);
+    if (rc < 0)
+        gnv__array_release(out);
+    return rc;
+}
+
+static int null_column(struct ArrowArray *out, const struct ArrowSchema *s, int64_t n)
+{
+    GNV_TRY(gnv__array_init(out, s));
+    int rc = gnv__array_append_null(out, n);
+    if (rc == GNV_OK)
+        rc = gnv__array_finish(out);
+    if (rc < 0)
+        gnv__array_release(out);
+    return rc;
+}
+
+/* Column c of fragment fi, rows [start, start+n) or the sorted rows[0..n). */
+static int read_column(reader *r,
+                       size_t fi,
+                       int64_t c,
+                       int64_t start,
+                       const int64_t *rows,
+                       int64_t n,
+                       struct ArrowArray *out)
+{
+    const Gnvpb__DataFragment *f = r->m->fragments[fi];
+    const proj_col *pc = &r->cols[c];
+    const struct ArrowSchema *s = r->oschema.children[c];
+    if (pc->kind != COL_DATA)
+        return addr_column(out, s, f->id, rows, start, n);
+    size_t k;
+    int col;
+    if (!locate(f, pc->leaf_id, &k, &col))
+        return null_column(out, s, n);
+    GNV_TRY(open_files(r, fi));
+    gnv_lance_file *lf;
+    GNV_TRY(get_file(r, f, k, &lf));
+    int rc = rows ? gnv__lance_file_take(lf, s, col, rows, n, out)
+                  : gnv__lance_file_read(lf, s, col, start, n, out);
+    if (rc < 0)
+        gnv__error_prefix("table '%s' fragment %" PRIu64 " column '%s'", r->tname, f->id,
+                          s->name ? s->name : "");
+    return rc;
+}
+
+/* ---- deletion files ------------------------------------------------------ */
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void mark(uint8_t *bits, uint64_t phys, uint64_t row)
+{
+    if (row < phys)
+        bits[row >> 3] |= (uint8_t)(1u << (row & 7));
+}
+
+/* A portable-format Roaring bitmap (what Lance writes to .bin deletion files). */
+static int parse_roaring(uint8_t *bits, uint64_t phys, const uint8_t *p, size_t n, const char *path)
+{
+#define NEED(k)                                                                                    \
+    do {                                                                                           \
+        if ((size_t)(k) > n - pos)                                                                 \
+            goto bad;                                                                              \
+    } while (0)
+    size_t pos = 0;
+    NEED(4);
+    uint32_t cookie = le32(p);
+    pos = 4;
+    uint32_t size;
+    const uint8_t *runs = NULL;
+    bool offsets;
+    if ((cookie & 0xffff) == 12347) {
+        size = (cookie >> 16) + 1;
+        NEED((size + 7) / 8);
+        runs = p + pos;
+        pos += (size + 7) / 8;
+        offsets = size >= 4;
+    } else if (cookie == 12346) {
+        NEED(4);
+        size = le32(p + pos);
+        pos += 4;
+        offsets = true;
+    } else {
+        goto bad;
+    }
+    if (size > 65536)
+        goto bad;
+    NEED((size_t)size * 4);
+    const uint8_t *desc = p + pos;
+    pos += (size_t)size * 4;
+    if (offsets) {
+        NEED((size_t)size * 4);
+        pos += (size_t)size * 4;
+    }
+    for (uint32_t c = 0; c < size; c++) {
+        uint64_t key = (uint64_t)(desc[4 * c] | desc[4 * c + 1] << 8) << 16;
+        uint32_t card = (uint32_t)(desc[4 * c + 2] | desc[4 * c + 3] << 8) + 1;
+        if (runs && (runs[c / 8] >> (c % 8) & 1)) {
+            NEED(2);
+            uint32_t nr = (uint32_t)(p[pos] | p[pos + 1] << 8);
+            pos += 2;
+            NEED((size_t)nr * 4);
+            for (uint32_t i = 0; i < nr; i++, pos += 4) {
+                uint32_t start = (uint32_t)(p[pos] | p[pos + 1] << 8);
+                uint32_t len = (uint32_t)(p[pos + 2] | p[pos + 3] << 8);
+                for (uint32_t v = start; v <= start + len && v < 65536; v++)
+                    mark(bits, phys, key | v);
+            }
+        } else if (card > 4096) {
+            NEED(8192);
+            for (uint32_t v = 0; v < 65536; v++)
+                if (p[pos + v / 8] >> (v % 8) & 1)
+                    mark(bits, phys, key | v);
+            pos += 8192;
+        } else {
+            NEED((size_t)card * 2);
+            for (uint32_t i = 0; i < card; i++, pos += 2)
+                mark(bits, phys, key | (uint32_t)(p[pos] | p[pos + 1] << 8));
+        }
+    }
+    return GNV_OK;
+bad:
+    return gnv__error_set(GNV_ECORRUPT, GNV_SUB_TABLE,
+                          "deletion file '%s' is not a valid Roaring bitmap (at byte %zu)", path,
+                          pos);
+#undef NEED
+}
+
+/* An Arrow IPC file with one uint32 column of deleted offsets. */
+static int
+parse_arrow_deletions(uint8_t *bits, uint64_t phys, const gnv_buf *body, const char *path)
+{
+    struct ArrowArrayStream st = {0};
+    struct ArrowSchema sc = {0};
+    struct ArrowArray a = {0};
+    int rc = gnv__ipc_open_memory(&st, body->ptr, body->size, path);
+    if (rc < 0)
+        return rc;
+    GNV_TRYG(gnv__stream_get_schema(&st, &sc));
+    GNV_ERR_IF(sc.n_children != 1 || strcmp(sc.children[0]->format, "I") != 0, GNV_ECORRUPT,
+               GNV_SUB_TABLE, "deletion file '%s' does not hold one uint32 column", path);
+    for (;;) {
+        rc = gnv__stream_next(&st, &a);
+        if (rc == GNV_ITEROVER) {
+            rc = GNV_OK;
+            break;
+        }
+        if (rc < 0)
+            goto done;
+        const struct ArrowArray *c = a.children[0];
+        const uint32_t *v = c->buffers[1];
+        for (int64_t i = 0; i < c->length; i++)
+            mark(bits, phys, v[c->offset + i]);
+        gnv__array_release(&a);
+    }
+done:
+    gnv__array_release(&a);
+    gnv__schema_release(&sc);
+    gnv__stream_release(&st);
+    return rc;
+}
+
+/* The deleted-row bitmap of a fragment (NULL when it has no deletion file). */
+static int load_deletions(const reader *r, const Gnvpb__DataFragment *f, uint8_t **out)
+{
+    int rc = GNV_OK;
+    const Gnvpb__DeletionFile *d = f->deletion_file;
+    gnv_buf path = GNV_BUF_INIT, body = GNV_BUF_INIT;
+    uint8_t *bits = NULL;
+    *out = NULL;
+    if (!d)
+        return GNV_OK;
+    bool bitmap = d->has_file_type && d->file_type == GNVPB__DELETION_FILE__KIND__BITMAP;
+    GNV_TRYG(gnv__buf_printf(&path, "%s/_deletions/%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s", r->dir,
+                             f->id, d->read_version, d->id, bitmap ? "bin" : "arrow"));
+    rc = gnv__io_read_all(r->io, path.ptr, &body);
+    if (rc == GNV_ENOTFOUND)
+        rc = gnv__error_set(GNV_ECORRUPT, GNV_SUB_TABLE,
+                            "table '%s': deletion file '%s' of fragment %" PRIu64 " is missing",
+                            r->tname, path.ptr, f->id);
+    if (rc < 0)
+        goto done;
+    bits = gnv__calloc((size_t)(f->physical_rows / 8 + 1), 1);
+    GNV_CHECK_ALLOC(bits);
+    if (bitmap)
+        rc = parse_roaring(bits, f->physical_rows, (const uint8_t *)body.ptr, body.size, path.ptr);
+    else
+        rc = parse_arrow_deletions(bits, f->physical_rows, &body, path.ptr);
+    if (rc < 0)
+        goto done;
+    *out = bits;
+    bits = NULL;
+done:
+    gnv__free(bits);
+    gnv_buf_dispose(&path);
+    gnv_buf_dispose(&body);
+    return rc;
+}
+
+static bool is_deleted(const uint8_t *bits, int64_t row)
+{
+    return bits && (bits[row >> 3] >> (row & 7) & 1);
+}
+
+/* ---- struct arrays over owned children ------------------------------------ */
+
+typedef struct struct_priv {
+    struct ArrowArray *storage;
+    struct ArrowArray **children;
+    const void *buffers[1];
+} struct_priv;
+
+static void struct_release(struct ArrowArray *a)
+{
+    struct_priv *p = a->private_data;
+    for (int64_t i = 0; i < a->n_children; i++)
+        gnv__array_release(&p->storage[i]);
+    gnv__free(p->storage);
+    gnv__free(p->children);
+    gnv__free(p);
+    a->release = NULL;
+}
+
+/* A struct array of `length` rows over cols[0..n) (moved in, released on failure). */
+static int make_struct(struct ArrowArray *out, struct ArrowArray *cols, int64_t n, int64_t length)
+{
+    struct_priv *p = gnv__calloc(1, sizeof *p);
+    if (p) {
+        p->storage = gnv__calloc(n ? (size_t)n : 1, sizeof *p->storage);
+        p->children = gnv__calloc(n ? (size_t)n : 1, sizeof *p->children);
+    }
+    if (!p || !p->storage || !p->children) {
+        if (p) {
+            gnv__free(p->storage);
+            gnv__free(p->children);
+            gnv__free(p);
+        }
+        for (int64_t i = 0; i < n; i++)
+            gnv__array_release(&cols[i]);
+        return gnv__error_oom();
+    }
+    for (int64_t i = 0; i < n; i++) {
+        gnv__array_move(&cols[i], &p->storage[i]);
+        p->children[i] = &p->storage[i];
+    }
+    memset(out, 0, sizeof *out);
+    out->length = length;
+    out->null_count = 0;
+    out->n_buffers = 1;
+    out->buffers = p->buffers;
+    out->n_children = n;
+    out->children = p->children;
+    out->release = struct_release;
+    out->private_data = p;
+    return GNV_OK;
+}
+
+/* ---- scans ---------------------------------------------------------------- */
+
+typedef struct scan {
+    reader r;
+    int64_t limit, offset, batch_rows;
+    size_t frag;
+    int64_t row;
+    int64_t skipped, emitted;
+    uint8_t *del; /* deleted rows of the current fragment, or NULL */
+    bool del_loaded;
+    int64_t *sel; /* live row offsets of the batch being read */
+} scan;
+
+static int scan_schema(void *self, struct ArrowSchema *out)
+{
+    scan *s = self;
+    return gnv__schema_copy(out, &s->r.oschema);
+}
+
+/* One output batch of fragment s->frag: rows [start, start+n) or sel[0..n). */
+static int emit(scan *s, int64_t start, const int64_t *sel, int64_t n, struct ArrowArray *out)
+{
+    reader *r = &s->r;
+    struct ArrowArray *cols = gnv__calloc(r->n_cols ? (size_t)r->n_cols : 1, sizeof *cols);
+    if (!cols)
+        return gnv__error_oom();
+    int rc = GNV_OK;
+    for (int64_t c = 0; c < r->n_cols && rc == GNV_OK; c++)
+        rc = read_column(r, s->frag, c, start, sel, n, &cols[c]);
+    if (rc < 0) {
+        for (int64_t i = 0; i < r->n_cols; i++)
+            gnv__array_release(&cols[i]);
+        gnv__free(cols);
+        return rc;
+    }
+    rc = make_struct(out, cols, r->n_cols, n);
+    gnv__free(cols);
+    GNV_TRY(rc);
+    s->emitted += n;
+    return GNV_OK;
+}
+
+static void next_fragment(scan *s)
+{
+    close_files(&s->r);
+    gnv__free(s->del);
+    s->del = NULL;
+    s->del_loaded = false;
+    s->frag++;
+    s->row = 0;
+}
+
+static int scan_next(void *self, struct ArrowArray *out)
+{
+    scan *s = self;
+    reader *r = &s->r;
+    while (s->frag < r->m->n_fragments) {
+        const Gnvpb__DataFragment *f = r->m->fragments[s->frag];
+        int64_t phys = (int64_t)f->physical_rows;
+        if (s->limit >= 0 && s->emitted >= s->limit)
+            return GNV_ITEROVER;
+        if (!s->del_loaded) {
+            GNV_TRY(load_deletions(r, f, &s->del));
+            s->del_loaded = true;
+        }
+        if (s->row >= phys) {
+            next_fragment(s);
+            continue;
+        }
+        int64_t want = s->batch_rows;
+        if (s->limit >= 0)
+            want = GNV_MIN(want, s->limit - s->emitted);
+        if (!s->del) {
+            if (s->skipped < s->offset) {
+                int64_t skip = GNV_MIN(s->offset - s->skipped, phys - s->row);
+                s->skipped += skip;
+                s->row += skip;
+                continue;
+            }
+            int64_t n = GNV_MIN(want, phys - s->row);
+            GNV_TRY(emit(s, s->row, NULL, n, out));
+            s->row += n;
+            return GNV_OK;
+        }
+        /* a fragment with deletions: skip and read live rows only */
+        while (s->row < phys && s->skipped < s->offset) {
+            if (!is_deleted(s->del, s->row))
+                s->skipped++;
+            s->row++;
+        }
+        int64_t k = 0;
+        while (s->row < phys && k < want) {
+            if (!is_deleted(s->del, s->row))
+                s->sel[k++] = s->row;
+            s->row++;
+        }
+        if (k == 0)
+            continue;
+        return emit(s, 0, s->sel, k, out);
+    }
+    return GNV_ITEROVER;
+}
+
+static void scan_free(void *self)
+{
+    scan *s = self;
+    reader_reset(&s->r);
+    gnv__free(s->del);
+    gnv__free(s->sel);
+    gnv__free(s);
+}
+
+static const gnv_stream_impl scan_impl = {scan_schema, scan_next, scan_free};
+
+int gnv_table_scan(gnv_table *t, const gnv_scan_options *opts, struct ArrowArrayStream *out)
+{
+    int rc = GNV_OK;
+    scan *s = NULL;
+    gnv_scan_options def = GNV_SCAN_OPTIONS_INIT;
+    GNV_ERR_IF(!t || !out, GNV_EINVAL, GNV_SUB_TABLE, "gnv_table_scan: NULL argument");
+    memset(out, 0, sizeof *out);
+    if (!opts)
+        opts = &def;
+    GNV_ERR_IF(opts->version > GNV_SCAN_OPTIONS_VERSION, GNV_EVERSION, GNV_SUB_TABLE,
+               "gnv_table_scan: options version %u is newer than this library's", opts->version);
+    GNV_ERR_IF(opts->offset < 0 || opts->batch_rows < 0 || opts->limit < -1, GNV_EINVAL,
+               GNV_SUB_TABLE, "gnv_table_scan: negative offset, batch_rows or limit");
+    s = gnv__calloc(1, sizeof *s);
+    GNV_CHECK_ALLOC(s);
+    GNV_TRYG(reader_init(&s->r, t, opts->columns, opts->n_columns, opts->with_row_id != 0,
+                         opts->with_row_addr != 0));
+    s->limit = opts->limit;
+    s->offset = opts->offset;
+    s->batch_rows = opts->batch_rows > 0 ? opts->batch_rows : DEFAULT_BATCH_ROWS;
+    s->sel = gnv__calloc((size_t)s->batch_rows, sizeof *s->sel);
+    GNV_CHECK_ALLOC(s->sel);
+    rc = gnv__stream_init(out, &scan_impl, s);
+    s = NULL; /* freed by the stream, or by gnv__stream_init on failure */
+done:
+    if (s)
+        scan_free(s);
+    return rc;
+}
+
+/* ---- takes ---------------------------------------------------------------- */
+
+typedef struct take_req {
+    uint64_t addr;
+    size_t index; /* position in the request */
+} take_req;
+
+static int cmp_req(const void *a, const void *b)
+{
+    const take_req *x = a, *y = b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+static int find_fragment(const Gnvpb__Manifest *m, uint64_t id, size_t *fi)
+{
+    for (size_t i = 0; i < m->n_fragments; i++)
+        if (m->fragments[i]->id == id) {
+            *fi = i;
+            return GNV_OK;
+        }
+    return GNV_ENOTFOUND;
+}
+
+int gnv_table_take(gnv_table *t,
+                   const uint64_t *row_addrs,
+                   size_t n,
+                   const char *const *columns,
+                   size_t n_columns,
+                   struct ArrowSchema *schema_out,
+                   struct ArrowArray *array_out)
+{
+    int rc = GNV_OK;
+    reader r = {0};
+    take_req *req = NULL;
+    int64_t *rows = NULL;
+    size_t *pos = NULL;              /* request index -> row in its group's arrays */
+    size_t *grp = NULL;              /* request index -> group */
+    struct ArrowArray *parts = NULL; /* group g, column c at [g * n_cols + c] */
+    size_t n_groups = 0;
+    struct ArrowArray *cols = NULL;
+    gnv_array_view view = {0};
+    bool view_live = false;
+    uint8_t *del = NULL;
+    GNV_ERR_IF(!t || (!row_addrs && n) || !schema_out || !array_out, GNV_EINVAL, GNV_SUB_TABLE,
+               "gnv_table_take: NULL argument");
+    memset(schema_out, 0, sizeof *schema_out);
+    memset(array_out, 0, sizeof *array_out);
+    GNV_TRYG(reader_init(&r, t, columns, n_columns, false, false));
+    req = gnv__calloc(n ? n : 1, sizeof *req);
+    rows = gnv__calloc(n ? n : 1, sizeof *rows);
+    pos = gnv__calloc(n ? n : 1, sizeof *pos);
+    grp = gnv__calloc(n ? n : 1, sizeof *grp);
+    GNV_CHECK_ALLOC(req);
+    GNV_CHECK_ALLOC(rows);
+    GNV_CHECK_ALLOC(pos);
+    GNV_CHECK_ALLOC(grp);
+    for (size_t i = 0; i < n; i++) {
+        req[i].addr = row_addrs[i];
+        req[i].index = i;
+    }
+    qsort(req, n, sizeof *req, cmp_req);
+    /* count fragment groups */
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || req[i].addr >> 32 != req[i - 1].addr >> 32)
+            n_groups++;
+    parts = gnv__calloc(n_groups * (size_t)r.n_cols + 1, sizeof *parts);
+    GNV_CHECK_ALLOC(parts);
+    for (size_t i = 0, g = 0; i < n; g++) {
+        uint64_t fid = req[i].addr >> 32;
+        size_t fi;
+        size_t j = i;
+        int64_t k = 0;
+        GNV_ERR_IF(find_fragment(r.m, fid, &fi) < 0, GNV_ENOTFOUND, GNV_SUB_TABLE,
+                   "table '%s' version %" PRIu64 ": row address %" PRIu64 " names fragment %" PRIu64
+                   ", which does not exist",
+                   t->name, r.m->version, req[i].addr, fid);
+        const Gnvpb__DataFragment *f = r.m->fragments[fi];
+        gnv__free(del);
+        GNV_TRYG(load_deletions(&r, f, &del));
+        for (; j < n && req[j].addr >> 32 == fid; j++) {
+            int64_t off = (int64_t)(req[j].addr & 0xffffffffu);
+            GNV_ERR_IF(off >= (int64_t)f->physical_rows, GNV_ENOTFOUND, GNV_SUB_TABLE,
+                       "table '%s': row address %" PRIu64 " is past the %" PRIu64
+                       " rows of fragment %" PRIu64,
+                       t->name, req[j].addr, f->physical_rows, fid);
+            GNV_ERR_IF(is_deleted(del, off), GNV_ENOTFOUND, GNV_SUB_TABLE,
+                       "table '%s': row address %" PRIu64 " was deleted", t->name, req[j].addr);
+            if (k == 0 || rows[k - 1] != off)
+                rows[k++] = off;
+            pos[req[j].index] = (size_t)(k - 1);
+            grp[req[j].index] = g;
+        }
+        for (int64_t c = 0; c < r.n_cols; c++)
+            GNV_TRYG(read_column(&r, fi, c, 0, rows, k, &parts[g * (size_t)r.n_cols + c]));
+        close_files(&r);
+        i = j;
+    }
+    /* assemble the columns in request order */
+    cols = gnv__calloc(r.n_cols ? (size_t)r.n_cols : 1, sizeof *cols);
+    GNV_CHECK_ALLOC(cols);
+    for (int64_t c = 0; c < r.n_cols; c++) {
+        const struct ArrowSchema *s = r.oschema.children[c];
+        GNV_TRYG(gnv__array_init(&cols[c], s));
+        for (size_t i = 0; i < n; i++) {
+            GNV_TRYG(gnv__array_view_init(&view, s, &parts[grp[i] * (size_t)r.n_cols + c]));
+            view_live = true;
+            GNV_TRYG(gnv__array_append_view(&cols[c], &view, (int64_t)pos[i], 1));
+            gnv__array_view_reset(&view);
+            view_live = false;
+        }
+        GNV_TRYG(gnv__array_finish(&cols[c]));
+    }
+    GNV_TRYG(gnv__schema_copy(schema_out, &r.oschema));
+    rc = make_struct(array_out, cols, r.n_cols, (int64_t)n);
+    gnv__free(cols);
+    cols = NULL;
+    if (rc < 0)
+        gnv__schema_release(schema_out);
+done:
+    if (view_live)
+        gnv__array_view_reset(&view);
+    if (cols) {
+        for (int64_t c = 0; c < r.n_cols; c++)
+            gnv__array_release(&cols[c]);
+        gnv__free(cols);
+    }
+    if (parts) {
+        for (size_t i = 0; i < n_groups * (size_t)r.n_cols; i++)
+            gnv__array_release(&parts[i]);
+        gnv__free(parts);
+    }
+    gnv__free(req);
+    gnv__free(rows);
+    gnv__free(pos);
+    gnv__free(grp);
+    gnv__free(del);
+    reader_reset(&r);
+    return rc;
+}
