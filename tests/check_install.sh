@@ -14,6 +14,10 @@ test -f "$libdir/cmake/geneva/genevaTargets.cmake" || { echo "CMake package not 
 cc "$src/examples/read_file.c" $(pkg-config --cflags --libs geneva) -o "$prefix/read_file"
 LD_LIBRARY_PATH="$libdir" "$prefix/read_file" "$src/tests/data/sample/products.csv" > "$prefix/out.txt"
 grep -q '"id"' "$prefix/out.txt" || { echo "example printed no rows:"; cat "$prefix/out.txt"; exit 1; }
+cc "$src/examples/create_table.c" $(pkg-config --cflags --libs geneva) -o "$prefix/create_table"
+(cd "$prefix" && cp "$src/tests/data/sample/products.csv" . && LD_LIBRARY_PATH="$libdir" ./create_table > create.txt)
+grep -q "Chef's Knife" "$prefix/create.txt" || { echo "create_table printed:"; cat "$prefix/create.txt"; exit 1; }
+test -d "$prefix/mydb/products.lance/_versions" || { echo "create_table made no table"; exit 1; }
 "$prefix/bin/geneva" version
 echo "ok: installed, built through pkg-config, ran"
 

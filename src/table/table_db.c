@@ -110,6 +110,7 @@ void gnv_db_close(gnv_db *db)
 }
 
 typedef struct names_acc {
+    gnv_io *io;
     char **names;
     size_t n, cap;
     int rc;
@@ -126,7 +127,13 @@ static int collect_table(const char *name, int is_dir, void *payload)
         acc->rc = gnv__error_oom();
         return 1;
     }
-    if (gnv__table_check_name(t) < 0) {
+    /* only datasets: a directory without _versions/ (an interrupted create, or
+     * something else) is not a table, though gnv_db_drop_table can remove it */
+    char *versions = gnv__path_join(name, "_versions");
+    uint64_t size;
+    bool dataset = versions && acc->io->vt->stat(acc->io, versions, &size) == GNV_OK;
+    gnv__free(versions);
+    if (!dataset || gnv__table_check_name(t) < 0) {
         gnv_error_clear(); /* not one of ours to list */
         gnv__free(t);
         return 0;
@@ -155,6 +162,7 @@ int gnv_db_table_names(gnv_db *db, char ***names_out, size_t *n_out)
 {
     int rc = GNV_OK;
     names_acc acc = {0};
+    acc.io = db ? db->io : NULL;
     GNV_ERR_IF(!db || !names_out || !n_out, GNV_EINVAL, GNV_SUB_TABLE,
                "gnv_db_table_names: NULL argument");
     *names_out = NULL;
@@ -218,8 +226,12 @@ int gnv_db_drop_table(gnv_db *db, const char *name)
     }
     rc = gnv__table_latest(db->io, dir, &v, &v1);
     if (rc == GNV_ENOTFOUND) {
-        rc = gnv__error_set(GNV_ENOTFOUND, GNV_SUB_TABLE, "table '%s' does not exist", name);
-        goto done;
+        /* no version: the leftover of an interrupted create is still removed */
+        uint64_t size;
+        if (db->io->vt->stat(db->io, dir, &size) != GNV_OK) {
+            rc = gnv__error_set(GNV_ENOTFOUND, GNV_SUB_TABLE, "table '%s' does not exist", name);
+            goto done;
+        }
     }
     /* a damaged table may still be dropped */
     if (rc < 0)

@@ -136,6 +136,11 @@ static int reader_init(reader *r,
     r->m = (Gnvpb__Manifest *)gnv__pb_dup(&t->m->base);
     GNV_CHECK_ALLOC(r->m);
     GNV_TRYG(gnv_table_schema(t, &r->tschema));
+    /* an explicitly selected pseudo-column is not added a second time by its flag */
+    for (size_t i = 0; columns && i < n_columns; i++) {
+        row_id = row_id && !(columns[i] && !strcmp(columns[i], "_rowid"));
+        row_addr = row_addr && !(columns[i] && !strcmp(columns[i], "_rowaddr"));
+    }
     size_t n = columns ? n_columns : (size_t)r->tschema.n_children;
     n += (row_id ? 1 : 0) + (row_addr ? 1 : 0);
     r->cols = gnv__calloc(n ? n : 1, sizeof *r->cols);
@@ -147,6 +152,9 @@ static int reader_init(reader *r,
             int kind = COL_DATA;
             int64_t child = -1;
             GNV_ERR_IF(!columns[i], GNV_EINVAL, GNV_SUB_TABLE, "column name %zu is NULL", i);
+            for (size_t j = 0; j < i; j++)
+                GNV_ERR_IF(!strcmp(columns[i], columns[j]), GNV_EINVAL, GNV_SUB_TABLE,
+                           "column '%s' is selected twice", columns[i]);
             GNV_TRYG(find_column(r, columns[i], &kind, &child));
             GNV_TRYG(add_col(r, kind, child, columns[i]));
         }

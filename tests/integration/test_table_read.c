@@ -155,6 +155,22 @@ static void test_scan_projection_rowids(void **state)
     sc.release(&sc);
     drain(&s, &r, 64);
     assert_int_equal(r.n, 100);
+
+    /* a pseudo-column selected by name and by flag appears once; a repeated name is refused */
+    const char *twice[] = {"id", "_rowid"};
+    gnv_scan_options o2 = GNV_SCAN_OPTIONS_INIT;
+    o2.columns = twice;
+    o2.n_columns = 2;
+    o2.with_row_id = 1;
+    GNV_ASSERT_OK(gnv_table_scan(e->t, &o2, &s));
+    assert_int_equal(s.get_schema(&s, &sc), 0);
+    assert_int_equal(sc.n_children, 2);
+    sc.release(&sc);
+    s.release(&s);
+    const char *dup[] = {"id", "name", "id"};
+    o2.columns = dup;
+    o2.n_columns = 3;
+    GNV_ASSERT_ERR(gnv_table_scan(e->t, &o2, &s), GNV_EINVAL, "column 'id' is selected twice");
     for (int64_t i = 0; i < r.n; i++) {
         int64_t id = 250 + i;
         assert_int_equal(r.ids[i], id);

@@ -170,6 +170,19 @@ static void test_versions_and_files(void **state)
     GNV_ASSERT_ERR(gnv_db_drop_table(db, "a-table.2"), GNV_ENOTFOUND, "a-table.2");
     GNV_ASSERT_ERR(gnv_db_open_table(&t3, db, "a-table.2"), GNV_ENOTFOUND, "does not exist");
     assert_null(t3);
+
+    /* a directory without versions (an interrupted create) is not listed, but drops */
+    char junk[700];
+    snprintf(junk, sizeof junk, "%s/junk.lance/data", dir);
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", junk);
+    assert_int_equal(system(cmd), 0);
+    GNV_ASSERT_OK(gnv_db_table_names(db, &names, &nn));
+    assert_int_equal(nn, 1);
+    assert_string_equal(names[0], "t1");
+    gnv_db_table_names_free(names, nn);
+    GNV_ASSERT_OK(gnv_db_drop_table(db, "junk"));
+    assert_false(file_exists(dir, "junk.lance"));
     gnv_table_close(t);
     gnv_db_close(db);
     gnv_test_rmdir(dir);
