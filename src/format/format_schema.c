@@ -84,6 +84,14 @@ static int logical_type(char *buf, size_t n, const struct ArrowSchema *s, const 
         snprintf(buf, n, "fixed_size_binary:%d", t->fixed_size);
         break;
     case GNV_TYPE_TIMESTAMP:
+        /* Lance keeps the type as "timestamp:unit:zone" and splits it at ':', so a zone
+         * written with a colon would make a table LanceDB cannot open. */
+        if (t->timezone && strchr(t->timezone, ':'))
+            return gnv__error_set(GNV_ENOTSUP, GNV_SUB_FORMAT,
+                                  "field '%s': time zone '%s' cannot be stored in a Lance "
+                                  "table (Lance type names cannot hold ':'); use 'UTC', a "
+                                  "named zone such as 'Asia/Kolkata', or convert to UTC",
+                                  s->name ? s->name : "", t->timezone);
         snprintf(buf, n, "timestamp:%s:%s", unit_name(t->unit),
                  t->timezone && *t->timezone ? t->timezone : "-");
         break;

@@ -21,7 +21,7 @@ CLI=${GNV_TEST_CLI:-$1}
 SRC=$(cd "$2" && pwd)
 BUILD=$(cd "$3" && pwd)
 ARROW_JS_VERSION=18.1.0
-NPMDIR=$BUILD/npm-arrow
+NPMDIR=${GNV_NPM_CACHE:-$BUILD}/npm-arrow   # GNV_NPM_CACHE: share installs between build dirs
 WORK=$BUILD/interop-arrow-js
 GEN=$BUILD/gen_all_types
 

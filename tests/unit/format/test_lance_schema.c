@@ -223,6 +223,18 @@ static void test_unsupported(void **state)
     GNV_ASSERT_OK(gnv__lance_fields_to_arrow(&out, &fp, 1));
     assert_string_equal(out.children[0]->format, "tsm:America/New_York");
     gnv__schema_release(&out);
+
+    /* a zone with a colon cannot be written: LanceDB could not open the table */
+    struct ArrowSchema in;
+    GNV_ASSERT_OK(gnv__schema_init(&in, "+s", "", 0));
+    GNV_ASSERT_OK(gnv__schema_alloc_children(&in, 1));
+    GNV_ASSERT_OK(gnv__schema_init(in.children[0], "tsn:+05:30", "when", ARROW_FLAG_NULLABLE));
+    Gnvpb__Field **fields = NULL;
+    size_t nf = 0;
+    int32_t next_id = 0;
+    GNV_ASSERT_ERR(gnv__lance_fields_from_arrow(&fields, &nf, &in, &next_id), GNV_ENOTSUP,
+                   "time zone '+05:30'");
+    gnv__schema_release(&in);
 }
 
 int main(void)
