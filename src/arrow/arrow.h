@@ -260,6 +260,25 @@ int gnv__array_slice(struct ArrowArray *out, struct ArrowArray *in, int64_t offs
 int gnv__array_concat(struct ArrowArray *out, const struct ArrowSchema *schema,
                       const struct ArrowArray *const *arrays, int64_t n);
 
+/*
+ * A reference-counted block of bytes that zero-copy arrays point into (the IPC reader
+ * reads a message body into one and hands out buffers inside it). Each array whose
+ * buffers point into the block holds one reference and drops it in its release
+ * callback; the last reference frees the block. Counts are atomic, so arrays may be
+ * released on any thread. The data is 64-byte aligned.
+ */
+typedef struct gnv_block gnv_block;
+/* A new block of `size` bytes (contents undefined) holding one reference. */
+int gnv__block_new(gnv_block **out, size_t size);
+uint8_t *gnv__block_data(const gnv_block *b);
+size_t gnv__block_size(const gnv_block *b);
+/* Take another reference; returns b. */
+gnv_block *gnv__block_ref(gnv_block *b);
+/* Drop a reference (NULL is ignored). */
+void gnv__block_unref(gnv_block *b);
+/* True when the caller's reference is the only one, so the bytes may be reused. */
+bool gnv__block_is_unique(const gnv_block *b);
+
 /* ---- streams ------------------------------------------------------------ */
 
 /* Callbacks of a stream implemented inside the library. get_next returns GNV_OK with

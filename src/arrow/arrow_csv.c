@@ -326,7 +326,8 @@ static void src_close(src *s)
 
 /* ---- records -------------------------------------------------------------- */
 
-/* One record: field bytes in data, each field followed by a NUL. */
+/* One record: field bytes in data, each field followed by a NUL. start, len and quoted
+ * share one allocation (start's): inference buffers thousands of records. */
 typedef struct csv_rec {
     gnv_buf data;
     int64_t *start, *len;
@@ -339,8 +340,6 @@ static void rec_free(csv_rec *r)
 {
     gnv_buf_dispose(&r->data);
     gnv__free(r->start);
-    gnv__free(r->len);
-    gnv__free(r->quoted);
     memset(r, 0, sizeof *r);
 }
 
@@ -348,17 +347,19 @@ static int rec_push(csv_rec *r, size_t fstart, bool quoted)
 {
     if (r->n == r->cap) {
         int64_t ncap = r->cap ? r->cap * 2 : 16;
-        int64_t *ns = gnv__reallocarray(r->start, (size_t)ncap, sizeof *ns);
+        int64_t *ns = gnv__reallocarray(NULL, (size_t)ncap, 2 * sizeof *ns + 1);
         if (!ns)
             return gnv__error_oom();
+        int64_t *nl = ns + ncap;
+        uint8_t *nq = (uint8_t *)(nl + ncap);
+        if (r->n > 0) {
+            memcpy(ns, r->start, (size_t)r->n * sizeof *ns);
+            memcpy(nl, r->len, (size_t)r->n * sizeof *nl);
+            memcpy(nq, r->quoted, (size_t)r->n);
+        }
+        gnv__free(r->start);
         r->start = ns;
-        int64_t *nl = gnv__reallocarray(r->len, (size_t)ncap, sizeof *nl);
-        if (!nl)
-            return gnv__error_oom();
         r->len = nl;
-        uint8_t *nq = gnv__reallocarray(r->quoted, (size_t)ncap, 1);
-        if (!nq)
-            return gnv__error_oom();
         r->quoted = nq;
         r->cap = ncap;
     }
@@ -377,6 +378,21 @@ static inline int put_byte(gnv_buf *b, int c)
     return GNV_OK;
 }
 
+/* Copy the run of bytes at the read position, up to the current block's end or the
+ * first byte marked in `stop`, into the field at once: the per-byte loops below only
+ * see the bytes that mean something. */
+static inline int put_run(gnv_buf *out, src *s, const uint8_t stop[256])
+{
+    const uint8_t *p = s->buf + s->pos, *end = s->buf + s->len, *q = p;
+    while (q < end && !stop[*q])
+        q++;
+    if (q == p)
+        return GNV_OK;
+    GNV_TRY(gnv__buf_put(out, p, (size_t)(q - p)));
+    s->pos += (size_t)(q - p);
+    return GNV_OK;
+}
+
 typedef struct csv {
     src s;
     char *name;
@@ -390,6 +406,13 @@ typedef struct csv {
     int64_t n_buffered, next_buffered;
     csv_rec rec; /* the current record after the buffered ones */
     bool at_end;
+    /* Bytes that end a run of plain field bytes: delimiter, LF, CR outside quotes;
+     * quote and LF (counted as a line) inside them. */
+    uint8_t stop_plain[256], stop_quoted[256];
+    /* The previous batch's rows and per-column data bytes: the next batch reserves as
+     * much up front instead of growing its buffers a doubling at a time. */
+    int64_t last_rows;
+    size_t *last_data;
     int failed; /* sticky error code */
     char errmsg[1024];
 } csv;
@@ -456,6 +479,7 @@ static int read_record(csv *c, csv_rec *r)
                 if (ch == '\n')
                     c->line++;
                 GNV_TRY(put_byte(&r->data, ch));
+                GNV_TRY(put_run(&r->data, s, c->stop_quoted));
             }
         }
         /* unquoted bytes (or what follows a closing quote) up to the field's end */
@@ -476,6 +500,7 @@ static int read_record(csv *c, csv_rec *r)
                     src_unget(s);
             }
             GNV_TRY(put_byte(&r->data, ch));
+            GNV_TRY(put_run(&r->data, s, c->stop_plain));
         }
         GNV_TRY(rec_push(r, fstart, quoted));
         if (ch == c->delim)
@@ -822,6 +847,25 @@ static int next_record(csv *c, const csv_rec **rec)
     return rc;
 }
 
+/* Reserve room for a batch like the previous one. */
+static int reserve_batch(csv *c, struct ArrowArray *out)
+{
+    if (!c->last_data) {
+        c->last_data = gnv__calloc((size_t)c->ncols + 1, sizeof *c->last_data);
+        if (!c->last_data)
+            return gnv__error_oom();
+    }
+    if (c->last_rows == 0)
+        return GNV_OK;
+    for (int64_t i = 0; i < c->ncols; i++) {
+        GNV_TRY(gnv__array_reserve(out->children[i], c->last_rows));
+        gnv_buf *data = gnv__array_buffer(out->children[i], 2);
+        if (data && c->last_data[i])
+            GNV_TRY(gnv__buf_reserve(data, c->last_data[i]));
+    }
+    return GNV_OK;
+}
+
 static int csv_get_next(void *self, struct ArrowArray *out)
 {
     csv *c = self;
@@ -830,6 +874,7 @@ static int csv_get_next(void *self, struct ArrowArray *out)
     if (c->failed)
         return gnv__error_set(c->failed, GNV_SUB_IMPORT, "%s", c->errmsg);
     GNV_TRYG(gnv__array_init(out, &c->schema));
+    GNV_TRYG(reserve_batch(c, out));
     while (rows < c->batch_rows) {
         const csv_rec *r;
         rc = next_record(c, &r);
@@ -849,6 +894,11 @@ static int csv_get_next(void *self, struct ArrowArray *out)
     if (rows == 0) {
         gnv__array_release(out);
         return GNV_ITEROVER;
+    }
+    c->last_rows = rows;
+    for (int64_t i = 0; i < c->ncols; i++) {
+        gnv_buf *data = gnv__array_buffer(out->children[i], 2);
+        c->last_data[i] = data ? data->size : 0;
     }
     rc = gnv__array_finish(out);
 done:
@@ -876,6 +926,7 @@ static void csv_free(void *self)
     gnv__free(c->name);
     gnv__schema_release(&c->schema);
     gnv__free(c->types);
+    gnv__free(c->last_data);
     if (c->buffered) /* + 1: the record being read when reading failed */
         for (int64_t i = 0; i <= c->n_buffered && i <= c->infer_rows; i++)
             rec_free(&c->buffered[i]);
@@ -902,6 +953,12 @@ static int csv_new(csv **out, const char *name, const gnv_read_options *opts)
     c->infer_rows = opts && opts->infer_rows > 0 ? opts->infer_rows : DEFAULT_INFER_ROWS;
     if (c->delim == '"' || c->delim == '\n' || c->delim == '\r')
         return gnv__error_set(GNV_EINVAL, GNV_SUB_IMPORT, "invalid CSV delimiter %d", c->delim);
+    memset(c->stop_plain, 0, sizeof c->stop_plain);
+    memset(c->stop_quoted, 0, sizeof c->stop_quoted);
+    if (c->delim >= 0) /* as in read_record, where a byte is compared as 0..255 */
+        c->stop_plain[(uint8_t)c->delim] = 1;
+    c->stop_plain['\n'] = c->stop_plain['\r'] = 1;
+    c->stop_quoted['"'] = c->stop_quoted['\n'] = 1;
     return GNV_OK;
 }
 

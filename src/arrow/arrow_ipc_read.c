@@ -27,6 +27,7 @@ static const uint64_t zero_buffer[2];
 
 typedef struct ipc_source {
     int fd;
+    gnv_block *mem_block; /* memory input: shared with the arrays that point into it */
     uint8_t *mem;
     uint64_t size;
     char *name;
@@ -99,6 +100,13 @@ typedef struct ipc_reader {
     uint64_t pos; /* stream format */
     bool done;
     int64_t batch_no;
+    /* The last body read from a file, kept so the next body can reuse its memory once
+     * every array pointing into it has been released (a fresh large allocation costs a
+     * page fault per page). */
+    gnv_block *body_cache;
+    /* Decompression contexts, made on first use and kept for every buffer after. */
+    ZSTD_DCtx *zstd;
+    LZ4F_dctx *lz4;
 } ipc_reader;
 
 static void field_reset(ipc_field *f)
@@ -516,6 +524,9 @@ static int read_schema(ipc_reader *r, const gnv_fb_table *st)
 typedef struct imp_priv {
     void *owned[3];
     const void *ptrs[3];
+    /* Slot i's bytes when they are not in owned[i]: a reference to the message body
+     * the buffer points into, or the block it was decompressed into. */
+    gnv_block *blocks[3];
     struct ArrowArray **children;
     int64_t n_children;
 } imp_priv;
@@ -534,6 +545,8 @@ static void imp_release(struct ArrowArray *a)
     gnv__free(p->children);
     for (int i = 0; i < 3; i++)
         gnv__free(p->owned[i]);
+    for (int i = 0; i < 3; i++)
+        gnv__block_unref(p->blocks[i]);
     gnv__free(p);
     a->release = NULL;
 }
@@ -569,6 +582,7 @@ static int imp_init(struct ArrowArray *out, int64_t length, int n_buffers, int64
 
 typedef struct batch_ctx {
     ipc_reader *r;
+    gnv_block *block; /* holds body; arrays take their own references */
     const uint8_t *body;
     uint64_t body_len;
     gnv_fb_vec nodes, buffers;
@@ -598,6 +612,9 @@ static int next_node(batch_ctx *c, const ipc_field *f, int64_t *length, int64_t 
     const uint8_t *p = gnv__fb_vec_struct(&c->nodes, c->node_i++, 16);
     *length = gnv__fb_load_i64(p);
     *nulls = gnv__fb_load_i64(p + 8);
+    /* A null-type array is all nulls whatever its node says (Arrow JS writes -1). */
+    if (f && f->type.id == GNV_TYPE_NA && *length >= 0)
+        *nulls = *length;
     if (*length < 0 || *nulls < 0 || *nulls > *length)
         return bad(c, f, "invalid length %lld or null count %lld", (long long)*length,
                    (long long)*nulls);
@@ -614,17 +631,23 @@ static int decompress(batch_ctx *c,
                       uint8_t *dst,
                       size_t want)
 {
+    ipc_reader *r = c->r;
     if (c->codec == 1) {
-        size_t got = ZSTD_decompress(dst, want, src, n);
+        if (!r->zstd && !(r->zstd = ZSTD_createDCtx()))
+            return gnv__error_oom();
+        size_t got = ZSTD_decompressDCtx(r->zstd, dst, want, src, n);
         if (ZSTD_isError(got) || got != want)
             return bad(c, f, "buffer %u does not decompress (ZSTD) to its %zu bytes%s%s", bi, want,
                        ZSTD_isError(got) ? ": " : "",
                        ZSTD_isError(got) ? ZSTD_getErrorName(got) : "");
         return GNV_OK;
     }
-    LZ4F_dctx *d;
-    if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION)))
+    if (!r->lz4 && LZ4F_isError(LZ4F_createDecompressionContext(&r->lz4, LZ4F_VERSION))) {
+        r->lz4 = NULL;
         return gnv__error_oom();
+    }
+    LZ4F_dctx *d = r->lz4;
+    LZ4F_resetDecompressionContext(d); /* a previous buffer may have stopped midway */
     size_t in_at = 0, out_at = 0, ret = 1;
     while (ret != 0 && in_at < n) {
         size_t out_n = want - out_at, in_n = n - in_at;
@@ -636,21 +659,23 @@ static int decompress(batch_ctx *c,
         if (in_n == 0 && out_n == 0)
             break; /* no progress: output full or input exhausted */
     }
-    LZ4F_freeDecompressionContext(d);
     if (LZ4F_isError(ret) || ret != 0 || out_at != want)
         return bad(c, f, "buffer %u does not decompress (LZ4) to its %zu bytes%s%s", bi, want,
                    LZ4F_isError(ret) ? ": " : "", LZ4F_isError(ret) ? LZ4F_getErrorName(ret) : "");
     return GNV_OK;
 }
 
-/* Take the next buffer: at least `need` bytes, copied (or decompressed) into an
- * owned, aligned allocation stored in slot i of the array. A zero-length buffer gives
- * NULL when need is 0. */
+/* Take the next buffer, of at least `need` bytes, into slot i of the array. An
+ * uncompressed buffer is used in place: the slot points into the message body and the
+ * array holds a reference to it; only when the buffer is not aligned to `align` bytes
+ * (what its values need) is it copied. A compressed buffer is decompressed into an
+ * owned allocation. A zero-length buffer gives NULL when need is 0. */
 static int take_buffer(batch_ctx *c,
                        const ipc_field *f,
                        struct ArrowArray *a,
                        int i,
                        uint64_t need,
+                       size_t align,
                        uint64_t *size_out)
 {
     imp_priv *p = a->private_data;
@@ -687,6 +712,17 @@ static int take_buffer(batch_ctx *c,
             size = (uint64_t)ulen;
         }
     }
+    if (size < need && size == 0 && i > 0 && a->length > 0 && a->null_count == a->length) {
+        /* Arrow JS writes all-null columns with empty value buffers. Their values are
+         * never read, but consumers expect the bytes to exist: give them zeros. */
+        uint8_t *zeros = gnv__calloc(1, (size_t)need);
+        if (!zeros)
+            return gnv__error_oom();
+        p->owned[i] = zeros;
+        p->ptrs[i] = zeros;
+        *size_out = need;
+        return GNV_OK;
+    }
     if (size < need)
         return bad(c, f, "buffer %u has %llu bytes, needs %llu", bi, (unsigned long long)size,
                    (unsigned long long)need);
@@ -695,15 +731,34 @@ static int take_buffer(batch_ctx *c,
         p->ptrs[i] = i == 0 ? NULL : zero_buffer;
         return GNV_OK;
     }
+    if (!compressed && (uintptr_t)src % align == 0) {
+        p->blocks[i] = gnv__block_ref(c->block);
+        p->ptrs[i] = src;
+        return GNV_OK;
+    }
+    if (compressed) {
+        /* A block: aligned, and large ones get the huge-page hint. */
+        GNV_TRY(gnv__block_new(&p->blocks[i], (size_t)size));
+        p->ptrs[i] = gnv__block_data(p->blocks[i]);
+        return decompress(c, f, bi, src, (size_t)n, gnv__block_data(p->blocks[i]), (size_t)size);
+    }
     uint8_t *dst = gnv__malloc((size_t)size);
     if (!dst)
         return gnv__error_oom();
     p->owned[i] = dst;
     p->ptrs[i] = dst;
-    if (compressed)
-        return decompress(c, f, bi, src, (size_t)n, dst, (size_t)size);
     memcpy(dst, src, (size_t)size);
     return GNV_OK;
+}
+
+/* The alignment values of `width` bytes need: the largest power of two dividing it, at
+ * most 8 (nothing reads more than 8 bytes at once). */
+static size_t value_align(int width)
+{
+    size_t a = 1;
+    while (a < 8 && width > 0 && width % (int)(a * 2) == 0)
+        a *= 2;
+    return a;
 }
 
 static int64_t popcount_nulls(const uint8_t *bits, int64_t n)
@@ -720,11 +775,13 @@ static int take_validity(batch_ctx *c, const ipc_field *f, struct ArrowArray *a,
 {
     uint64_t size;
     imp_priv *p = a->private_data;
-    GNV_TRY(take_buffer(c, f, a, 0, nulls ? ((uint64_t)a->length + 7) / 8 : 0, &size));
+    GNV_TRY(take_buffer(c, f, a, 0, nulls ? ((uint64_t)a->length + 7) / 8 : 0, 1, &size));
     if (nulls == 0) {
         /* As Arrow does: a zero null count means the bitmap is not consulted. */
         gnv__free(p->owned[0]);
+        gnv__block_unref(p->blocks[0]);
         p->owned[0] = NULL;
+        p->blocks[0] = NULL;
         p->ptrs[0] = NULL;
         a->null_count = 0;
         return GNV_OK;
@@ -738,7 +795,7 @@ take_offsets(batch_ctx *c, const ipc_field *f, struct ArrowArray *a, bool large,
 {
     uint64_t size, w = large ? 8 : 4;
     imp_priv *p = a->private_data;
-    GNV_TRY(take_buffer(c, f, a, 1, a->length ? ((uint64_t)a->length + 1) * w : 0, &size));
+    GNV_TRY(take_buffer(c, f, a, 1, a->length ? ((uint64_t)a->length + 1) * w : 0, w, &size));
     *last = 0;
     if (size == 0)
         return GNV_OK; /* empty array: zero_buffer serves as its one offset */
@@ -820,8 +877,8 @@ static int decode_dict_field(batch_ctx *c, ipc_field *f, struct ArrowArray *out)
     GNV_TRY(next_node(c, f, &length, &nulls));
     GNV_TRYG(imp_init(&idx, length, 2, 0));
     GNV_TRYG(take_validity(c, f, &idx, nulls));
-    GNV_TRYG(take_buffer(c, f, &idx, 1,
-                         (uint64_t)length * (uint64_t)gnv__type_byte_width(&f->index_type), &size));
+    int w = gnv__type_byte_width(&f->index_type);
+    GNV_TRYG(take_buffer(c, f, &idx, 1, (uint64_t)length * (uint64_t)w, value_align(w), &size));
     rc = apply_dictionary(c, f, &idx, out);
 done:
     gnv__array_release(&idx);
@@ -849,14 +906,14 @@ static int decode_field(batch_ctx *c, ipc_field *f, struct ArrowArray *out, bool
     uint64_t len = (uint64_t)length;
     switch (id) {
     case GNV_TYPE_BOOL:
-        GNV_TRYG(take_buffer(c, f, out, 1, (len + 7) / 8, &size));
+        GNV_TRYG(take_buffer(c, f, out, 1, (len + 7) / 8, 1, &size));
         break;
     case GNV_TYPE_STRING:
     case GNV_TYPE_LARGE_STRING:
     case GNV_TYPE_BINARY:
     case GNV_TYPE_LARGE_BINARY:
         GNV_TRYG(take_offsets(c, f, out, gnv__type_is_large(id), &last));
-        GNV_TRYG(take_buffer(c, f, out, 2, (uint64_t)last, &size));
+        GNV_TRYG(take_buffer(c, f, out, 2, (uint64_t)last, 1, &size));
         break;
     case GNV_TYPE_LIST:
     case GNV_TYPE_LARGE_LIST:
@@ -870,7 +927,7 @@ static int decode_field(batch_ctx *c, ipc_field *f, struct ArrowArray *out, bool
         if (w && len > UINT64_MAX / w)
             GNV_ERR_IF(true, GNV_ECORRUPT, GNV_SUB_IPC, "%s: %s: field '%s': length overflows",
                        c->r->src.name, c->what, field_name(f));
-        GNV_TRYG(take_buffer(c, f, out, 1, len * w, &size));
+        GNV_TRYG(take_buffer(c, f, out, 1, len * w, value_align((int)w), &size));
         break;
     }
     }
@@ -890,13 +947,37 @@ done:
 
 /* ---- batches and dictionaries ------------------------------------------- */
 
+/* The message body, in a block the arrays can share: for memory input the input itself,
+ * for a file a block read with pread, reusing the previous body's block when no array
+ * points into it any more. *out is a new reference. */
+static int body_block(ipc_reader *r, const ipc_message *m, gnv_block **out, const uint8_t **body)
+{
+    uint64_t n = (uint64_t)m->body_len;
+    if (r->src.mem_block) {
+        if (m->body_offset > r->src.size || n > r->src.size - m->body_offset)
+            return src_read(&r->src, m->body_offset, NULL, n, "message body"); /* the error */
+        *out = gnv__block_ref(r->src.mem_block);
+        *body = r->src.mem + m->body_offset;
+        return GNV_OK;
+    }
+    gnv_block *b = r->body_cache;
+    if (!b || !gnv__block_is_unique(b) || gnv__block_size(b) < n) {
+        gnv__block_unref(r->body_cache);
+        r->body_cache = NULL;
+        /* Room to spare: batches of one file differ by a few bytes, and a block one
+         * byte too small cannot be reused. */
+        GNV_TRY(gnv__block_new(&b, (size_t)(n + n / 8)));
+        r->body_cache = b;
+    }
+    GNV_TRY(src_read(&r->src, m->body_offset, gnv__block_data(b), n, "message body"));
+    *out = gnv__block_ref(b);
+    *body = gnv__block_data(b);
+    return GNV_OK;
+}
+
 /* Set up c for a RecordBatch table and read the message body. */
-static int batch_begin(ipc_reader *r,
-                       batch_ctx *c,
-                       const gnv_fb_table *rb,
-                       const ipc_message *m,
-                       uint8_t **body,
-                       int64_t *length)
+static int batch_begin(
+    ipc_reader *r, batch_ctx *c, const gnv_fb_table *rb, const ipc_message *m, int64_t *length)
 {
     gnv_fb_table comp;
     int has_comp;
@@ -917,11 +998,7 @@ static int batch_begin(ipc_reader *r,
                                   r->src.name, c->what, codec, method);
         c->codec = codec;
     }
-    *body = gnv__malloc(m->body_len ? (size_t)m->body_len : 1);
-    if (!*body)
-        return gnv__error_oom();
-    GNV_TRY(src_read(&r->src, m->body_offset, *body, (uint64_t)m->body_len, "message body"));
-    c->body = *body;
+    GNV_TRY(body_block(r, m, &c->block, &c->body));
     c->body_len = (uint64_t)m->body_len;
     return GNV_OK;
 }
@@ -948,12 +1025,11 @@ static int read_record_batch(ipc_reader *r, const ipc_message *m, struct ArrowAr
 {
     int rc;
     batch_ctx c;
-    uint8_t *body = NULL;
     int64_t length;
     memset(&c, 0, sizeof c);
     memset(out, 0, sizeof *out);
     snprintf(c.what, sizeof c.what, "record batch %lld", (long long)r->batch_no);
-    GNV_TRYG(batch_begin(r, &c, &m->header, m, &body, &length));
+    GNV_TRYG(batch_begin(r, &c, &m->header, m, &length));
     GNV_TRYG(imp_init(out, length, 1, r->root.n_children));
     for (int64_t i = 0; i < r->root.n_children; i++) {
         ipc_field *f = &r->root.children[i];
@@ -970,7 +1046,7 @@ static int read_record_batch(ipc_reader *r, const ipc_message *m, struct ArrowAr
     }
     r->batch_no++;
 done:
-    gnv__free(body);
+    gnv__block_unref(c.block);
     if (rc < 0)
         gnv__array_release(out);
     return rc;
@@ -980,7 +1056,6 @@ static int read_dictionary_batch(ipc_reader *r, const ipc_message *m)
 {
     int rc;
     batch_ctx c;
-    uint8_t *body = NULL;
     int64_t id, length;
     uint8_t delta;
     gnv_fb_table rb;
@@ -998,7 +1073,7 @@ static int read_dictionary_batch(ipc_reader *r, const ipc_message *m)
             d = &r->dicts[i];
     GNV_ERR_IF(!d, GNV_ECORRUPT, GNV_SUB_IPC, "%s: %s: no field uses this dictionary id",
                r->src.name, c.what);
-    GNV_TRYG(batch_begin(r, &c, &rb, m, &body, &length));
+    GNV_TRYG(batch_begin(r, &c, &rb, m, &length));
     GNV_TRYG(decode_field(&c, d->field, &values, true, 1));
     GNV_TRYG(batch_end(&c));
     rc = gnv__array_validate(d->field->schema, &values, true);
@@ -1016,7 +1091,7 @@ static int read_dictionary_batch(ipc_reader *r, const ipc_message *m)
     gnv__array_move(&values, &d->values);
     d->loaded = true;
 done:
-    gnv__free(body);
+    gnv__block_unref(c.block);
     gnv__array_release(&values);
     return rc;
 }
@@ -1034,9 +1109,13 @@ static void reader_free(void *self)
     field_reset(&r->root);
     gnv__schema_release(&r->schema);
     gnv__free(r->batches);
+    gnv__block_unref(r->body_cache);
+    ZSTD_freeDCtx(r->zstd);
+    if (r->lz4)
+        LZ4F_freeDecompressionContext(r->lz4);
     if (r->src.fd >= 0)
         close(r->src.fd);
-    gnv__free(r->src.mem);
+    gnv__block_unref(r->src.mem_block);
     gnv__free(r->src.name);
     gnv__free(r);
 }
@@ -1264,11 +1343,11 @@ int gnv__ipc_open_memory(struct ArrowArrayStream *out,
     ipc_reader *r = reader_new(name);
     if (!r)
         return gnv__error_oom();
-    r->src.mem = gnv__malloc(size ? size : 1);
-    if (!r->src.mem) {
+    if (gnv__block_new(&r->src.mem_block, size) < 0) {
         reader_free(r);
         return gnv__error_oom();
     }
+    r->src.mem = gnv__block_data(r->src.mem_block);
     if (size)
         memcpy(r->src.mem, data, size);
     r->src.size = size;

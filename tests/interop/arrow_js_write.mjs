@@ -41,6 +41,10 @@ const columns = [
   [F("id", new arrow.Int64(), false), (r) => BigInt(r)],
   [F("n", new arrow.Null()), () => null],
   [F("b", new arrow.Bool()), (r) => r % 3 === 0],
+  // Arrow JS writes an all-null column with an empty values buffer, and a null-type
+  // child with null count -1: both must read.
+  [F("b_all_null", new arrow.Bool()), () => null],
+  [F("l_null", new arrow.List(F("item", new arrow.Null()))), (r) => pick([[null, null], [], [null]], r)],
   [F("i8", new arrow.Int8()), (r) => pick([-128, 127, 0, -1, 42], r)],
   [F("i16", new arrow.Int16()), (r) => pick([-32768, 32767, 0, -1, 1234], r)],
   [F("i32", new arrow.Int32(), true, { unit: "metres", "": "empty key" }), (r) => pick([-2147483648, 2147483647, 0, -1, 99], r)],
