@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "geneva/arrow.h"
 #include "geneva/arrow_abi.h"
@@ -336,6 +337,23 @@ int gnv__ipc_open_memory(struct ArrowArrayStream *out, const void *data, size_t 
                          const char *name);
 
 /* ---- CSV and JSON Lines (arrow_csv.c, arrow_jsonl.c) -------------------- */
+
+/* The byte source both read from (arrow_source.c): a file read in blocks, or a copy
+ * of a memory buffer (then eof is set and buf holds everything). `name` is borrowed
+ * and used in messages. */
+#define GNV_SOURCE_BLOCK ((size_t)1 << 20)
+typedef struct gnv_source {
+    FILE *f;      /* NULL for memory input */
+    uint8_t *buf; /* the current block */
+    size_t len, pos;
+    bool eof; /* nothing more after buf */
+    const char *name;
+} gnv_source;
+int gnv__source_open_path(gnv_source *s, const char *path);
+int gnv__source_open_memory(gnv_source *s, const void *data, size_t size, const char *name);
+/* Read the next block into buf (len may be 0 at the end; eof set on the last). */
+int gnv__source_fill(gnv_source *s);
+void gnv__source_close(gnv_source *s);
 
 int gnv__csv_open_path(struct ArrowArrayStream *out, const char *path,
                        const gnv_read_options *opts);

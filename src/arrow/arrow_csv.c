@@ -21,7 +21,7 @@
  * Type overrides replace inference for the columns they name; with an override, float
  * columns also accept nan/inf spellings.
  *
- * Streaming: the input is read in blocks of BLOCK_SIZE bytes; only the records used
+ * Streaming: the input is read in blocks of GNV_SOURCE_BLOCK bytes; only the records used
  * for inference are buffered. Line numbers in messages count physical lines.
  */
 #include <ctype.h>
@@ -33,7 +33,6 @@
 
 #include "arrow.h"
 
-#define BLOCK_SIZE         (1u << 20)
 #define DEFAULT_BATCH_ROWS 65536
 #define DEFAULT_INFER_ROWS 10000
 
@@ -266,37 +265,14 @@ static bool parse_bool(const char *s, size_t n, bool *out)
 
 /* ---- block source ----------------------------------------------------------- */
 
-typedef struct src {
-    FILE *f;      /* NULL for memory input */
-    uint8_t *buf; /* current block (memory input: all of it) */
-    size_t len, pos;
-    bool eof; /* nothing more after buf */
-    const char *name;
-} src;
-
-static int src_fill(src *s)
-{
-    if (!s->buf) {
-        s->buf = gnv__malloc(BLOCK_SIZE);
-        if (!s->buf)
-            return gnv__error_oom();
-    }
-    s->len = fread(s->buf, 1, BLOCK_SIZE, s->f);
-    s->pos = 0;
-    if (s->len < BLOCK_SIZE) {
-        if (ferror(s->f))
-            return gnv__error_os(GNV_SUB_IMPORT, errno, "%s: read failed", s->name);
-        s->eof = true;
-    }
-    return GNV_OK;
-}
+typedef gnv_source src;
 
 /* Next byte, -1 at the end, -2 on a read error (last error set). */
 static int src_getc_slow(src *s)
 {
     if (s->eof)
         return -1;
-    if (src_fill(s) < 0)
+    if (gnv__source_fill(s) < 0)
         return -2;
     if (s->len == 0)
         return -1;
@@ -314,14 +290,6 @@ static inline int src_getc(src *s)
 static inline void src_unget(src *s)
 {
     s->pos--;
-}
-
-static void src_close(src *s)
-{
-    if (s->f)
-        fclose(s->f);
-    gnv__free(s->buf);
-    memset(s, 0, sizeof *s);
 }
 
 /* ---- records -------------------------------------------------------------- */
@@ -922,7 +890,7 @@ static void csv_free(void *self)
     csv *c = self;
     if (!c)
         return;
-    src_close(&c->s);
+    gnv__source_close(&c->s);
     gnv__free(c->name);
     gnv__schema_release(&c->schema);
     gnv__free(c->types);
@@ -946,7 +914,6 @@ static int csv_new(csv **out, const char *name, const gnv_read_options *opts)
     c->name = gnv__strdup(name ? name : "<memory>");
     if (!c->name)
         return gnv__error_oom();
-    c->s.name = c->name;
     c->line = 1;
     c->delim = opts && opts->csv_delimiter ? opts->csv_delimiter : ',';
     c->batch_rows = opts && opts->batch_rows > 0 ? opts->batch_rows : DEFAULT_BATCH_ROWS;
@@ -983,11 +950,7 @@ int gnv__csv_open_path(struct ArrowArrayStream *out, const char *path, const gnv
         csv_free(c);
         return rc;
     }
-    c->s.f = fopen(path, "rb");
-    if (!c->s.f) {
-        int err = errno;
-        rc = err == ENOENT ? gnv__error_set(GNV_ENOTFOUND, GNV_SUB_IMPORT, "%s: no such file", path)
-                           : gnv__error_os(GNV_SUB_IMPORT, err, "%s: cannot open", path);
+    if ((rc = gnv__source_open_path(&c->s, c->name)) < 0) {
         csv_free(c);
         return rc;
     }
@@ -1007,15 +970,9 @@ int gnv__csv_open_memory(struct ArrowArrayStream *out,
         csv_free(c);
         return rc;
     }
-    /* copied, so the caller's buffer need not outlive the stream */
-    c->s.buf = gnv__malloc(size ? size : 1);
-    if (!c->s.buf) {
+    if ((rc = gnv__source_open_memory(&c->s, data, size, c->name)) < 0) {
         csv_free(c);
-        return gnv__error_oom();
+        return rc;
     }
-    if (size)
-        memcpy(c->s.buf, data, size);
-    c->s.len = size;
-    c->s.eof = true;
     return csv_start(out, c, opts);
 }

@@ -25,19 +25,11 @@
 
 #include "arrow.h"
 
-#define BLOCK_SIZE         (1u << 20)
 #define DEFAULT_BATCH_ROWS 65536
 #define DEFAULT_INFER_ROWS 10000
 #define MAX_DEPTH          64
 
 /* ---- line source ---------------------------------------------------------- */
-
-typedef struct jsrc {
-    FILE *f; /* NULL for memory input */
-    uint8_t *buf;
-    size_t len, pos;
-    bool eof;
-} jsrc;
 
 typedef struct jrow {
     json_t *obj;
@@ -45,7 +37,7 @@ typedef struct jrow {
 } jrow;
 
 typedef struct jsonl {
-    jsrc s;
+    gnv_source s;
     char *name;
     gnv_buf text;    /* the current line */
     int64_t line_no; /* physical line of `text` */
@@ -62,25 +54,14 @@ typedef struct jsonl {
 /* Next line into j->text (without its line end). GNV_ITEROVER at the end. */
 static int read_line(jsonl *j)
 {
-    jsrc *s = &j->s;
+    gnv_source *s = &j->s;
     bool any = false;
     gnv__buf_clear(&j->text);
     for (;;) {
         if (s->pos == s->len) {
             if (s->eof)
                 break;
-            if (!s->buf) {
-                s->buf = gnv__malloc(BLOCK_SIZE);
-                if (!s->buf)
-                    return gnv__error_oom();
-            }
-            s->len = fread(s->buf, 1, BLOCK_SIZE, s->f);
-            s->pos = 0;
-            if (s->len < BLOCK_SIZE) {
-                if (ferror(s->f))
-                    return gnv__error_os(GNV_SUB_IMPORT, errno, "%s: read failed", j->name);
-                s->eof = true;
-            }
+            GNV_TRY(gnv__source_fill(s));
             continue;
         }
         any = true;
@@ -737,9 +718,7 @@ static void jsonl_free(void *self)
     jsonl *j = self;
     if (!j)
         return;
-    if (j->s.f)
-        fclose(j->s.f);
-    gnv__free(j->s.buf);
+    gnv__source_close(&j->s);
     gnv__free(j->name);
     gnv_buf_dispose(&j->text);
     gnv__schema_release(&j->schema);
@@ -789,11 +768,7 @@ int gnv__jsonl_open_path(struct ArrowArrayStream *out,
         jsonl_free(j);
         return rc;
     }
-    j->s.f = fopen(path, "rb");
-    if (!j->s.f) {
-        int err = errno;
-        rc = err == ENOENT ? gnv__error_set(GNV_ENOTFOUND, GNV_SUB_IMPORT, "%s: no such file", path)
-                           : gnv__error_os(GNV_SUB_IMPORT, err, "%s: cannot open", path);
+    if ((rc = gnv__source_open_path(&j->s, j->name)) < 0) {
         jsonl_free(j);
         return rc;
     }
@@ -813,15 +788,9 @@ int gnv__jsonl_open_memory(struct ArrowArrayStream *out,
         jsonl_free(j);
         return rc;
     }
-    /* copied, so the caller's buffer need not outlive the stream */
-    j->s.buf = gnv__malloc(size ? size : 1);
-    if (!j->s.buf) {
+    if ((rc = gnv__source_open_memory(&j->s, data, size, j->name)) < 0) {
         jsonl_free(j);
-        return gnv__error_oom();
+        return rc;
     }
-    if (size)
-        memcpy(j->s.buf, data, size);
-    j->s.len = size;
-    j->s.eof = true;
     return jsonl_start(out, j, opts);
 }

@@ -5,50 +5,8 @@
 # usage: bash test_cli_basics.sh <path-to-geneva> <source-dir> <build-dir>
 # GNV_UPDATE_GOLDEN=1 rewrites the golden files from the current output (check the
 # diff by eye before committing them).
-set -u
-
-GENEVA=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$2
-BUILD=$3
-GOLDEN=$SRC/tests/cli/golden
-SAMPLE=$SRC/tests/data/sample
-TMP=$(mktemp -d "$BUILD/cli-basics.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
-
-failures=0
-checks=0
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-# run ARGS...: runs geneva; sets RC and leaves stdout/stderr in $TMP/out, $TMP/err.
-run() {
-    checks=$((checks + 1))
-    "$GENEVA" "$@" >"$TMP/out" 2>"$TMP/err"
-    RC=$?
-}
-
-show() {
-    echo "  command: geneva $*"
-    echo "  exit code: $RC"
-    echo "  --- stdout"; head -n 20 "$TMP/out" | sed 's/^/  /'
-    echo "  --- stderr"; head -n 20 "$TMP/err" | sed 's/^/  /'
-}
-
-# expect RC ARGS...: run and check the exit code.
-expect() {
-    local want=$1
-    shift
-    run "$@"
-    if [ "$RC" != "$want" ]; then
-        fail "exit code $RC, expected $want"
-        show "$@"
-        return 1
-    fi
-    return 0
-}
+CLI_TEST_NAME=basics
+. "$(dirname "$0")/lib.sh"
 
 # expect_err RC TEXT ARGS...: the exit code and a piece of the error message.
 expect_err() {
@@ -63,37 +21,6 @@ expect_err() {
     if ! grep -q "^geneva[ :]" "$TMP/err"; then
         fail "stderr does not start with 'geneva <command>:'"
         show "$@"
-    fi
-}
-
-# golden NAME ARGS...: exit 0 and stdout equal to golden/NAME.
-golden() {
-    local name=$1
-    shift
-    expect 0 "$@" || return 1
-    if [ "${GNV_UPDATE_GOLDEN:-0}" = 1 ]; then
-        cp "$TMP/out" "$GOLDEN/$name"
-        echo "updated $GOLDEN/$name"
-        return 0
-    fi
-    if ! diff -u "$GOLDEN/$name" "$TMP/out" >"$TMP/diff"; then
-        fail "output of 'geneva $*' differs from golden/$name:"
-        cat "$TMP/diff"
-    fi
-}
-
-# same_output ARGS1 -- ARGS2: both succeed with the same stdout.
-same_output() {
-    local a=() b=()
-    while [ "$1" != "--" ]; do a+=("$1"); shift; done
-    shift
-    b=("$@")
-    expect 0 "${a[@]}" || return 1
-    cp "$TMP/out" "$TMP/out.a"
-    expect 0 "${b[@]}" || return 1
-    if ! diff -u "$TMP/out.a" "$TMP/out" >"$TMP/diff"; then
-        fail "'geneva ${a[*]}' and 'geneva ${b[*]}' differ:"
-        cat "$TMP/diff"
     fi
 }
 
