@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "format/format_bitpack.h"
 #include "format/format_file.h"
 
 typedef struct rpage {
@@ -429,13 +430,77 @@ static int push_null_slot(stream *s)
     return GNV_OK;
 }
 
+/* Append n item-validity bytes of FSL values: bit i of bits (from bit 0), or all 1
+ * when bits is NULL. */
+static int put_item_validity(stream *s, const uint8_t *bits, int64_t n)
+{
+    GNV_TRY(gnv__buf_reserve(&s->ivalid, (size_t)n));
+    uint8_t *d = (uint8_t *)s->ivalid.ptr + s->ivalid.size;
+    if (bits)
+        for (int64_t i = 0; i < n; i++)
+            d[i] = (uint8_t)(bits[i >> 3] >> (i & 7) & 1);
+    else
+        memset(d, 1, (size_t)n);
+    s->ivalid.size += (size_t)n;
+    s->ivalid.ptr[s->ivalid.size] = '\0';
+    return GNV_OK;
+}
+
 /* ---- values of a mini-block chunk ------------------------------------------- */
 
 typedef struct vdesc {
     gnv_lf_kind kind;
     int bits;      /* Flat */
     bool validity; /* FSL */
+    int bitpack;   /* InlineBitpacking: the uncompressed word size in bits, else 0 */
 } vdesc;
+
+/* ---- InlineBitpacking: [T bit width][1024*w/T words of T] per chunk of <= 1024 values ---- */
+
+static int check_inline_bitpacking(
+    gnv_lance_file *f, int col, const gnv_lf_leaf *L, const Gnvpb__InlineBitpacking *ib, vdesc *d)
+{
+    if (!ib)
+        return corrupt(f, "column %d: inline bitpacking without its description", col);
+    if (ib->values)
+        return unsupported(f, col, "inline bitpacking with general compression");
+    if (ib->uncompressed_bits_per_value != (uint64_t)L->width * 8 ||
+        (L->width != 1 && L->width != 2 && L->width != 4 && L->width != 8))
+        return corrupt(f, "column %d: inline bitpacking of %" PRIu64 " bits for a %d-byte type",
+                       col, ib->uncompressed_bits_per_value, L->width);
+    d->kind = L->kind;
+    d->bitpack = L->width * 8;
+    return GNV_OK;
+}
+
+/* Unpacks one chunk; the writer pads the last chunk of a page to 1024 values. */
+static int inline_bitpacked_values(
+    gnv_lance_file *f, stream *s, const vdesc *d, const uint8_t *buf, uint64_t size, int64_t k)
+{
+    uint64_t t = (uint64_t)d->bitpack, wb = t / 8;
+    if (k > GNV_FL_BLOCK || size < wb)
+        return corrupt(f,
+                       "column %d: an inline-bitpacked chunk of %lld values and %" PRIu64 " bytes",
+                       s->col, (long long)k, size);
+    uint64_t w = wb == 8   ? gnv__lf_get64(buf)
+                 : wb == 4 ? gnv__lf_get32(buf)
+                 : wb == 2 ? gnv__lf_get16(buf)
+                           : buf[0];
+    if (w > t || size != wb + gnv__fl_packed_bytes((int)w))
+        return corrupt(f,
+                       "column %d: an inline-bitpacked chunk of %" PRIu64 " bytes with bit "
+                       "width %" PRIu64,
+                       s->col, size, w);
+    uint64_t *tmp = gnv__malloc(GNV_FL_BLOCK * sizeof *tmp);
+    if (!tmp)
+        return gnv__error_set(GNV_ENOMEM, GNV_SUB_FORMAT, "out of memory unpacking column %d",
+                              s->col);
+    int rc = gnv__fl_unpack(tmp, buf + wb, size - wb, (int)t, (int)w);
+    if (rc == GNV_OK)
+        rc = gnv__buf_put(&s->vals, tmp, (size_t)k * (size_t)wb);
+    gnv__free(tmp);
+    return rc;
+}
 
 static int check_value_encoding(gnv_lance_file *f,
                                 int col,
@@ -464,6 +529,9 @@ static int check_value_encoding(gnv_lance_file *f,
     switch (L->kind) {
     case GNV_LF_BOOL:
     case GNV_LF_FIXED:
+        if (L->kind == GNV_LF_FIXED &&
+            cs == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING)
+            return check_inline_bitpacking(f, col, L, ce->inline_bitpacking, d);
         if (cs != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT || !ce->flat)
             return unsupported(f, col, name);
         if (ce->flat->data)
@@ -526,6 +594,12 @@ static int chunk_values(gnv_lance_file *f,
             GNV_TRY(gnv__buf_putc(&s->vals, (char)(buf[0][i >> 3] >> (i & 7) & 1)));
         break;
     case GNV_LF_FIXED:
+        if (d->bitpack) {
+            if (nb != 1)
+                return corrupt(f, "column %d: an inline-bitpacked chunk has %d buffers", col, nb);
+            GNV_TRY(inline_bitpacked_values(f, s, d, buf[0], bsize[0], k));
+            break;
+        }
         if (nb != 1 || bsize[0] / (uint64_t)L->width < (uint64_t)k)
             return corrupt(f, "column %d: a chunk is too small for its values", col);
         GNV_TRY(gnv__buf_put(&s->vals, buf[0], (size_t)k * (size_t)L->width));
@@ -554,8 +628,7 @@ static int chunk_values(gnv_lance_file *f,
             (vb && bsize[0] < (uint64_t)(k * L->dim + 7) / 8))
             return corrupt(f, "column %d: a fixed-size-list chunk is too small", col);
         GNV_TRY(gnv__buf_put(&s->vals, buf[vb], (size_t)k * (size_t)L->width));
-        for (int64_t i = 0; i < k * L->dim; i++)
-            GNV_TRY(gnv__buf_putc(&s->ivalid, vb ? (char)(buf[0][i >> 3] >> (i & 7) & 1) : 1));
+        GNV_TRY(put_item_validity(s, vb ? buf[0] : NULL, k * L->dim));
         if (vb)
             s->has_ivalid = true;
         break;
@@ -650,6 +723,58 @@ done:
     return rc;
 }
 
+/* ---- rep/def levels: raw u16 (Flat 16) or OutOfLineBitpacking of u16 ---- */
+
+/* The packed width of levels compressed with `ce`: 16 for raw u16, 0..16 when bitpacked,
+ * -1 for anything else. */
+static int level_bits(const Gnvpb__CompressiveEncoding *ce)
+{
+    if (ce->compression_case == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT && ce->flat &&
+        !ce->flat->data && ce->flat->bits_per_value == 16)
+        return 16;
+    if (ce->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_OUT_OF_LINE_BITPACKING ||
+        !ce->out_of_line_bitpacking)
+        return -1;
+    const Gnvpb__OutOfLineBitpacking *ob = ce->out_of_line_bitpacking;
+    const Gnvpb__CompressiveEncoding *v = ob->values;
+    if (ob->uncompressed_bits_per_value != 16 || !v ||
+        v->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT || !v->flat ||
+        v->flat->data || v->flat->bits_per_value > 16)
+        return -1;
+    return (int)v->flat->bits_per_value;
+}
+
+/* Replaces a bitpacked level buffer (*lp, *lb bytes) by its nlev little-endian u16 levels in
+ * a new buffer *tmp; raw levels are left as they are. */
+static int unpack_levels(gnv_lance_file *f,
+                         int col,
+                         const Gnvpb__CompressiveEncoding *ce,
+                         const uint8_t **lp,
+                         uint64_t *lb,
+                         uint16_t nlev,
+                         uint16_t **tmp)
+{
+    if (!ce || ce->compression_case == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT)
+        return GNV_OK;
+    *tmp = gnv__malloc((size_t)nlev * 2 + 2);
+    if (!*tmp)
+        return gnv__error_set(GNV_ENOMEM, GNV_SUB_FORMAT, "out of memory reading column %d", col);
+    int rc = gnv__fl_unpack_out_of_line(*tmp, nlev, *lp, (size_t)*lb, 16, level_bits(ce));
+    if (rc == GNV_ENOTSUP)
+        return unsupported(f, col, "bitpacked levels whose tail may be raw or padded");
+    if (rc < 0) {
+        char why[256]; /* the message is copied: corrupt() overwrites the last error */
+        const gnv_error *e = gnv_error_last();
+        snprintf(why, sizeof why, "%s", e ? e->message : "?");
+        return corrupt(f, "column %d: bad bitpacked levels: %s", col, why);
+    }
+    for (uint16_t i = 0; i < nlev; i++)
+        gnv__lf_put16((uint8_t *)(*tmp + i), (*tmp)[i]);
+    *lp = (const uint8_t *)*tmp;
+    *lb = 2 * (uint64_t)nlev;
+    return GNV_OK;
+}
+
 /* Decode chunk j of a mini-block page onto the stream. */
 static int decode_chunk(gnv_lance_file *f,
                         stream *s,
@@ -663,6 +788,7 @@ static int decode_chunk(gnv_lance_file *f,
     uint64_t clen = p->chunk_off[j + 1] - p->chunk_off[j];
     int64_t k = p->chunk_vals[j + 1] - p->chunk_vals[j];
     uint8_t *c = NULL;
+    uint16_t *lv[2] = {NULL, NULL}; /* unpacked rep and def levels */
     GNV_TRYG(read_alloc(f, &c, p->off[1] + p->chunk_off[j], clen, "mini-block chunk"));
     bool hr = mb->rep_compression != NULL, hd = mb->def_compression != NULL;
     int nb = (int)mb->num_buffers;
@@ -702,6 +828,10 @@ static int decode_chunk(gnv_lance_file *f,
         *dst[i] = c + pos;
         pos = (pos + need[i] + 7) & ~(uint64_t)7;
     }
+    if (hr)
+        GNV_TRYG(unpack_levels(f, s->col, mb->rep_compression, &rp, &rb, nlev, &lv[0]));
+    if (hd)
+        GNV_TRYG(unpack_levels(f, s->col, mb->def_compression, &dp, &db, nlev, &lv[1]));
     if (hr || hd) {
         GNV_ERR_IF((hr && rb != 2 * (uint64_t)nlev) || (hd && db != 2 * (uint64_t)nlev),
                    GNV_ECORRUPT, GNV_SUB_FORMAT,
@@ -733,6 +863,8 @@ static int decode_chunk(gnv_lance_file *f,
     }
     GNV_TRYG(chunk_values(f, s, vd, bp, bs, nb, k));
 done:
+    gnv__free(lv[0]);
+    gnv__free(lv[1]);
     gnv__free(c);
     return rc;
 }
@@ -770,12 +902,8 @@ static int read_miniblock(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int
     GNV_TRY(make_defmap(f, s->col, s->L, layers, mb->n_layers, &m));
     if (mb->dictionary)
         return unsupported(f, s->col, "dictionary");
-    if ((mb->rep_compression &&
-         (mb->rep_compression->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
-          !mb->rep_compression->flat || mb->rep_compression->flat->bits_per_value != 16)) ||
-        (mb->def_compression &&
-         (mb->def_compression->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
-          !mb->def_compression->flat || mb->def_compression->flat->bits_per_value != 16)))
+    if ((mb->rep_compression && level_bits(mb->rep_compression) < 0) ||
+        (mb->def_compression && level_bits(mb->def_compression) < 0))
         return unsupported(f, s->col, "compressed rep/def levels");
     GNV_TRY(check_value_encoding(f, s->col, s->L, mb->value_compression, &vd));
     GNV_TRY(load_chunks(f, s->col, p, mb));
@@ -883,14 +1011,44 @@ static int read_fullzip(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int64
                        "column %d: full-zip row range %" PRIu64 "..%" PRIu64 " outside its %" PRIu64
                        "-byte buffer",
                        s->col, start, end, p->size[0]);
-    GNV_TRYG(read_alloc(f, &data, p->off[0] + start, end - start, "full-zip data"));
+    if (cw == 0 && !var && s->L->max_rep == 0 && !vd.validity) {
+        /* Plain fixed-width values without levels: read them straight into the slots. */
+        uint64_t w = (uint64_t)s->L->width;
+        GNV_ERR_IF((end - start) != (uint64_t)(b - a) * w, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                   "Lance file %s is corrupt: column %d: full-zip rows %lld..%lld span %" PRIu64
+                   " bytes",
+                   f->path, s->col, (long long)a, (long long)b, end - start);
+        GNV_TRYG(gnv__buf_reserve(&s->vals, (size_t)(end - start)));
+        GNV_TRYG(read_at(f, s->vals.ptr + s->vals.size, p->off[0] + start, end - start,
+                         "full-zip data"));
+        s->vals.size += (size_t)(end - start);
+        s->vals.ptr[s->vals.size] = '\0';
+        if (s->L->kind == GNV_LF_FSL)
+            GNV_TRYG(put_item_validity(s, NULL, (b - a) * s->L->dim));
+        for (int64_t r = a; r < b; r++)
+            GNV_TRYG(push_level(f, s, &m, (uint16_t)s->L->max_rep, 0));
+        s->nslots += b - a;
+        goto done;
+    }
+    const uint8_t *src;
+    if (var) {
+        GNV_TRYG(read_alloc(f, &data, p->off[0] + start, end - start, "full-zip data"));
+        src = data;
+    } else {
+        /* Read into the slots' own buffer and compact the values in place (each item
+         * is at least as long as its value), instead of copying from a scratch buffer. */
+        GNV_TRYG(gnv__buf_reserve(&s->vals, (size_t)(end - start)));
+        GNV_TRYG(read_at(f, s->vals.ptr + s->vals.size, p->off[0] + start, end - start,
+                         "full-zip data"));
+        src = (const uint8_t *)s->vals.ptr + s->vals.size;
+    }
     uint64_t pos = 0, len = end - start;
     int64_t rows = 0;
     uint32_t dmask = (1u << fz->bits_def) - 1;
     while (pos < len) {
         GNV_ERR_IF(len - pos < (uint64_t)cw, GNV_ECORRUPT, GNV_SUB_FORMAT,
                    "Lance file %s is corrupt: column %d: truncated full-zip item", f->path, s->col);
-        uint32_t w = (uint32_t)get_uint(data + pos, cw);
+        uint32_t w = (uint32_t)get_uint(src + pos, cw);
         pos += (uint64_t)cw;
         uint16_t rep = (uint16_t)(fz->bits_rep ? w >> fz->bits_def : (uint32_t)s->L->max_rep);
         uint16_t def = (uint16_t)(w & dmask);
@@ -907,12 +1065,12 @@ static int read_fullzip(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int64
             GNV_ERR_IF(len - pos < (uint64_t)obytes, GNV_ECORRUPT, GNV_SUB_FORMAT,
                        "Lance file %s is corrupt: column %d: truncated full-zip length", f->path,
                        s->col);
-            uint64_t n = get_uint(data + pos, obytes);
+            uint64_t n = get_uint(src + pos, obytes);
             pos += (uint64_t)obytes;
             GNV_ERR_IF(n > len - pos, GNV_ECORRUPT, GNV_SUB_FORMAT,
                        "Lance file %s is corrupt: column %d: full-zip value overruns its page",
                        f->path, s->col);
-            GNV_TRYG(gnv__buf_put(&s->vals, data + pos, (size_t)n));
+            GNV_TRYG(gnv__buf_put(&s->vals, src + pos, (size_t)n));
             uint64_t e = s->vals.size;
             GNV_TRYG(gnv__buf_put(&s->offs, &e, 8));
             pos += n;
@@ -924,16 +1082,18 @@ static int read_fullzip(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int64
                        f->path, s->col);
             if (s->L->kind == GNV_LF_FSL) {
                 /* item validity: from the value's leading bits, or all valid */
-                for (int k = 0; k < s->L->dim; k++)
-                    GNV_TRYG(gnv__buf_putc(&s->ivalid,
-                                           vb ? (char)(data[pos + (k >> 3)] >> (k & 7) & 1) : 1));
+                GNV_TRYG(put_item_validity(s, vb ? src + pos : NULL, s->L->dim));
                 pos += vb;
             }
-            GNV_TRYG(gnv__buf_put(&s->vals, data + pos, (size_t)wdt));
+            /* reserved above: the buffer does not move */
+            memmove(s->vals.ptr + s->vals.size, src + pos, (size_t)wdt);
+            s->vals.size += (size_t)wdt;
             pos += wdt;
         }
         s->nslots++;
     }
+    if (!var)
+        s->vals.ptr[s->vals.size] = '\0'; /* the NUL gnv_buf keeps, after the memmoves */
     GNV_ERR_IF(rows != b - a, GNV_ECORRUPT, GNV_SUB_FORMAT,
                "Lance file %s is corrupt: column %d: full-zip rows %lld..%lld hold %lld rows",
                f->path, s->col, (long long)a, (long long)b, (long long)rows);
@@ -1023,6 +1183,16 @@ static int fill_stream(gnv_lance_file *f, stream *s, int64_t row, int64_t n)
     rcol *c = &f->cols[s->col];
     bool first = true;
     int64_t end = row + n;
+    if (s->L->max_rep == 0 && (s->L->kind == GNV_LF_FIXED || s->L->kind == GNV_LF_FSL)) {
+        /* One slot per row: size the buffers once instead of growing them page by page.
+         * read_fullzip reads whole items (a control word, validity bits, the value)
+         * into vals before compacting them, hence the slack. */
+        size_t item = (size_t)s->L->width + 4 +
+                      (s->L->kind == GNV_LF_FSL ? (size_t)(s->L->dim + 7) / 8 : 0);
+        GNV_TRY(gnv__buf_reserve(&s->vals, (size_t)n * item));
+        if (s->L->kind == GNV_LF_FSL)
+            GNV_TRY(gnv__buf_reserve(&s->ivalid, (size_t)n * (size_t)s->L->dim));
+    }
     for (int64_t i = 0; i < c->npages && n > 0; i++) {
         rpage *p = &c->pages[i];
         int64_t ps = p->first_row, pe = p->first_row + p->rows;
@@ -1152,6 +1322,16 @@ static int append_leaf(rctx *x, stream *s, struct ArrowArray *out)
     case GNV_LF_FSL: {
         struct ArrowArray *ch = out->children[0];
         const uint8_t *iv = (const uint8_t *)s->ivalid.ptr;
+        bool all_valid = !iv || (size_t)((v + 1) * L->dim) > s->ivalid.size ||
+                         !memchr(iv + v * L->dim, 0, (size_t)L->dim);
+        if (all_valid && gnv__array_buffer(ch, 1)) {
+            /* the common case: one copy of the whole vector */
+            size_t n = (size_t)L->dim * (size_t)L->item_width;
+            GNV_TRY(gnv__array_append_empty(ch, L->dim));
+            gnv_buf *b = gnv__array_buffer(ch, 1);
+            memcpy(b->ptr + b->size - n, vals + v * L->width, n);
+            return gnv__array_finish_element(out);
+        }
         for (int64_t k = 0; k < L->dim; k++) {
             if (iv && (size_t)((v + 1) * L->dim) <= s->ivalid.size && !iv[v * L->dim + k]) {
                 GNV_TRY(gnv__array_append_null(ch, 1));
@@ -1246,6 +1426,10 @@ int gnv__lance_file_read(gnv_lance_file *f,
     GNV_TRYG(rnode_build(&root, field, 0, &counter, leaves, nleaves));
     have_root = true;
     GNV_TRYG(gnv__array_init(out, field));
+    if (root.nchildren == 0 && leaves[0].max_rep == 0 && leaves[0].kind == GNV_LF_FSL)
+        GNV_TRYG(gnv__array_reserve(out->children[0], n * leaves[0].dim));
+    else if (root.nchildren == 0 && leaves[0].max_rep == 0 && leaves[0].kind == GNV_LF_FIXED)
+        GNV_TRYG(gnv__array_reserve(out, n));
     rctx x = {f, st, nleaves};
     for (int64_t r = 0; r < n; r++)
         GNV_TRYG(read_elem(&x, &root, out, 0));
