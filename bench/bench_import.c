@@ -24,11 +24,10 @@
 #include <unistd.h>
 
 #include "arrow/arrow.h"
+#include "bench_util.h"
 #include "peer_data.h"
 
 #define BATCH_ROWS 65536
-
-static volatile uint64_t sink;
 
 /* ---- generator check ---------------------------------------------------------- */
 
@@ -61,31 +60,6 @@ static int check(void)
     }
     printf("peer data check ok\n");
     return 0;
-}
-
-/* ---- memory bandwidth --------------------------------------------------------- */
-
-/* Best bytes/s of memcpy between two 256 MiB buffers (bytes copied, not read+written). */
-static double memcpy_bandwidth(int reps)
-{
-    size_t sz = (size_t)256 << 20;
-    char *a = gnv__malloc(sz), *b = gnv__malloc(sz);
-    double best = 0;
-    if (a && b) {
-        memset(a, 1, sz);
-        memset(b, 2, sz); /* fault the pages in */
-        for (int r = 0; r < reps; r++) {
-            double t = gnv__now();
-            memcpy(b, a, sz);
-            t = gnv__now() - t;
-            sink += (uint8_t)b[r * 4096];
-            if (sz / t > best)
-                best = sz / t;
-        }
-    }
-    gnv__free(a);
-    gnv__free(b);
-    return best;
 }
 
 /* ---- writing the data --------------------------------------------------------- */
@@ -195,15 +169,9 @@ done:
     return rc;
 }
 
-static int64_t env_int(const char *name, int64_t dflt)
-{
-    const char *v = getenv(name);
-    return v && *v ? strtoll(v, NULL, 10) : dflt;
-}
-
 static int run(void)
 {
-    int64_t n = env_int("N", 200000), reps = env_int("REPS", 3);
+    int64_t n = bench_env_int("N", 200000), reps = bench_env_int("REPS", 3);
     const char *tmp = getenv("TMPDIR");
     char dir[512], csv[600], ipc[2][600];
     snprintf(dir, sizeof dir, "%s/gnv-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -214,7 +182,7 @@ static int run(void)
     snprintf(ipc[1], sizeof ipc[1], "%s/peer.zstd.arrow", dir);
     const char *ipc_paths[2] = {ipc[0], ipc[1]};
 
-    double bw = memcpy_bandwidth(5);
+    double bw = bench_memcpy_bandwidth(5);
     printf("rows %" PRId64 ", best of %" PRId64 "; memcpy %.2f GB/s (bytes copied per second, "
            "256 MiB buffers, one thread)\n",
            n, reps, bw / 1e9);
@@ -245,7 +213,7 @@ static int run(void)
         printf("%-16s %9.1f MB/s  %7.3f x memcpy  (%.1f MB in %.3f s, %.0f rows/s)\n", names[c],
                mbs, mbs * 1e6 / bw, st.st_size / 1e6, best, n / best);
     }
-    if (env_int("KEEP", 0)) {
+    if (bench_env_int("KEEP", 0)) {
         printf("data kept in %s\n", dir);
         return rc;
     }

@@ -1,15 +1,39 @@
 #!/usr/bin/env bash
-# Build and run the import benchmark: bench/run.sh [BUILD_DIR]  (default build/).
-# Environment: N rows (default 200000), REPS (default 3), TMPDIR for the data files.
+# Build and run the benchmarks: bench/run.sh [BUILD_DIR]  (default build/).
+# Environment: N rows, REPS (default 3), TMPDIR for the data. bench_import uses
+# N (default 200000); bench_table uses TABLE_N (default: N, else 1000000).
+# bench_table compares with LanceDB when node and npm are present: @lancedb/lancedb and
+# apache-arrow are installed once, pinned, into BUILD_DIR/npm-lancedb-bench.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-build}
 if [ ! -f "$build/CMakeCache.txt" ]; then
     cmake -S "$here/.." -B "$build" -DCMAKE_BUILD_TYPE=Release
 fi
-# The benchmark is part of the default build unless GNV_BUILD_BENCH=OFF.
+# The benchmarks are part of the default build unless GNV_BUILD_BENCH=OFF.
 cmake -S "$here/.." -B "$build" -DGNV_BUILD_BENCH=ON >/dev/null
-cmake --build "$build" -j "$(nproc)" --target bench_import
+cmake --build "$build" -j "$(nproc)" --target bench_import bench_table
 echo "== $(uname -m), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 "$build/bench/bench_import" --check
 "$build/bench/bench_import"
+
+# LanceDB for the comparison, installed once (pinned versions, as the peer benchmark).
+npm_dir="$build/npm-lancedb-bench"
+lancedb_cmd=
+if command -v node >/dev/null && command -v npm >/dev/null; then
+    if [ ! -d "$npm_dir/node_modules/@lancedb/lancedb" ] || [ ! -d "$npm_dir/node_modules/apache-arrow" ]; then
+        mkdir -p "$npm_dir"
+        [ -f "$npm_dir/package.json" ] ||
+            echo '{"name": "gnv-lancedb-bench", "private": true}' >"$npm_dir/package.json"
+        (cd "$npm_dir" && npm install --no-audit --no-fund --loglevel=error \
+            @lancedb/lancedb@0.37.1 apache-arrow@18.1.0) ||
+            echo "note: npm install failed; bench_table runs without LanceDB"
+    fi
+    if [ -d "$npm_dir/node_modules/@lancedb/lancedb" ]; then
+        lancedb_cmd="node '$here/lancedb_table.mjs'"
+    fi
+else
+    echo "note: node/npm not found; bench_table runs without LanceDB"
+fi
+N=${TABLE_N:-${N:-1000000}} LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd || echo "$npm_dir") \
+    LANCEDB_CMD="$lancedb_cmd" "$build/bench/bench_table"
