@@ -36,8 +36,8 @@
 #include "peer_data.h"
 
 #define BATCH_ROWS 65536
-#define MAX_REPS 50
-#define TABLE "bench"
+#define MAX_REPS   50
+#define TABLE      "bench"
 
 /* Timings of one figure: seconds per repetition, and the table bytes for ingest. */
 typedef struct figure {
@@ -79,8 +79,8 @@ static int append_row(struct ArrowArray *a, const peer_row *row)
 }
 
 /* The n rows as *n_out batches of BATCH_ROWS rows (owned by the caller). */
-static int generate(struct ArrowArray **out, int64_t *n_out, const struct ArrowSchema *schema,
-                    int64_t n)
+static int
+generate(struct ArrowArray **out, int64_t *n_out, const struct ArrowSchema *schema, int64_t n)
 {
     peer_gen g = {0};
     peer_row row;
@@ -116,8 +116,10 @@ static int file_write(void *ctx, const void *data, size_t n)
 }
 
 /* The batches as an uncompressed Arrow IPC file, for the LanceDB driver. */
-static int write_ipc(const char *path, const struct ArrowSchema *schema,
-                     const struct ArrowArray *b, int64_t nb)
+static int write_ipc(const char *path,
+                     const struct ArrowSchema *schema,
+                     const struct ArrowArray *b,
+                     int64_t nb)
 {
     gnv_ipc_writer *w = NULL;
     gnv_ipc_write_options o = GNV_IPC_WRITE_OPTIONS_INIT;
@@ -165,8 +167,10 @@ static void bs_free(void *self)
 
 static const gnv_stream_impl batch_stream_impl = {bs_get_schema, bs_get_next, bs_free};
 
-static int open_batch_stream(struct ArrowArrayStream *out, const struct ArrowSchema *schema,
-                             struct ArrowArray *batches, int64_t n)
+static int open_batch_stream(struct ArrowArrayStream *out,
+                             const struct ArrowSchema *schema,
+                             struct ArrowArray *batches,
+                             int64_t n)
 {
     batch_stream *s = gnv__calloc(1, sizeof *s);
     if (!s)
@@ -200,8 +204,11 @@ static int64_t du_bytes(const char *path)
     return total;
 }
 
-static int time_ingest(double *secs, gnv_db *db, const struct ArrowSchema *schema,
-                       struct ArrowArray *batches, int64_t nb)
+static int time_ingest(double *secs,
+                       gnv_db *db,
+                       const struct ArrowSchema *schema,
+                       struct ArrowArray *batches,
+                       int64_t nb)
 {
     struct ArrowArrayStream in = {0};
     gnv_table *t = NULL;
@@ -233,8 +240,8 @@ static double sum_score(const struct ArrowArray *a)
 static double sum_vector(const struct ArrowArray *a)
 {
     const struct ArrowArray *fsl = a->children[0], *f = fsl->children[0];
-    const float *v = (const float *)f->buffers[1] + f->offset + (a->offset + fsl->offset) *
-                                                                    PEER_DIM;
+    const float *v =
+        (const float *)f->buffers[1] + f->offset + (a->offset + fsl->offset) * PEER_DIM;
     float s = 0;
     for (int64_t i = 0; i < a->length * PEER_DIM; i++)
         s += v[i];
@@ -270,8 +277,13 @@ done:
     return rc;
 }
 
-static int run_ours(figure *f, const char *dir, const struct ArrowSchema *schema,
-                    struct ArrowArray *batches, int64_t nb, int64_t n, int reps)
+static int run_ours(figure *f,
+                    const char *dir,
+                    const struct ArrowSchema *schema,
+                    struct ArrowArray *batches,
+                    int64_t nb,
+                    int64_t n,
+                    int reps)
 {
     char path[600];
     gnv_db *db = NULL;

@@ -10,18 +10,18 @@
 
 #include <stdint.h>
 
-#define PEER_DIM 128
-#define PEER_CENTERS 1000
-#define PEER_VOCAB 5000
-#define PEER_LABELS 20
+#define PEER_DIM       128
+#define PEER_CENTERS   1000
+#define PEER_VOCAB     5000
+#define PEER_LABELS    20
 #define PEER_MAX_WORDS 12
-#define PEER_TEXT_MAX (PEER_MAX_WORDS * 6) /* words of 5 letters + separators + NUL */
+#define PEER_TEXT_MAX  (PEER_MAX_WORDS * 6) /* words of 5 letters + separators + NUL */
 
 typedef struct peer_gen {
     uint32_t rows_state; /* the rows stream (2) */
     int64_t next_id;
-    double *centers;                /* PEER_CENTERS x PEER_DIM */
-    char vocab[PEER_VOCAB][6];      /* NUL-terminated five-letter words */
+    double *centers;           /* PEER_CENTERS x PEER_DIM */
+    char vocab[PEER_VOCAB][6]; /* NUL-terminated five-letter words */
 } peer_gen;
 
 typedef struct peer_row {

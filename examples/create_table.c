@@ -14,7 +14,7 @@ int main(void)
     gnv_scan_options scan = GNV_SCAN_OPTIONS_INIT;
     gnv_print_options print = GNV_PRINT_OPTIONS_INIT;
 
-    int rc = gnv_read_file(&in, "products.csv", NULL);      /* CSV, JSONL or Arrow IPC */
+    int rc = gnv_read_file(&in, "products.csv", NULL); /* CSV, JSONL or Arrow IPC */
     if (rc == GNV_OK && (rc = gnv_db_open(&db, "mydb", NULL)) == GNV_OK)
         rc = gnv_db_create_table(&t, db, "products", &in, NULL, NULL);
     if (in.release)

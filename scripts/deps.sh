@@ -4,7 +4,7 @@
 # when they are not already on PATH.
 set -eu
 pkgs=(build-essential cmake pkg-config git libcmocka-dev libjansson-dev libxxhash-dev
-      libzstd-dev liblz4-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler clang
+      libzstd-dev liblz4-dev libssl-dev libprotobuf-c-dev protobuf-c-compiler clang clang-format
       libclang-rt-14-dev)
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -2,11 +2,14 @@
 #ifndef GNV_TEST_H
 #define GNV_TEST_H
 
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
+
+/* cmocka needs the headers above first */
 #include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,8 +115,8 @@ static inline int gnv_test_faultsim(int (*body)(void *arg), void *arg)
         }
         if (rc != GNV_ENOMEM) {
             const gnv_error *e = gnv_error_last();
-            fail_msg("allocation %llu failed but the body returned %d: %s",
-                     (unsigned long long)n, rc, e ? e->message : "(no message)");
+            fail_msg("allocation %llu failed but the body returned %d: %s", (unsigned long long)n,
+                     rc, e ? e->message : "(no message)");
         }
         assert_non_null(gnv_error_last());
         if (n > 1000000)

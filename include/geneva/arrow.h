@@ -45,7 +45,10 @@ typedef struct gnv_read_options {
 } gnv_read_options;
 
 #define GNV_READ_OPTIONS_VERSION 1
-#define GNV_READ_OPTIONS_INIT    {GNV_READ_OPTIONS_VERSION, GNV_FILE_AUTO, 0, 0, NULL, ',', 0}
+#define GNV_READ_OPTIONS_INIT                                                                      \
+    {                                                                                              \
+        GNV_READ_OPTIONS_VERSION, GNV_FILE_AUTO, 0, 0, NULL, ',', 0                                \
+    }
 
 /**
  * Open a CSV, JSON Lines or Arrow IPC file as a stream of record batches.
@@ -70,8 +73,8 @@ typedef struct gnv_read_options {
  *         GNV_ENOMEM.
  * @since 0.1
  */
-GNV_EXTERN int gnv_read_file(struct ArrowArrayStream *out, const char *path,
-                             const gnv_read_options *opts);
+GNV_EXTERN int
+gnv_read_file(struct ArrowArrayStream *out, const char *path, const gnv_read_options *opts);
 
 /** Body compression of IPC output. */
 typedef enum gnv_ipc_compression {
@@ -88,7 +91,10 @@ typedef struct gnv_ipc_write_options {
 } gnv_ipc_write_options;
 
 #define GNV_IPC_WRITE_OPTIONS_VERSION 1
-#define GNV_IPC_WRITE_OPTIONS_INIT    {GNV_IPC_WRITE_OPTIONS_VERSION, 0, GNV_IPC_COMPRESS_NONE}
+#define GNV_IPC_WRITE_OPTIONS_INIT                                                                 \
+    {                                                                                              \
+        GNV_IPC_WRITE_OPTIONS_VERSION, 0, GNV_IPC_COMPRESS_NONE                                    \
+    }
 
 /**
  * Write every batch of a stream to an Arrow IPC file (or stream).
@@ -105,8 +111,10 @@ typedef struct gnv_ipc_write_options {
  *         error the input stream reported.
  * @since 0.1
  */
-GNV_EXTERN int gnv_write_ipc(const char *path, struct ArrowArrayStream *in,
-                             const gnv_ipc_write_options *opts, int64_t *rows_out);
+GNV_EXTERN int gnv_write_ipc(const char *path,
+                             struct ArrowArrayStream *in,
+                             const gnv_ipc_write_options *opts,
+                             int64_t *rows_out);
 
 /** Output formats of gnv_print_stream(). */
 typedef enum gnv_print_format {
@@ -124,7 +132,10 @@ typedef struct gnv_print_options {
 } gnv_print_options;
 
 #define GNV_PRINT_OPTIONS_VERSION 1
-#define GNV_PRINT_OPTIONS_INIT    {GNV_PRINT_OPTIONS_VERSION, GNV_PRINT_TABLE, -1, 0}
+#define GNV_PRINT_OPTIONS_INIT                                                                     \
+    {                                                                                              \
+        GNV_PRINT_OPTIONS_VERSION, GNV_PRINT_TABLE, -1, 0                                          \
+    }
 
 /**
  * Print the rows of a stream.
@@ -141,8 +152,10 @@ typedef struct gnv_print_options {
  * @return GNV_OK; GNV_EIO (write failed); or the error the stream reported.
  * @since 0.1
  */
-GNV_EXTERN int gnv_print_stream(FILE *out, struct ArrowArrayStream *in,
-                                const gnv_print_options *opts, int64_t *rows_out);
+GNV_EXTERN int gnv_print_stream(FILE *out,
+                                struct ArrowArrayStream *in,
+                                const gnv_print_options *opts,
+                                int64_t *rows_out);
 
 /**
  * Describe a schema as text, one field per line: "name: type" (plus " not null" and
@@ -160,8 +173,7 @@ GNV_EXTERN int gnv_schema_describe(gnv_buf *out, const struct ArrowSchema *schem
  * @return GNV_OK, or GNV_EINVAL with a message naming the field and element at fault.
  * @since 0.1
  */
-GNV_EXTERN int gnv_array_validate(const struct ArrowSchema *schema,
-                                  const struct ArrowArray *array);
+GNV_EXTERN int gnv_array_validate(const struct ArrowSchema *schema, const struct ArrowArray *array);
 
 #ifdef __cplusplus
 }

@@ -44,12 +44,15 @@ typedef struct gnv_allocator {
 
 /** Options of gnv_global_init(). */
 typedef struct gnv_global_options {
-    unsigned int version;          /**< GNV_GLOBAL_OPTIONS_VERSION */
+    unsigned int version;           /**< GNV_GLOBAL_OPTIONS_VERSION */
     const gnv_allocator *allocator; /**< NULL: the C library's malloc/realloc/free */
 } gnv_global_options;
 
 #define GNV_GLOBAL_OPTIONS_VERSION 1
-#define GNV_GLOBAL_OPTIONS_INIT    {GNV_GLOBAL_OPTIONS_VERSION, NULL}
+#define GNV_GLOBAL_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        GNV_GLOBAL_OPTIONS_VERSION, NULL                                                           \
+    }
 
 /**
  * Set up process-wide state: the allocator (also used by the JSON library).
@@ -81,7 +84,10 @@ typedef struct gnv_buf {
     size_t asize; /**< bytes allocated */
 } gnv_buf;
 
-#define GNV_BUF_INIT {NULL, 0, 0}
+#define GNV_BUF_INIT                                                                               \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /**
  * Free a buffer's memory and reset it to GNV_BUF_INIT. NULL is allowed.

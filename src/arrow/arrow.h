@@ -147,7 +147,9 @@ void gnv__schema_move(struct ArrowSchema *src, struct ArrowSchema *dst);
  * len, value), native endian. */
 int64_t gnv__metadata_size(const char *metadata);
 /* Find key; value and value_len point into the metadata. Returns true when found. */
-bool gnv__metadata_get(const char *metadata, const char *key, const char **value,
+bool gnv__metadata_get(const char *metadata,
+                       const char *key,
+                       const char **value,
                        int32_t *value_len);
 typedef struct gnv_metadata_iter {
     const char *pos;
@@ -155,10 +157,15 @@ typedef struct gnv_metadata_iter {
 } gnv_metadata_iter;
 void gnv__metadata_iter_init(gnv_metadata_iter *it, const char *metadata);
 /* Next pair; returns false at the end. */
-bool gnv__metadata_iter_next(gnv_metadata_iter *it, const char **key, int32_t *key_len,
-                             const char **value, int32_t *value_len);
+bool gnv__metadata_iter_next(gnv_metadata_iter *it,
+                             const char **key,
+                             int32_t *key_len,
+                             const char **value,
+                             int32_t *value_len);
 /* Encode n pairs (NUL-terminated strings) into out. */
-int gnv__metadata_build(gnv_buf *out, const char *const *keys, const char *const *values,
+int gnv__metadata_build(gnv_buf *out,
+                        const char *const *keys,
+                        const char *const *values,
                         int32_t n);
 
 /* ---- owned arrays and builders ------------------------------------------ */
@@ -199,11 +206,11 @@ typedef struct gnv_array_view {
     const struct ArrowSchema *schema;
     const struct ArrowArray *array;
     gnv_type type;
-    int64_t length;           /* array->length */
-    int64_t offset;           /* array->offset */
-    const uint8_t *validity;  /* NULL: all valid (for NA: all null) */
-    const void *offsets;      /* int32 or int64 offsets, or NULL */
-    const uint8_t *data;      /* values / bytes */
+    int64_t length;          /* array->length */
+    int64_t offset;          /* array->offset */
+    const uint8_t *validity; /* NULL: all valid (for NA: all null) */
+    const void *offsets;     /* int32 or int64 offsets, or NULL */
+    const uint8_t *data;     /* values / bytes */
     int64_t n_children;
     struct gnv_array_view *children;
     struct gnv_array_view *dictionary; /* dictionary-encoded: the values; data = indices */
@@ -211,12 +218,13 @@ typedef struct gnv_array_view {
 
 /* Build a view of array under schema (recursively). Does not validate: call
  * gnv__array_validate first on untrusted data. */
-int gnv__array_view_init(gnv_array_view *v, const struct ArrowSchema *schema,
+int gnv__array_view_init(gnv_array_view *v,
+                         const struct ArrowSchema *schema,
                          const struct ArrowArray *array);
 void gnv__array_view_reset(gnv_array_view *v);
 
 bool gnv__view_is_null(const gnv_array_view *v, int64_t i);
-int64_t gnv__view_get_int(const gnv_array_view *v, int64_t i);  /* ints, date32, timestamp */
+int64_t gnv__view_get_int(const gnv_array_view *v, int64_t i); /* ints, date32, timestamp */
 uint64_t gnv__view_get_uint(const gnv_array_view *v, int64_t i);
 double gnv__view_get_double(const gnv_array_view *v, int64_t i); /* any numeric */
 bool gnv__view_get_bool(const gnv_array_view *v, int64_t i);
@@ -234,7 +242,9 @@ int64_t gnv__view_dict_index(const gnv_array_view *v, int64_t i);
 
 /* Append elements [start, start+n) of a view to an owned array of the same type
  * (dictionary-encoded views are appended decoded). */
-int gnv__array_append_view(struct ArrowArray *dst, const gnv_array_view *src, int64_t start,
+int gnv__array_append_view(struct ArrowArray *dst,
+                           const gnv_array_view *src,
+                           int64_t start,
                            int64_t n);
 
 /* ---- validation, slicing, concatenation --------------------------------- */
@@ -246,7 +256,8 @@ int gnv__array_append_view(struct ArrowArray *dst, const gnv_array_view *src, in
  * (when check_utf8). GNV_EINVAL with a message naming the field path and element.
  * Buffer sizes are not part of the interface, so they are trusted.
  */
-int gnv__array_validate(const struct ArrowSchema *schema, const struct ArrowArray *array,
+int gnv__array_validate(const struct ArrowSchema *schema,
+                        const struct ArrowArray *array,
                         bool check_utf8);
 /* Check a schema: format strings parse, children counts match, names present. */
 int gnv__schema_validate(const struct ArrowSchema *schema);
@@ -255,11 +266,12 @@ int gnv__schema_validate(const struct ArrowSchema *schema);
  * A zero-copy slice [offset, offset+length) of `in`. `in` stays usable; both share the
  * buffers through a reference count (in is converted in place to a shared array).
  */
-int gnv__array_slice(struct ArrowArray *out, struct ArrowArray *in, int64_t offset,
-                     int64_t length);
+int gnv__array_slice(struct ArrowArray *out, struct ArrowArray *in, int64_t offset, int64_t length);
 /* A new owned array holding all rows of arrays[0..n) (same schema), copied. */
-int gnv__array_concat(struct ArrowArray *out, const struct ArrowSchema *schema,
-                      const struct ArrowArray *const *arrays, int64_t n);
+int gnv__array_concat(struct ArrowArray *out,
+                      const struct ArrowSchema *schema,
+                      const struct ArrowArray *const *arrays,
+                      int64_t n);
 
 /*
  * A reference-counted block of bytes that zero-copy arrays point into (the IPC reader
@@ -294,8 +306,10 @@ typedef struct gnv_stream_impl {
  * failure impl->free(self) has been called. */
 int gnv__stream_init(struct ArrowArrayStream *out, const gnv_stream_impl *impl, void *self);
 /* A stream over arrays held in memory; takes schema and the n arrays (moved). */
-int gnv__stream_from_arrays(struct ArrowArrayStream *out, struct ArrowSchema *schema,
-                            struct ArrowArray *arrays, int64_t n);
+int gnv__stream_from_arrays(struct ArrowArrayStream *out,
+                            struct ArrowSchema *schema,
+                            struct ArrowArray *arrays,
+                            int64_t n);
 /* Consume any ArrowArrayStream with our error conventions: GNV_OK, GNV_ITEROVER (out
  * released), or a negative code with the stream's message as the last error. */
 int gnv__stream_get_schema(struct ArrowArrayStream *s, struct ArrowSchema *out);
@@ -319,7 +333,9 @@ typedef struct gnv_ipc_writer gnv_ipc_writer;
 
 /* Start an IPC stream or file (per opts) with this schema. The sink must outlive the
  * writer. */
-int gnv__ipc_writer_new(gnv_ipc_writer **out, gnv_ipc_sink sink, const struct ArrowSchema *schema,
+int gnv__ipc_writer_new(gnv_ipc_writer **out,
+                        gnv_ipc_sink sink,
+                        const struct ArrowSchema *schema,
                         const gnv_ipc_write_options *opts);
 /* Write one record batch (a struct array matching the schema). */
 int gnv__ipc_writer_write(gnv_ipc_writer *w, const struct ArrowArray *batch);
@@ -333,7 +349,9 @@ gnv_ipc_sink gnv__ipc_sink_buf(gnv_buf *buf);
  * (copied). Dictionary-encoded fields are decoded to their value type. `name` is used
  * in messages. */
 int gnv__ipc_open_path(struct ArrowArrayStream *out, const char *path);
-int gnv__ipc_open_memory(struct ArrowArrayStream *out, const void *data, size_t size,
+int gnv__ipc_open_memory(struct ArrowArrayStream *out,
+                         const void *data,
+                         size_t size,
                          const char *name);
 
 /* ---- CSV and JSON Lines (arrow_csv.c, arrow_jsonl.c) -------------------- */
@@ -355,14 +373,22 @@ int gnv__source_open_memory(gnv_source *s, const void *data, size_t size, const 
 int gnv__source_fill(gnv_source *s);
 void gnv__source_close(gnv_source *s);
 
-int gnv__csv_open_path(struct ArrowArrayStream *out, const char *path,
+int gnv__csv_open_path(struct ArrowArrayStream *out,
+                       const char *path,
                        const gnv_read_options *opts);
-int gnv__csv_open_memory(struct ArrowArrayStream *out, const void *data, size_t size,
-                         const char *name, const gnv_read_options *opts);
-int gnv__jsonl_open_path(struct ArrowArrayStream *out, const char *path,
+int gnv__csv_open_memory(struct ArrowArrayStream *out,
+                         const void *data,
+                         size_t size,
+                         const char *name,
                          const gnv_read_options *opts);
-int gnv__jsonl_open_memory(struct ArrowArrayStream *out, const void *data, size_t size,
-                           const char *name, const gnv_read_options *opts);
+int gnv__jsonl_open_path(struct ArrowArrayStream *out,
+                         const char *path,
+                         const gnv_read_options *opts);
+int gnv__jsonl_open_memory(struct ArrowArrayStream *out,
+                           const void *data,
+                           size_t size,
+                           const char *name,
+                           const gnv_read_options *opts);
 
 /* Text forms of dates and times shared by the CSV and JSONL readers (arrow_csv.c).
  * Dates are YYYY-MM-DD; timestamps YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z|+HH:MM|-HH:MM]
@@ -370,8 +396,8 @@ int gnv__jsonl_open_memory(struct ArrowArrayStream *out, const void *data, size_
  * match or the value does not fit. */
 bool gnv__parse_date32(const char *s, size_t n, int32_t *out);
 /* allow_date: a bare date is midnight. *has_tz tells whether a zone was given. */
-bool gnv__parse_timestamp(const char *s, size_t n, gnv_time_unit unit, bool allow_date,
-                          int64_t *out, bool *has_tz);
+bool gnv__parse_timestamp(
+    const char *s, size_t n, gnv_time_unit unit, bool allow_date, int64_t *out, bool *has_tz);
 
 /* ---- printing (arrow_print.c) ------------------------------------------- */
 

@@ -358,21 +358,31 @@ int gnv__array_append_int(struct ArrowArray *a, int64_t v)
         T x = (T)v;                                                                                \
         return put_fixed(a, p, &x, sizeof x);                                                      \
     }
-    case GNV_TYPE_INT8: PUT_RANGE(int8_t, INT8_MIN, INT8_MAX)
-    case GNV_TYPE_INT16: PUT_RANGE(int16_t, INT16_MIN, INT16_MAX)
+    case GNV_TYPE_INT8:
+        PUT_RANGE(int8_t, INT8_MIN, INT8_MAX)
+    case GNV_TYPE_INT16:
+        PUT_RANGE(int16_t, INT16_MIN, INT16_MAX)
     case GNV_TYPE_INT32:
-    case GNV_TYPE_DATE32: PUT_RANGE(int32_t, INT32_MIN, INT32_MAX)
-    case GNV_TYPE_UINT8: PUT_RANGE(uint8_t, 0, UINT8_MAX)
-    case GNV_TYPE_UINT16: PUT_RANGE(uint16_t, 0, UINT16_MAX)
-    case GNV_TYPE_UINT32: PUT_RANGE(uint32_t, 0, (int64_t)UINT32_MAX)
-    case GNV_TYPE_UINT64: PUT_RANGE(uint64_t, 0, INT64_MAX)
+    case GNV_TYPE_DATE32:
+        PUT_RANGE(int32_t, INT32_MIN, INT32_MAX)
+    case GNV_TYPE_UINT8:
+        PUT_RANGE(uint8_t, 0, UINT8_MAX)
+    case GNV_TYPE_UINT16:
+        PUT_RANGE(uint16_t, 0, UINT16_MAX)
+    case GNV_TYPE_UINT32:
+        PUT_RANGE(uint32_t, 0, (int64_t)UINT32_MAX)
+    case GNV_TYPE_UINT64:
+        PUT_RANGE(uint64_t, 0, INT64_MAX)
 #undef PUT_RANGE
     case GNV_TYPE_INT64:
-    case GNV_TYPE_TIMESTAMP: return put_fixed(a, p, &v, 8);
+    case GNV_TYPE_TIMESTAMP:
+        return put_fixed(a, p, &v, 8);
     case GNV_TYPE_HALF_FLOAT:
     case GNV_TYPE_FLOAT:
-    case GNV_TYPE_DOUBLE: return gnv__array_append_double(a, (double)v);
-    default: return type_error(p, "an integer");
+    case GNV_TYPE_DOUBLE:
+        return gnv__array_append_double(a, (double)v);
+    default:
+        return type_error(p, "an integer");
     }
 }
 
@@ -395,7 +405,8 @@ int gnv__array_append_double(struct ArrowArray *a, double v)
 {
     array_priv *p = priv(a);
     switch (p->type.id) {
-    case GNV_TYPE_DOUBLE: return put_fixed(a, p, &v, 8);
+    case GNV_TYPE_DOUBLE:
+        return put_fixed(a, p, &v, 8);
     case GNV_TYPE_FLOAT: {
         float f = (float)v;
         return put_fixed(a, p, &f, 4);
@@ -404,7 +415,8 @@ int gnv__array_append_double(struct ArrowArray *a, double v)
         uint16_t h = gnv__half_from_double(v);
         return put_fixed(a, p, &h, 2);
     }
-    default: return type_error(p, "a floating-point value");
+    default:
+        return type_error(p, "a floating-point value");
     }
 }
 
@@ -450,21 +462,20 @@ int gnv__array_finish_element(struct ArrowArray *a)
         break;
     case GNV_TYPE_FIXED_SIZE_LIST:
         if (a->children[0]->length != (a->length + 1) * p->type.fixed_size)
-            return gnv__error_set(GNV_EINVAL, GNV_SUB_ARROW,
-                                  "fixed_size_list element has %lld items, expected %d",
-                                  (long long)(a->children[0]->length -
-                                              a->length * p->type.fixed_size),
-                                  p->type.fixed_size);
+            return gnv__error_set(
+                GNV_EINVAL, GNV_SUB_ARROW, "fixed_size_list element has %lld items, expected %d",
+                (long long)(a->children[0]->length - a->length * p->type.fixed_size),
+                p->type.fixed_size);
         break;
     case GNV_TYPE_STRUCT:
         for (int64_t c = 0; c < a->n_children; c++)
             if (a->children[c]->length != a->length + 1)
-                return gnv__error_set(GNV_EINVAL, GNV_SUB_ARROW,
-                                      "struct child %lld has %lld rows, expected %lld",
-                                      (long long)c, (long long)a->children[c]->length,
-                                      (long long)(a->length + 1));
+                return gnv__error_set(
+                    GNV_EINVAL, GNV_SUB_ARROW, "struct child %lld has %lld rows, expected %lld",
+                    (long long)c, (long long)a->children[c]->length, (long long)(a->length + 1));
         break;
-    default: return type_error(p, "a nested element");
+    default:
+        return type_error(p, "a nested element");
     }
     if (p->has_validity)
         GNV_TRY(bits_append(&p->bufs[0], a->length, true, 1));
@@ -504,7 +515,9 @@ void gnv__array_move(struct ArrowArray *src, struct ArrowArray *dst)
 
 /* ---- append from a view ------------------------------------------------- */
 
-int gnv__array_append_view(struct ArrowArray *dst, const gnv_array_view *src, int64_t start,
+int gnv__array_append_view(struct ArrowArray *dst,
+                           const gnv_array_view *src,
+                           int64_t start,
                            int64_t n)
 {
     array_priv *p = priv(dst);
@@ -515,8 +528,8 @@ int gnv__array_append_view(struct ArrowArray *dst, const gnv_array_view *src, in
             if (gnv__view_is_null(src, i))
                 GNV_TRY(gnv__array_append_null(dst, 1));
             else
-                GNV_TRY(gnv__array_append_view(dst, src->dictionary, gnv__view_dict_index(src, i),
-                                               1));
+                GNV_TRY(
+                    gnv__array_append_view(dst, src->dictionary, gnv__view_dict_index(src, i), 1));
         }
         return GNV_OK;
     }
@@ -564,8 +577,8 @@ int gnv__array_append_view(struct ArrowArray *dst, const gnv_array_view *src, in
         if (gnv__type_is_binary_like(p->type.id))
             GNV_TRY(gnv__buf_put(&p->bufs[2], src->data + first, (size_t)(end - first)));
         else
-            GNV_TRY(gnv__array_append_view(dst->children[0], &src->children[0], first,
-                                           end - first));
+            GNV_TRY(
+                gnv__array_append_view(dst->children[0], &src->children[0], first, end - first));
         break;
     }
     case GNV_TYPE_FIXED_SIZE_LIST:
@@ -590,8 +603,10 @@ int gnv__array_append_view(struct ArrowArray *dst, const gnv_array_view *src, in
 
 /* ---- concatenation ------------------------------------------------------ */
 
-int gnv__array_concat(struct ArrowArray *out, const struct ArrowSchema *schema,
-                      const struct ArrowArray *const *arrays, int64_t n)
+int gnv__array_concat(struct ArrowArray *out,
+                      const struct ArrowSchema *schema,
+                      const struct ArrowArray *const *arrays,
+                      int64_t n)
 {
     int rc;
     gnv_array_view v;
@@ -627,8 +642,7 @@ static void shared_release(struct ArrowArray *a)
     a->release = NULL;
 }
 
-int gnv__array_slice(struct ArrowArray *out, struct ArrowArray *in, int64_t offset,
-                     int64_t length)
+int gnv__array_slice(struct ArrowArray *out, struct ArrowArray *in, int64_t offset, int64_t length)
 {
     if (offset < 0 || length < 0 || offset > in->length || length > in->length - offset)
         return gnv__error_set(GNV_EINVAL, GNV_SUB_ARROW,

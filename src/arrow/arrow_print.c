@@ -37,9 +37,12 @@ static bool round_trips(const char *text, double d, float_kind kind)
 {
     double back = strtod(text, NULL);
     switch (kind) {
-    case KIND_HALF: return gnv__half_from_double(back) == gnv__half_from_double(d);
-    case KIND_FLOAT: return (float)back == (float)d;
-    default: return back == d;
+    case KIND_HALF:
+        return gnv__half_from_double(back) == gnv__half_from_double(d);
+    case KIND_FLOAT:
+        return (float)back == (float)d;
+    default:
+        return back == d;
     }
 }
 

@@ -215,8 +215,11 @@ void gnv__metadata_iter_init(gnv_metadata_iter *it, const char *metadata)
     it->remaining = metadata ? read_i32(metadata) : 0;
 }
 
-bool gnv__metadata_iter_next(gnv_metadata_iter *it, const char **key, int32_t *key_len,
-                             const char **value, int32_t *value_len)
+bool gnv__metadata_iter_next(gnv_metadata_iter *it,
+                             const char **key,
+                             int32_t *key_len,
+                             const char **value,
+                             int32_t *value_len)
 {
     if (it->remaining <= 0)
         return false;
@@ -230,7 +233,9 @@ bool gnv__metadata_iter_next(gnv_metadata_iter *it, const char **key, int32_t *k
     return true;
 }
 
-bool gnv__metadata_get(const char *metadata, const char *key, const char **value,
+bool gnv__metadata_get(const char *metadata,
+                       const char *key,
+                       const char **value,
                        int32_t *value_len)
 {
     gnv_metadata_iter it;
@@ -248,8 +253,7 @@ bool gnv__metadata_get(const char *metadata, const char *key, const char **value
     return false;
 }
 
-int gnv__metadata_build(gnv_buf *out, const char *const *keys, const char *const *values,
-                        int32_t n)
+int gnv__metadata_build(gnv_buf *out, const char *const *keys, const char *const *values, int32_t n)
 {
     GNV_TRY(gnv__buf_put(out, &n, 4));
     for (int32_t i = 0; i < n; i++) {

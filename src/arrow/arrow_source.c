@@ -13,8 +13,9 @@ int gnv__source_open_path(gnv_source *s, const char *path)
     s->f = fopen(path, "rb");
     if (!s->f) {
         int err = errno;
-        return err == ENOENT ? gnv__error_set(GNV_ENOTFOUND, GNV_SUB_IMPORT, "%s: no such file", path)
-                             : gnv__error_os(GNV_SUB_IMPORT, err, "%s: cannot open", path);
+        return err == ENOENT
+                   ? gnv__error_set(GNV_ENOTFOUND, GNV_SUB_IMPORT, "%s: no such file", path)
+                   : gnv__error_os(GNV_SUB_IMPORT, err, "%s: cannot open", path);
     }
     return GNV_OK;
 }

@@ -16,35 +16,58 @@ typedef struct stream_priv {
 int gnv__code_to_errno(int code)
 {
     switch (code) {
-    case GNV_OK: return 0;
-    case GNV_ENOMEM: return ENOMEM;
-    case GNV_ENOTFOUND: return ENOENT;
-    case GNV_EEXISTS: return EEXIST;
-    case GNV_EINVAL: return EINVAL;
-    case GNV_ECORRUPT: return EILSEQ;
-    case GNV_ECANCELED: return ECANCELED;
-    case GNV_ENOTSUP: return ENOTSUP;
-    case GNV_ECONFLICT: return EAGAIN;
-    case GNV_EVERSION: return EPROTO;
-    default: return EIO;
+    case GNV_OK:
+        return 0;
+    case GNV_ENOMEM:
+        return ENOMEM;
+    case GNV_ENOTFOUND:
+        return ENOENT;
+    case GNV_EEXISTS:
+        return EEXIST;
+    case GNV_EINVAL:
+        return EINVAL;
+    case GNV_ECORRUPT:
+        return EILSEQ;
+    case GNV_ECANCELED:
+        return ECANCELED;
+    case GNV_ENOTSUP:
+        return ENOTSUP;
+    case GNV_ECONFLICT:
+        return EAGAIN;
+    case GNV_EVERSION:
+        return EPROTO;
+    default:
+        return EIO;
     }
 }
 
 int gnv__errno_to_code(int err)
 {
     switch (err) {
-    case 0: return GNV_OK;
-    case ENOMEM: return GNV_ENOMEM;
-    case ENOENT: return GNV_ENOTFOUND;
-    case EEXIST: return GNV_EEXISTS;
-    case EINVAL: return GNV_EINVAL;
-    case EILSEQ: return GNV_ECORRUPT;
-    case ECANCELED: return GNV_ECANCELED;
-    case ENOTSUP: return GNV_ENOTSUP;
-    case EAGAIN: return GNV_ECONFLICT;
-    case EPROTO: return GNV_EVERSION;
-    case EIO: return GNV_EIO;
-    default: return GNV_ERROR;
+    case 0:
+        return GNV_OK;
+    case ENOMEM:
+        return GNV_ENOMEM;
+    case ENOENT:
+        return GNV_ENOTFOUND;
+    case EEXIST:
+        return GNV_EEXISTS;
+    case EINVAL:
+        return GNV_EINVAL;
+    case EILSEQ:
+        return GNV_ECORRUPT;
+    case ECANCELED:
+        return GNV_ECANCELED;
+    case ENOTSUP:
+        return GNV_ENOTSUP;
+    case EAGAIN:
+        return GNV_ECONFLICT;
+    case EPROTO:
+        return GNV_EVERSION;
+    case EIO:
+        return GNV_EIO;
+    default:
+        return GNV_ERROR;
     }
 }
 
@@ -149,8 +172,10 @@ static void mem_free(void *self)
 
 static const gnv_stream_impl mem_impl = {mem_get_schema, mem_get_next, mem_free};
 
-int gnv__stream_from_arrays(struct ArrowArrayStream *out, struct ArrowSchema *schema,
-                            struct ArrowArray *arrays, int64_t n)
+int gnv__stream_from_arrays(struct ArrowArrayStream *out,
+                            struct ArrowSchema *schema,
+                            struct ArrowArray *arrays,
+                            int64_t n)
 {
     mem_stream *m = gnv__calloc(1, sizeof *m);
     if (m && n > 0)

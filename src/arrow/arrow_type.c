@@ -58,24 +58,59 @@ int gnv__type_parse(gnv_type *out, const char *format)
     const char *f = format;
     if (f[1] == '\0') {
         switch (f[0]) {
-        case 'n': out->id = GNV_TYPE_NA; return GNV_OK;
-        case 'b': out->id = GNV_TYPE_BOOL; return GNV_OK;
-        case 'c': out->id = GNV_TYPE_INT8; return GNV_OK;
-        case 'C': out->id = GNV_TYPE_UINT8; return GNV_OK;
-        case 's': out->id = GNV_TYPE_INT16; return GNV_OK;
-        case 'S': out->id = GNV_TYPE_UINT16; return GNV_OK;
-        case 'i': out->id = GNV_TYPE_INT32; return GNV_OK;
-        case 'I': out->id = GNV_TYPE_UINT32; return GNV_OK;
-        case 'l': out->id = GNV_TYPE_INT64; return GNV_OK;
-        case 'L': out->id = GNV_TYPE_UINT64; return GNV_OK;
-        case 'e': out->id = GNV_TYPE_HALF_FLOAT; return GNV_OK;
-        case 'f': out->id = GNV_TYPE_FLOAT; return GNV_OK;
-        case 'g': out->id = GNV_TYPE_DOUBLE; return GNV_OK;
-        case 'u': out->id = GNV_TYPE_STRING; return GNV_OK;
-        case 'U': out->id = GNV_TYPE_LARGE_STRING; return GNV_OK;
-        case 'z': out->id = GNV_TYPE_BINARY; return GNV_OK;
-        case 'Z': out->id = GNV_TYPE_LARGE_BINARY; return GNV_OK;
-        default: break;
+        case 'n':
+            out->id = GNV_TYPE_NA;
+            return GNV_OK;
+        case 'b':
+            out->id = GNV_TYPE_BOOL;
+            return GNV_OK;
+        case 'c':
+            out->id = GNV_TYPE_INT8;
+            return GNV_OK;
+        case 'C':
+            out->id = GNV_TYPE_UINT8;
+            return GNV_OK;
+        case 's':
+            out->id = GNV_TYPE_INT16;
+            return GNV_OK;
+        case 'S':
+            out->id = GNV_TYPE_UINT16;
+            return GNV_OK;
+        case 'i':
+            out->id = GNV_TYPE_INT32;
+            return GNV_OK;
+        case 'I':
+            out->id = GNV_TYPE_UINT32;
+            return GNV_OK;
+        case 'l':
+            out->id = GNV_TYPE_INT64;
+            return GNV_OK;
+        case 'L':
+            out->id = GNV_TYPE_UINT64;
+            return GNV_OK;
+        case 'e':
+            out->id = GNV_TYPE_HALF_FLOAT;
+            return GNV_OK;
+        case 'f':
+            out->id = GNV_TYPE_FLOAT;
+            return GNV_OK;
+        case 'g':
+            out->id = GNV_TYPE_DOUBLE;
+            return GNV_OK;
+        case 'u':
+            out->id = GNV_TYPE_STRING;
+            return GNV_OK;
+        case 'U':
+            out->id = GNV_TYPE_LARGE_STRING;
+            return GNV_OK;
+        case 'z':
+            out->id = GNV_TYPE_BINARY;
+            return GNV_OK;
+        case 'Z':
+            out->id = GNV_TYPE_LARGE_BINARY;
+            return GNV_OK;
+        default:
+            break;
         }
     } else if (f[0] == 'w' && f[1] == ':') {
         if (parse_positive(f + 2, &out->fixed_size) == 0) {
@@ -112,28 +147,33 @@ int gnv__type_parse(gnv_type *out, const char *format)
             return GNV_OK;
         }
     }
-    return gnv__error_set(GNV_ENOTSUP, GNV_SUB_ARROW, "unsupported Arrow type format '%s'",
-                          format);
+    return gnv__error_set(GNV_ENOTSUP, GNV_SUB_ARROW, "unsupported Arrow type format '%s'", format);
 }
 
 int gnv__type_byte_width(const gnv_type *t)
 {
     switch (t->id) {
     case GNV_TYPE_INT8:
-    case GNV_TYPE_UINT8: return 1;
+    case GNV_TYPE_UINT8:
+        return 1;
     case GNV_TYPE_INT16:
     case GNV_TYPE_UINT16:
-    case GNV_TYPE_HALF_FLOAT: return 2;
+    case GNV_TYPE_HALF_FLOAT:
+        return 2;
     case GNV_TYPE_INT32:
     case GNV_TYPE_UINT32:
     case GNV_TYPE_FLOAT:
-    case GNV_TYPE_DATE32: return 4;
+    case GNV_TYPE_DATE32:
+        return 4;
     case GNV_TYPE_INT64:
     case GNV_TYPE_UINT64:
     case GNV_TYPE_DOUBLE:
-    case GNV_TYPE_TIMESTAMP: return 8;
-    case GNV_TYPE_FIXED_SIZE_BINARY: return t->fixed_size;
-    default: return 0;
+    case GNV_TYPE_TIMESTAMP:
+        return 8;
+    case GNV_TYPE_FIXED_SIZE_BINARY:
+        return t->fixed_size;
+    default:
+        return 0;
     }
 }
 
@@ -161,8 +201,7 @@ bool gnv__type_is_binary_like(gnv_type_id id)
 
 bool gnv__type_is_large(gnv_type_id id)
 {
-    return id == GNV_TYPE_LARGE_STRING || id == GNV_TYPE_LARGE_BINARY ||
-           id == GNV_TYPE_LARGE_LIST;
+    return id == GNV_TYPE_LARGE_STRING || id == GNV_TYPE_LARGE_BINARY || id == GNV_TYPE_LARGE_LIST;
 }
 
 bool gnv__type_is_nested(gnv_type_id id)
@@ -174,14 +213,18 @@ bool gnv__type_is_nested(gnv_type_id id)
 int gnv__type_n_buffers(gnv_type_id id)
 {
     switch (id) {
-    case GNV_TYPE_NA: return 0;
+    case GNV_TYPE_NA:
+        return 0;
     case GNV_TYPE_STRING:
     case GNV_TYPE_LARGE_STRING:
     case GNV_TYPE_BINARY:
-    case GNV_TYPE_LARGE_BINARY: return 3;
+    case GNV_TYPE_LARGE_BINARY:
+        return 3;
     case GNV_TYPE_FIXED_SIZE_LIST:
-    case GNV_TYPE_STRUCT: return 1;
-    default: return 2;
+    case GNV_TYPE_STRUCT:
+        return 1;
+    default:
+        return 2;
     }
 }
 

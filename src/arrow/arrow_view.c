@@ -1,11 +1,12 @@
 /* Read-only views over arrays, and validation of arrays from untrusted producers. */
-#include <string.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "arrow.h"
 
-int gnv__array_view_init(gnv_array_view *v, const struct ArrowSchema *schema,
+int gnv__array_view_init(gnv_array_view *v,
+                         const struct ArrowSchema *schema,
                          const struct ArrowArray *array)
 {
     int rc = GNV_OK;
@@ -35,11 +36,16 @@ int gnv__array_view_init(gnv_array_view *v, const struct ArrowSchema *schema,
         v->data = array->buffers[2];
         break;
     case GNV_TYPE_LIST:
-    case GNV_TYPE_LARGE_LIST: v->offsets = array->buffers[1]; break;
+    case GNV_TYPE_LARGE_LIST:
+        v->offsets = array->buffers[1];
+        break;
     case GNV_TYPE_NA:
     case GNV_TYPE_FIXED_SIZE_LIST:
-    case GNV_TYPE_STRUCT: break;
-    default: v->data = array->buffers[1]; break;
+    case GNV_TYPE_STRUCT:
+        break;
+    default:
+        v->data = array->buffers[1];
+        break;
     }
     if (schema->dictionary) {
         if (!array->dictionary)
@@ -67,8 +73,8 @@ int gnv__array_view_init(gnv_array_view *v, const struct ArrowSchema *schema,
             GNV_ERR_IF(!array->children[i], GNV_EINVAL, GNV_SUB_ARROW,
                        "field '%s': child array %lld is NULL", schema->name ? schema->name : "",
                        (long long)i);
-            GNV_TRYG(gnv__array_view_init(&v->children[i], schema->children[i],
-                                          array->children[i]));
+            GNV_TRYG(
+                gnv__array_view_init(&v->children[i], schema->children[i], array->children[i]));
         }
     }
     return GNV_OK;
@@ -105,21 +111,31 @@ int64_t gnv__view_get_int(const gnv_array_view *v, int64_t i)
 {
     int64_t j = v->offset + i;
     switch (v->type.id) {
-    case GNV_TYPE_INT8: return ((const int8_t *)v->data)[j];
-    case GNV_TYPE_UINT8: return ((const uint8_t *)v->data)[j];
-    case GNV_TYPE_INT16: return ((const int16_t *)(const void *)v->data)[j];
-    case GNV_TYPE_UINT16: return ((const uint16_t *)(const void *)v->data)[j];
+    case GNV_TYPE_INT8:
+        return ((const int8_t *)v->data)[j];
+    case GNV_TYPE_UINT8:
+        return ((const uint8_t *)v->data)[j];
+    case GNV_TYPE_INT16:
+        return ((const int16_t *)(const void *)v->data)[j];
+    case GNV_TYPE_UINT16:
+        return ((const uint16_t *)(const void *)v->data)[j];
     case GNV_TYPE_INT32:
-    case GNV_TYPE_DATE32: return ((const int32_t *)(const void *)v->data)[j];
-    case GNV_TYPE_UINT32: return ((const uint32_t *)(const void *)v->data)[j];
+    case GNV_TYPE_DATE32:
+        return ((const int32_t *)(const void *)v->data)[j];
+    case GNV_TYPE_UINT32:
+        return ((const uint32_t *)(const void *)v->data)[j];
     case GNV_TYPE_INT64:
     case GNV_TYPE_TIMESTAMP:
-    case GNV_TYPE_UINT64: return ((const int64_t *)(const void *)v->data)[j];
-    case GNV_TYPE_BOOL: return gnv__view_get_bool(v, i);
+    case GNV_TYPE_UINT64:
+        return ((const int64_t *)(const void *)v->data)[j];
+    case GNV_TYPE_BOOL:
+        return gnv__view_get_bool(v, i);
     case GNV_TYPE_HALF_FLOAT:
     case GNV_TYPE_FLOAT:
-    case GNV_TYPE_DOUBLE: return (int64_t)gnv__view_get_double(v, i);
-    default: return 0;
+    case GNV_TYPE_DOUBLE:
+        return (int64_t)gnv__view_get_double(v, i);
+    default:
+        return 0;
     }
 }
 
@@ -145,11 +161,16 @@ double gnv__view_get_double(const gnv_array_view *v, int64_t i)
 {
     int64_t j = v->offset + i;
     switch (v->type.id) {
-    case GNV_TYPE_DOUBLE: return ((const double *)(const void *)v->data)[j];
-    case GNV_TYPE_FLOAT: return ((const float *)(const void *)v->data)[j];
-    case GNV_TYPE_HALF_FLOAT: return gnv__half_to_double(((const uint16_t *)(const void *)v->data)[j]);
-    case GNV_TYPE_UINT64: return (double)gnv__view_get_uint(v, i);
-    default: return (double)gnv__view_get_int(v, i);
+    case GNV_TYPE_DOUBLE:
+        return ((const double *)(const void *)v->data)[j];
+    case GNV_TYPE_FLOAT:
+        return ((const float *)(const void *)v->data)[j];
+    case GNV_TYPE_HALF_FLOAT:
+        return gnv__half_to_double(((const uint16_t *)(const void *)v->data)[j]);
+    case GNV_TYPE_UINT64:
+        return (double)gnv__view_get_uint(v, i);
+    default:
+        return (double)gnv__view_get_int(v, i);
     }
 }
 
@@ -214,8 +235,8 @@ static int vfail(const vctx *c, const char *fmt, ...)
 
 static int validate_rec(vctx *c, const struct ArrowSchema *s, const struct ArrowArray *a);
 
-static int validate_child(vctx *c, const char *name, const struct ArrowSchema *s,
-                          const struct ArrowArray *a)
+static int
+validate_child(vctx *c, const char *name, const struct ArrowSchema *s, const struct ArrowArray *a)
 {
     size_t len = strlen(c->path);
     snprintf(c->path + len, sizeof c->path - len, "%s%s", len ? "." : "", name ? name : "?");
@@ -269,15 +290,17 @@ static int validate_rec(vctx *c, const struct ArrowSchema *s, const struct Arrow
     int64_t end = v.offset + v.length;
     if (v.type.id != GNV_TYPE_NA && v.length > 0 && a->null_count != 0 && !a->buffers[0] &&
         a->null_count > 0)
-        GNV_ERR_IF(true, GNV_EINVAL, GNV_SUB_ARROW, "invalid array at '%s': %lld nulls but no validity buffer",
-                   c->path, (long long)a->null_count);
+        GNV_ERR_IF(true, GNV_EINVAL, GNV_SUB_ARROW,
+                   "invalid array at '%s': %lld nulls but no validity buffer", c->path,
+                   (long long)a->null_count);
     if (v.type.id == GNV_TYPE_NA && a->null_count != a->length && a->null_count != -1)
         GNV_ERR_IF(true, GNV_EINVAL, GNV_SUB_ARROW,
                    "invalid array at '%s': null array with null count %lld != length %lld", c->path,
                    (long long)a->null_count, (long long)a->length);
 
     switch (v.type.id) {
-    case GNV_TYPE_NA: break;
+    case GNV_TYPE_NA:
+        break;
     case GNV_TYPE_STRING:
     case GNV_TYPE_LARGE_STRING:
     case GNV_TYPE_BINARY:
@@ -290,8 +313,7 @@ static int validate_rec(vctx *c, const struct ArrowSchema *s, const struct Arrow
                        (long long)(last - first));
             goto done;
         }
-        if (c->check_utf8 &&
-            (v.type.id == GNV_TYPE_STRING || v.type.id == GNV_TYPE_LARGE_STRING)) {
+        if (c->check_utf8 && (v.type.id == GNV_TYPE_STRING || v.type.id == GNV_TYPE_LARGE_STRING)) {
             for (int64_t i = 0; i < v.length; i++) {
                 if (gnv__view_is_null(&v, i))
                     continue;
@@ -367,7 +389,8 @@ done:
     return rc;
 }
 
-int gnv__array_validate(const struct ArrowSchema *schema, const struct ArrowArray *array,
+int gnv__array_validate(const struct ArrowSchema *schema,
+                        const struct ArrowArray *array,
                         bool check_utf8)
 {
     vctx c;

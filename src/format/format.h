@@ -19,8 +19,10 @@
  * depth-first starting at *next_id, which is advanced; parent_id is -1 at top level.
  * Field metadata is carried. The caller frees the fields with gnv__lance_fields_free.
  */
-int gnv__lance_fields_from_arrow(Gnvpb__Field ***out, size_t *n_out,
-                                 const struct ArrowSchema *schema, int32_t *next_id);
+int gnv__lance_fields_from_arrow(Gnvpb__Field ***out,
+                                 size_t *n_out,
+                                 const struct ArrowSchema *schema,
+                                 int32_t *next_id);
 void gnv__lance_fields_free(Gnvpb__Field **fields, size_t n);
 /* The Arrow struct schema for a Lance field list (ids ignored, order kept).
  * GNV_ENOTSUP naming the field for logical types we cannot represent. */
@@ -32,8 +34,8 @@ int gnv__lance_leaf_ids(int32_t **ids_out, size_t *n_out, Gnvpb__Field *const *f
 /* ---- data files --------------------------------------------------------- */
 
 typedef struct gnv_lance_write_options {
-    int minor_version;         /* 1: Lance file 2.1 (default), 2: 2.2 */
-    size_t max_page_bytes;     /* flush a column's page at this size; 0 = 8 MiB */
+    int minor_version;     /* 1: Lance file 2.1 (default), 2: 2.2 */
+    size_t max_page_bytes; /* flush a column's page at this size; 0 = 8 MiB */
 } gnv_lance_write_options;
 
 typedef struct gnv_lance_writer gnv_lance_writer;
@@ -43,8 +45,11 @@ typedef struct gnv_lance_writer gnv_lance_writer;
  * Arrow struct schema). Nothing is visible at path until finish. Memory is bounded by
  * the page size times the number of leaf columns (plus one batch).
  */
-int gnv__lance_writer_new(gnv_lance_writer **out, gnv_io *io, const char *path,
-                          const struct ArrowSchema *schema, const gnv_lance_write_options *opts);
+int gnv__lance_writer_new(gnv_lance_writer **out,
+                          gnv_io *io,
+                          const char *path,
+                          const struct ArrowSchema *schema,
+                          const gnv_lance_write_options *opts);
 int gnv__lance_writer_write(gnv_lance_writer *w, const struct ArrowArray *batch);
 /* Bytes written so far (for max_bytes_per_file). */
 uint64_t gnv__lance_writer_bytes(const gnv_lance_writer *w);
@@ -73,11 +78,19 @@ int gnv__lance_file_schema(const gnv_lance_file *f, struct ArrowSchema *out);
  * Arrow schema of that field; the result is an owned array of that type. Reads only
  * the pages that hold those rows.
  */
-int gnv__lance_file_read(gnv_lance_file *f, const struct ArrowSchema *field, int first_column,
-                         int64_t row_start, int64_t n, struct ArrowArray *out);
+int gnv__lance_file_read(gnv_lance_file *f,
+                         const struct ArrowSchema *field,
+                         int first_column,
+                         int64_t row_start,
+                         int64_t n,
+                         struct ArrowArray *out);
 /* Rows at sorted, distinct indexes (for take), same conventions. */
-int gnv__lance_file_take(gnv_lance_file *f, const struct ArrowSchema *field, int first_column,
-                         const int64_t *rows, int64_t n, struct ArrowArray *out);
+int gnv__lance_file_take(gnv_lance_file *f,
+                         const struct ArrowSchema *field,
+                         int first_column,
+                         const int64_t *rows,
+                         int64_t n,
+                         struct ArrowArray *out);
 /* Number of leaf columns an Arrow field occupies in a Lance file. */
 int gnv__lance_leaf_count(const struct ArrowSchema *field);
 
@@ -90,13 +103,19 @@ bool gnv__manifest_parse_name(const char *name, uint64_t *version, bool *v2_nami
 
 /* Read and unpack a manifest file. The IndexSection and Transaction messages it holds
  * are kept as raw bytes (index_section_out/transaction_out may be NULL). */
-int gnv__manifest_read(Gnvpb__Manifest **out, gnv_io *io, const char *path,
-                       gnv_buf *index_section_out, gnv_buf *transaction_out);
+int gnv__manifest_read(Gnvpb__Manifest **out,
+                       gnv_io *io,
+                       const char *path,
+                       gnv_buf *index_section_out,
+                       gnv_buf *transaction_out);
 /* Serialise a manifest file: [index section][transaction] manifest footer, with the
  * section offsets set in the manifest, and commit it without replacing. GNV_EEXISTS
  * when the version exists (a lost race). */
-int gnv__manifest_write(gnv_io *io, const char *path, Gnvpb__Manifest *m,
-                        const gnv_buf *index_section, const gnv_buf *transaction);
+int gnv__manifest_write(gnv_io *io,
+                        const char *path,
+                        Gnvpb__Manifest *m,
+                        const gnv_buf *index_section,
+                        const gnv_buf *transaction);
 void gnv__manifest_free(Gnvpb__Manifest *m);
 
 /* Feature flags we understand (1 deletion files, 2 stable row ids, 8 config, 16 base
@@ -108,7 +127,9 @@ int gnv__manifest_check_flags(const Gnvpb__Manifest *m, const char *table_name);
 ProtobufCAllocator *gnv__pb_allocator(void);
 /* Unpack a message with that allocator; NULL with GNV_ENOMEM or GNV_ECORRUPT ("<what>:
  * the <Message> message does not decode") set. */
-void *gnv__pb_unpack(const ProtobufCMessageDescriptor *desc, size_t n, const uint8_t *data,
+void *gnv__pb_unpack(const ProtobufCMessageDescriptor *desc,
+                     size_t n,
+                     const uint8_t *data,
                      const char *what);
 
 #endif

@@ -1187,8 +1187,8 @@ static int fill_stream(gnv_lance_file *f, stream *s, int64_t row, int64_t n)
         /* One slot per row: size the buffers once instead of growing them page by page.
          * read_fullzip reads whole items (a control word, validity bits, the value)
          * into vals before compacting them, hence the slack. */
-        size_t item = (size_t)s->L->width + 4 +
-                      (s->L->kind == GNV_LF_FSL ? (size_t)(s->L->dim + 7) / 8 : 0);
+        size_t item =
+            (size_t)s->L->width + 4 + (s->L->kind == GNV_LF_FSL ? (size_t)(s->L->dim + 7) / 8 : 0);
         GNV_TRY(gnv__buf_reserve(&s->vals, (size_t)n * item));
         if (s->L->kind == GNV_LF_FSL)
             GNV_TRY(gnv__buf_reserve(&s->ivalid, (size_t)n * (size_t)s->L->dim));

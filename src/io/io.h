@@ -9,8 +9,8 @@
 #include "util/util.h"
 
 /* Thin dispatchers over io->vt, so callers read naturally. */
-static inline int gnv__io_open_read(gnv_io *io, const char *path, gnv_io_reader **out,
-                                    uint64_t *size)
+static inline int
+gnv__io_open_read(gnv_io *io, const char *path, gnv_io_reader **out, uint64_t *size)
 {
     return io->vt->open_read(io, path, out, size);
 }

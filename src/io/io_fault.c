@@ -170,9 +170,19 @@ static void f_free(gnv_io *base)
 }
 
 static const gnv_io_vtable fault_vtable = {
-    GNV_IO_VTABLE_VERSION, f_open_read, f_read_at, f_close_read, f_create,
-    f_write,               f_commit,    f_abort,   f_list,       f_remove,
-    f_remove_tree,         f_stat,      f_free,
+    GNV_IO_VTABLE_VERSION,
+    f_open_read,
+    f_read_at,
+    f_close_read,
+    f_create,
+    f_write,
+    f_commit,
+    f_abort,
+    f_list,
+    f_remove,
+    f_remove_tree,
+    f_stat,
+    f_free,
 };
 
 int gnv_io_fault_new(gnv_io **out, gnv_io *inner, int fault, uint64_t nth)

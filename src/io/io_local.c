@@ -166,9 +166,8 @@ static int l_create(gnv_io *base, const char *path, gnv_io_writer **out)
     const char *slash = strrchr(w->target, '/');
     size_t dirlen = (size_t)(slash - w->target);
     gnv_buf tmp = GNV_BUF_INIT;
-    rc = gnv__buf_printf(&tmp, "%.*s/" TMP_PREFIX "%s.%ld.%llu", (int)dirlen, w->target,
-                         slash + 1, (long)getpid(),
-                         (unsigned long long)atomic_fetch_add(&counter, 1));
+    rc = gnv__buf_printf(&tmp, "%.*s/" TMP_PREFIX "%s.%ld.%llu", (int)dirlen, w->target, slash + 1,
+                         (long)getpid(), (unsigned long long)atomic_fetch_add(&counter, 1));
     w->tmp = tmp.ptr;
     if (rc < 0)
         goto done;
@@ -288,7 +287,8 @@ static int l_remove(gnv_io *base, const char *path)
     char *full = full_path(io, path);
     if (!full)
         return gnv__error_oom();
-    int rc = unlink(full) == 0 ? GNV_OK : gnv__error_os(GNV_SUB_IO, errno, "cannot remove '%s'", path);
+    int rc =
+        unlink(full) == 0 ? GNV_OK : gnv__error_os(GNV_SUB_IO, errno, "cannot remove '%s'", path);
     gnv__free(full);
     return rc;
 }
@@ -297,7 +297,8 @@ static int remove_tree_at(const char *full)
 {
     struct stat st;
     if (lstat(full, &st) != 0)
-        return errno == ENOENT ? GNV_OK : gnv__error_os(GNV_SUB_IO, errno, "cannot stat '%s'", full);
+        return errno == ENOENT ? GNV_OK
+                               : gnv__error_os(GNV_SUB_IO, errno, "cannot stat '%s'", full);
     if (!S_ISDIR(st.st_mode))
         return unlink(full) == 0 ? GNV_OK
                                  : gnv__error_os(GNV_SUB_IO, errno, "cannot remove '%s'", full);
@@ -354,9 +355,19 @@ static void l_free(gnv_io *base)
 }
 
 static const gnv_io_vtable local_vtable = {
-    GNV_IO_VTABLE_VERSION, l_open_read, l_read_at, l_close_read, l_create,
-    l_write,               l_commit,    l_abort,   l_list,       l_remove,
-    l_remove_tree,         l_stat,      l_free,
+    GNV_IO_VTABLE_VERSION,
+    l_open_read,
+    l_read_at,
+    l_close_read,
+    l_create,
+    l_write,
+    l_commit,
+    l_abort,
+    l_list,
+    l_remove,
+    l_remove_tree,
+    l_stat,
+    l_free,
 };
 
 int gnv_io_local_new(gnv_io **out, const char *root)

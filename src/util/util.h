@@ -136,8 +136,8 @@ int gnv__ncpus(void);
 
 /* ---- small helpers ------------------------------------------------------ */
 
-#define GNV_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define GNV_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define GNV_MIN(a, b)     ((a) < (b) ? (a) : (b))
+#define GNV_MAX(a, b)     ((a) > (b) ? (a) : (b))
 #define GNV_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Monotonic clock in seconds. */

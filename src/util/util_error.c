@@ -97,29 +97,44 @@ void gnv_error_clear(void)
 const char *gnv_strerror(int code)
 {
     switch (code) {
-    case GNV_OK: return "success";
-    case GNV_ERROR: return "error";
-    case GNV_ENOTFOUND: return "not found";
-    case GNV_EEXISTS: return "already exists";
-    case GNV_EINVAL: return "invalid argument";
-    case GNV_ENOMEM: return "out of memory";
-    case GNV_EIO: return "I/O error";
-    case GNV_ECORRUPT: return "corrupt data";
-    case GNV_ECONFLICT: return "commit conflict";
-    case GNV_EVERSION: return "unsupported version";
-    case GNV_EUDF: return "user function failed";
-    case GNV_ECANCELED: return "cancelled";
-    case GNV_ENOTSUP: return "not supported";
-    case GNV_ITEROVER: return "end of iteration";
-    default: return "unknown error";
+    case GNV_OK:
+        return "success";
+    case GNV_ERROR:
+        return "error";
+    case GNV_ENOTFOUND:
+        return "not found";
+    case GNV_EEXISTS:
+        return "already exists";
+    case GNV_EINVAL:
+        return "invalid argument";
+    case GNV_ENOMEM:
+        return "out of memory";
+    case GNV_EIO:
+        return "I/O error";
+    case GNV_ECORRUPT:
+        return "corrupt data";
+    case GNV_ECONFLICT:
+        return "commit conflict";
+    case GNV_EVERSION:
+        return "unsupported version";
+    case GNV_EUDF:
+        return "user function failed";
+    case GNV_ECANCELED:
+        return "cancelled";
+    case GNV_ENOTSUP:
+        return "not supported";
+    case GNV_ITEROVER:
+        return "end of iteration";
+    default:
+        return "unknown error";
     }
 }
 
 const char *gnv_error_subsystem_name(int subsystem)
 {
-    static const char *names[] = {"none", "util", "os",    "arrow", "ipc",   "import",
-                                  "expr", "io",   "format", "table", "udf",  "index",
-                                  "query", "job", "view",  "cli"};
+    static const char *names[] = {"none",  "util", "os",     "arrow", "ipc", "import",
+                                  "expr",  "io",   "format", "table", "udf", "index",
+                                  "query", "job",  "view",   "cli"};
     if (subsystem < 0 || (size_t)subsystem >= GNV_ARRAY_SIZE(names))
         return "unknown";
     return names[subsystem];

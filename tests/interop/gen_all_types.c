@@ -44,10 +44,9 @@ typedef struct column {
     const char *values;
 } column;
 
-#define TS_S "[0, -1, 1700000000, 253402300799, -62135596800, 951782400]"
+#define TS_S  "[0, -1, 1700000000, 253402300799, -62135596800, 951782400]"
 #define TS_MS "[0, -1, 1700000000123, 253402300799999, -62135596800000, 951782400001]"
-#define TS_US                                                                                      \
-    "[0, -1, 1700000000123456, 253402300799999999, -62135596800000000, 951782400000001]"
+#define TS_US "[0, -1, 1700000000123456, 253402300799999999, -62135596800000000, 951782400000001]"
 #define TS_NS                                                                                      \
     "[0, -1, 1700000000123456789, 9223372036854775807, -9223372036854775807, "                     \
     "951782400000000001]"
@@ -93,12 +92,14 @@ static const column all_columns[] = {
     {"ts_ns_tz", "timestamp[ns, tz=+05:30]", false, NULL, NULL, TS_NS},
     {"l", "list<int32>", false, NULL, NULL,
      "[[1, null, 3], [], [-2147483648, 2147483647], [null], [0]]"},
-    {"ll", "list<list<int64>>", false, NULL, NULL, "[[[1], [null], null, []], [], [[2, 3]], [null]]"},
+    {"ll", "list<list<int64>>", false, NULL, NULL,
+     "[[[1], [null], null, []], [], [[2, 3]], [null]]"},
     {"fsl", "fixed_size_list<float32, 2>", false, NULL, NULL,
      "[[1.5, null], [0.100000001490116, -0.0], [null, null], [2, 4]]"},
     {"st", "struct<a: int32, b: utf8, c: list<struct<x: bool, y: float64>>>", false, "note",
      "nested \xe2\x9c\x93",
-     "[{\"a\": 1, \"b\": \"x\", \"c\": [{\"x\": true, \"y\": 1.5}, null, {\"x\": null, \"y\": null}]},"
+     "[{\"a\": 1, \"b\": \"x\", \"c\": [{\"x\": true, \"y\": 1.5}, null, {\"x\": null, \"y\": "
+     "null}]},"
      " {\"a\": null, \"b\": null, \"c\": null}, {\"a\": 2, \"b\": \"\", \"c\": []},"
      " {\"a\": -5, \"b\": \"y\", \"c\": [{\"x\": false, \"y\": -0.25}]}]"},
 };
@@ -109,7 +110,8 @@ static const column large_columns[] = {
     {"lll", "large_list<large_list<int32>>", false, NULL, NULL,
      "[[[1, 2], null, []], [], [[null]], null]"},
     {"lst", "large_list<struct<a: int64, b: large_binary>>", false, NULL, NULL,
-     "[[{\"a\": 1, \"b\": [1, 2]}, null, {\"a\": null, \"b\": null}], [], [{\"a\": -1, \"b\": []}]]"},
+     "[[{\"a\": 1, \"b\": [1, 2]}, null, {\"a\": null, \"b\": null}], [], [{\"a\": -1, \"b\": "
+     "[]}]]"},
 };
 
 /* Rows per batch; an empty batch included. */
@@ -196,11 +198,10 @@ static int json_ts(gnv_buf *j, int64_t v, int unit, bool has_tz, int offset_min)
     if (has_tz && offset_min == 0)
         GNV_TRY(gnv__buf_putc(j, 'Z'));
     else if (has_tz)
-        GNV_TRY(gnv__buf_printf(j, "%c%02d:%02d", offset_min < 0 ? '-' : '+',
-                                abs(offset_min) / 60, abs(offset_min) % 60));
+        GNV_TRY(gnv__buf_printf(j, "%c%02d:%02d", offset_min < 0 ? '-' : '+', abs(offset_min) / 60,
+                                abs(offset_min) % 60));
     return gnv__buf_putc(j, '"');
 }
-
 
 /* ---- append a JSON literal to an array, and its canonical JSON to a buffer -------- */
 
@@ -231,11 +232,11 @@ static double json_number(const json_t *v)
     return json_number_value(v);
 }
 
-static int append_value(struct ArrowArray *a, const struct ArrowSchema *s, const json_t *v,
-                        gnv_buf *j);
+static int
+append_value(struct ArrowArray *a, const struct ArrowSchema *s, const json_t *v, gnv_buf *j);
 
-static int append_list(struct ArrowArray *a, const struct ArrowSchema *s, const json_t *v,
-                       gnv_buf *j)
+static int
+append_list(struct ArrowArray *a, const struct ArrowSchema *s, const json_t *v, gnv_buf *j)
 {
     if (!json_is_array(v))
         return fail("list", s->name);
@@ -249,8 +250,8 @@ static int append_list(struct ArrowArray *a, const struct ArrowSchema *s, const 
     return gnv__buf_putc(j, ']');
 }
 
-static int append_struct(struct ArrowArray *a, const struct ArrowSchema *s, const json_t *v,
-                         gnv_buf *j)
+static int
+append_struct(struct ArrowArray *a, const struct ArrowSchema *s, const json_t *v, gnv_buf *j)
 {
     if (!json_is_object(v))
         return fail("struct", s->name);
@@ -266,8 +267,8 @@ static int append_struct(struct ArrowArray *a, const struct ArrowSchema *s, cons
     return gnv__buf_putc(j, '}');
 }
 
-static int append_bytes(struct ArrowArray *a, const struct ArrowSchema *s, const json_t *v,
-                        gnv_buf *j)
+static int
+append_bytes(struct ArrowArray *a, const struct ArrowSchema *s, const json_t *v, gnv_buf *j)
 {
     uint8_t bytes[64];
     size_t n = json_array_size(v);
@@ -281,8 +282,8 @@ static int append_bytes(struct ArrowArray *a, const struct ArrowSchema *s, const
     return gnv__buf_putc(j, '"');
 }
 
-static int append_value(struct ArrowArray *a, const struct ArrowSchema *s, const json_t *v,
-                        gnv_buf *j)
+static int
+append_value(struct ArrowArray *a, const struct ArrowSchema *s, const json_t *v, gnv_buf *j)
 {
     const gnv_type *t = gnv__array_type(a);
     if (v == NULL || json_is_null(v)) {
@@ -378,8 +379,12 @@ done:
 }
 
 /* Build batch b (rows [row0, row0 + n)) and append its rows' JSON lines to jsonl. */
-static int make_batch(struct ArrowArray *out, const struct ArrowSchema *schema,
-                      const column *cols, json_t *const *values, int64_t row0, int64_t n,
+static int make_batch(struct ArrowArray *out,
+                      const struct ArrowSchema *schema,
+                      const column *cols,
+                      json_t *const *values,
+                      int64_t row0,
+                      int64_t n,
                       gnv_buf *jsonl)
 {
     gnv_buf line = GNV_BUF_INIT;
@@ -412,8 +417,8 @@ done:
     return rc;
 }
 
-static int write_file(const char *dir, const char *name, const char *suffix, const void *data,
-                      size_t n)
+static int
+write_file(const char *dir, const char *name, const char *suffix, const void *data, size_t n)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s%s", dir, name, suffix);
@@ -425,9 +430,14 @@ static int write_file(const char *dir, const char *name, const char *suffix, con
     return bad ? gnv__error_os(GNV_SUB_ARROW, errno, "cannot write %s", path) : GNV_OK;
 }
 
-static int write_ipc(const char *dir, const char *name, const char *suffix,
-                     const struct ArrowSchema *schema, struct ArrowArray *arrays, int nb,
-                     int stream_format, int compression)
+static int write_ipc(const char *dir,
+                     const char *name,
+                     const char *suffix,
+                     const struct ArrowSchema *schema,
+                     struct ArrowArray *arrays,
+                     int nb,
+                     int stream_format,
+                     int compression)
 {
     gnv_buf buf = GNV_BUF_INIT;
     gnv_ipc_writer *w = NULL;
@@ -501,8 +511,8 @@ static int generate(const char *dir, const char *name, const column *cols, int n
         const char *suffix;
         int stream, compression;
     } outs[] = {
-        {".arrow", 0, GNV_IPC_COMPRESS_NONE},     {".arrows", 1, GNV_IPC_COMPRESS_NONE},
-        {".lz4.arrow", 0, GNV_IPC_COMPRESS_LZ4},  {".lz4.arrows", 1, GNV_IPC_COMPRESS_LZ4},
+        {".arrow", 0, GNV_IPC_COMPRESS_NONE},      {".arrows", 1, GNV_IPC_COMPRESS_NONE},
+        {".lz4.arrow", 0, GNV_IPC_COMPRESS_LZ4},   {".lz4.arrows", 1, GNV_IPC_COMPRESS_LZ4},
         {".zstd.arrow", 0, GNV_IPC_COMPRESS_ZSTD}, {".zstd.arrows", 1, GNV_IPC_COMPRESS_ZSTD},
     };
     for (size_t o = 0; o < GNV_ARRAY_SIZE(outs); o++)

@@ -83,11 +83,11 @@ GNV_EXTERN int gnv_io_local_new(gnv_io **out, const char *root);
 /** What a fault-injecting backend does to the operation it targets. */
 typedef enum gnv_io_fault {
     GNV_IO_FAULT_NONE = 0,
-    GNV_IO_FAULT_EIO,        /**< the write (or commit) fails with an I/O error */
-    GNV_IO_FAULT_ENOSPC,     /**< the write fails: no space left */
-    GNV_IO_FAULT_SHORT,      /**< the write stores only half its bytes, then fails */
-    GNV_IO_FAULT_CRASH       /**< simulated power loss: this and every later write and
-                                 commit are lost; uncommitted files vanish */
+    GNV_IO_FAULT_EIO,    /**< the write (or commit) fails with an I/O error */
+    GNV_IO_FAULT_ENOSPC, /**< the write fails: no space left */
+    GNV_IO_FAULT_SHORT,  /**< the write stores only half its bytes, then fails */
+    GNV_IO_FAULT_CRASH   /**< simulated power loss: this and every later write and
+                             commit are lost; uncommitted files vanish */
 } gnv_io_fault;
 
 /**

@@ -21,18 +21,30 @@ static void test_type_parse(void **state)
         gnv_type_id id;
         int size;
     } cases[] = {
-        {"n", GNV_TYPE_NA, 0},         {"b", GNV_TYPE_BOOL, 0},
-        {"c", GNV_TYPE_INT8, 1},       {"C", GNV_TYPE_UINT8, 1},
-        {"s", GNV_TYPE_INT16, 2},      {"S", GNV_TYPE_UINT16, 2},
-        {"i", GNV_TYPE_INT32, 4},      {"I", GNV_TYPE_UINT32, 4},
-        {"l", GNV_TYPE_INT64, 8},      {"L", GNV_TYPE_UINT64, 8},
-        {"e", GNV_TYPE_HALF_FLOAT, 2}, {"f", GNV_TYPE_FLOAT, 4},
-        {"g", GNV_TYPE_DOUBLE, 8},     {"u", GNV_TYPE_STRING, 0},
-        {"U", GNV_TYPE_LARGE_STRING, 0}, {"z", GNV_TYPE_BINARY, 0},
-        {"Z", GNV_TYPE_LARGE_BINARY, 0}, {"w:16", GNV_TYPE_FIXED_SIZE_BINARY, 16},
-        {"tdD", GNV_TYPE_DATE32, 4},   {"tsu:", GNV_TYPE_TIMESTAMP, 8},
-        {"+l", GNV_TYPE_LIST, 0},      {"+L", GNV_TYPE_LARGE_LIST, 0},
-        {"+w:8", GNV_TYPE_FIXED_SIZE_LIST, 0}, {"+s", GNV_TYPE_STRUCT, 0},
+        {"n", GNV_TYPE_NA, 0},
+        {"b", GNV_TYPE_BOOL, 0},
+        {"c", GNV_TYPE_INT8, 1},
+        {"C", GNV_TYPE_UINT8, 1},
+        {"s", GNV_TYPE_INT16, 2},
+        {"S", GNV_TYPE_UINT16, 2},
+        {"i", GNV_TYPE_INT32, 4},
+        {"I", GNV_TYPE_UINT32, 4},
+        {"l", GNV_TYPE_INT64, 8},
+        {"L", GNV_TYPE_UINT64, 8},
+        {"e", GNV_TYPE_HALF_FLOAT, 2},
+        {"f", GNV_TYPE_FLOAT, 4},
+        {"g", GNV_TYPE_DOUBLE, 8},
+        {"u", GNV_TYPE_STRING, 0},
+        {"U", GNV_TYPE_LARGE_STRING, 0},
+        {"z", GNV_TYPE_BINARY, 0},
+        {"Z", GNV_TYPE_LARGE_BINARY, 0},
+        {"w:16", GNV_TYPE_FIXED_SIZE_BINARY, 16},
+        {"tdD", GNV_TYPE_DATE32, 4},
+        {"tsu:", GNV_TYPE_TIMESTAMP, 8},
+        {"+l", GNV_TYPE_LIST, 0},
+        {"+L", GNV_TYPE_LARGE_LIST, 0},
+        {"+w:8", GNV_TYPE_FIXED_SIZE_LIST, 0},
+        {"+s", GNV_TYPE_STRUCT, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         gnv_type t;
@@ -296,8 +308,8 @@ static void append_nested_row(struct ArrowArray *a, int64_t id, int ntags, bool 
     GNV_ASSERT_OK(gnv__array_finish_element(a));
 }
 
-static void check_nested_row(const gnv_array_view *v, int64_t i, int64_t id, int ntags,
-                             bool null_row)
+static void
+check_nested_row(const gnv_array_view *v, int64_t i, int64_t id, int ntags, bool null_row)
 {
     assert_int_equal(gnv__view_is_null(v, i), null_row);
     if (null_row)
@@ -456,8 +468,8 @@ static void raw_release(struct ArrowArray *a)
     a->release = NULL;
 }
 
-static void raw_init(raw_array *r, int64_t length, int64_t n_buffers, const void *b0,
-                     const void *b1, const void *b2)
+static void raw_init(
+    raw_array *r, int64_t length, int64_t n_buffers, const void *b0, const void *b1, const void *b2)
 {
     memset(r, 0, sizeof *r);
     r->bufs[0] = b0;
@@ -720,20 +732,13 @@ static void test_public_validate(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_type_parse),
-        cmocka_unit_test(test_type_to_string),
-        cmocka_unit_test(test_metadata),
-        cmocka_unit_test(test_primitive_builders),
-        cmocka_unit_test(test_binary_builders),
-        cmocka_unit_test(test_nested_builders),
-        cmocka_unit_test(test_slice_and_concat),
-        cmocka_unit_test(test_bool_slice_unaligned),
-        cmocka_unit_test(test_validate_rejects),
-        cmocka_unit_test(test_validate_dictionary),
-        cmocka_unit_test(test_stream_from_arrays),
-        cmocka_unit_test(test_stream_error),
-        cmocka_unit_test(test_builders_faultsim),
-        cmocka_unit_test(test_public_validate),
+        cmocka_unit_test(test_type_parse),         cmocka_unit_test(test_type_to_string),
+        cmocka_unit_test(test_metadata),           cmocka_unit_test(test_primitive_builders),
+        cmocka_unit_test(test_binary_builders),    cmocka_unit_test(test_nested_builders),
+        cmocka_unit_test(test_slice_and_concat),   cmocka_unit_test(test_bool_slice_unaligned),
+        cmocka_unit_test(test_validate_rejects),   cmocka_unit_test(test_validate_dictionary),
+        cmocka_unit_test(test_stream_from_arrays), cmocka_unit_test(test_stream_error),
+        cmocka_unit_test(test_builders_faultsim),  cmocka_unit_test(test_public_validate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,8 +110,8 @@ static void test_noreplace_race(void **state)
                 _exit(3);
             char data[32];
             int n = snprintf(data, sizeof data, "writer %d", i);
-            int rc = gnv__io_write_all(io, "_versions/1.manifest", data, (size_t)n,
-                                       GNV_IO_NOREPLACE);
+            int rc =
+                gnv__io_write_all(io, "_versions/1.manifest", data, (size_t)n, GNV_IO_NOREPLACE);
             gnv_io_free(io);
             _exit(rc == GNV_OK ? 0 : rc == GNV_EEXISTS ? 1 : 2);
         }

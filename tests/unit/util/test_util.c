@@ -35,9 +35,9 @@ static void test_error_os(void **state)
 static void test_strerror(void **state)
 {
     (void)state;
-    int codes[] = {GNV_OK,      GNV_ERROR,    GNV_ENOTFOUND, GNV_EEXISTS,  GNV_EINVAL,
-                   GNV_ENOMEM,  GNV_EIO,      GNV_ECORRUPT,  GNV_ECONFLICT, GNV_EVERSION,
-                   GNV_EUDF,    GNV_ECANCELED, GNV_ENOTSUP,  GNV_ITEROVER};
+    int codes[] = {GNV_OK,     GNV_ERROR,     GNV_ENOTFOUND, GNV_EEXISTS,   GNV_EINVAL,
+                   GNV_ENOMEM, GNV_EIO,       GNV_ECORRUPT,  GNV_ECONFLICT, GNV_EVERSION,
+                   GNV_EUDF,   GNV_ECANCELED, GNV_ENOTSUP,   GNV_ITEROVER};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         assert_non_null(gnv_strerror(codes[i]));
         assert_string_not_equal(gnv_strerror(codes[i]), "unknown error");
