@@ -116,7 +116,8 @@ typedef struct gnv_create_table_options {
  * @param[out] out the table, at its new version; close with gnv_table_close().
  * @param db the database.
  * @param name the table name.
- * @param data batches (struct arrays) to store, consumed and released; or NULL.
+ * @param data batches (struct arrays) to store, read to the end but not released (the
+ *        caller releases it); or NULL.
  * @param schema the schema when data is NULL (borrowed); ignored otherwise.
  * @param opts options, or NULL for the defaults.
  * @return GNV_OK; GNV_EINVAL (bad name, no schema, bad options, unsupported types);

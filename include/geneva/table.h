@@ -65,7 +65,8 @@ typedef struct gnv_add_options {
  * commits nothing.
  *
  * @param data batches whose schema equals the table's (names, types, nullability of
- *        every column, in order); consumed and released.
+ *        every column, in order); read to the end but not released (the
+ *        caller releases it).
  * @param opts options, or NULL for the defaults.
  * @return GNV_OK; GNV_EINVAL (schema mismatch, naming the column; a checked-out
  *         read-only handle); GNV_ECONFLICT (a concurrent incompatible commit, naming its

@@ -271,8 +271,6 @@ done:
     plan_reset(&p);
     gnv__schema_release(&want);
     gnv__schema_release(&got);
-    if (data && data->release)
-        gnv__stream_release(data);
     return rc;
 }
 
@@ -380,7 +378,5 @@ done:
     gnv_table_close(t);
     gnv__schema_release(&got);
     gnv__schema_release(&have);
-    if (data && data->release)
-        gnv__stream_release(data);
     return rc;
 }

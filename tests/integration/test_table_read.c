@@ -38,8 +38,12 @@ static int setup(void **state)
     gnv_create_table_options co = GNV_CREATE_TABLE_OPTIONS_INIT;
     co.max_rows_per_file = 300;
     GNV_ASSERT_OK(gnv_db_create_table(&e->t, e->db, "r", &s, NULL, &co));
+    if (s.release)
+        s.release(&s);
     GNV_ASSERT_OK(gnv_read_file(&s, write_csv(e->dir, 1000, 1100), NULL));
     GNV_ASSERT_OK(gnv_table_add(e->t, &s, NULL));
+    if (s.release)
+        s.release(&s);
     *state = e;
     return 0;
 }
@@ -299,6 +303,8 @@ static void test_nested(void **state)
     GNV_ASSERT_OK(gnv_read_file(&s, path, NULL));
     gnv_table *t = NULL;
     GNV_ASSERT_OK(gnv_db_create_table(&t, e->db, "nested", &s, NULL, NULL));
+    if (s.release)
+        s.release(&s);
     const char *cols[] = {"pt", "k"};
     gnv_scan_options o = GNV_SCAN_OPTIONS_INIT;
     o.columns = cols;

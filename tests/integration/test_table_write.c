@@ -99,6 +99,8 @@ static void test_create_and_add(void **state)
     co.max_rows_per_file = 300;
     csv_stream(&s, e->dir, 0, 1000);
     GNV_ASSERT_OK(gnv_db_create_table(&t, e->db, "people", &s, NULL, &co));
+    if (s.release)
+        s.release(&s);
     assert_null(s.release); /* consumed */
     assert_int_equal(gnv_table_version(t), 1);
     assert_int_equal(rows_of(t), 1000);
@@ -118,6 +120,8 @@ static void test_create_and_add(void **state)
     /* append: default limits put 500 rows in one file */
     csv_stream(&s, e->dir, 1000, 1500);
     GNV_ASSERT_OK(gnv_table_add(t, &s, NULL));
+    if (s.release)
+        s.release(&s);
     assert_int_equal(gnv_table_version(t), 2);
     assert_int_equal(rows_of(t), 1500);
     assert_int_equal(count_files(e->dbdir, "people.lance/data", ".lance"), 5);
@@ -126,6 +130,8 @@ static void test_create_and_add(void **state)
     ao.max_rows_per_file = 64;
     csv_stream(&s, e->dir, 1500, 1700);
     GNV_ASSERT_OK(gnv_table_add(t, &s, &ao));
+    if (s.release)
+        s.release(&s);
     assert_int_equal(rows_of(t), 1700);
     assert_int_equal(count_files(e->dbdir, "people.lance/data", ".lance"), 9);
 
@@ -133,16 +139,22 @@ static void test_create_and_add(void **state)
     gnv_read_options ro = GNV_READ_OPTIONS_INIT;
     GNV_ASSERT_OK(gnv_read_file(&s, write_csv(e->dir, "x.csv", 0, 10, true), &ro));
     GNV_ASSERT_ERR(gnv_table_add(t, &s, NULL), GNV_EINVAL, "extra");
+    if (s.release)
+        s.release(&s);
     assert_null(s.release);
     ro.types = "id:int32";
     GNV_ASSERT_OK(gnv_read_file(&s, write_csv(e->dir, "y.csv", 0, 10, false), &ro));
     GNV_ASSERT_ERR(gnv_table_add(t, &s, NULL), GNV_EINVAL, "column 'id' has type int32");
+    if (s.release)
+        s.release(&s);
     assert_int_equal(gnv_table_version(t), 3);
 
     /* an empty stream commits nothing */
     ro.types = "id:int64,name:utf8,score:float64";
     GNV_ASSERT_OK(gnv_read_file(&s, write_csv(e->dir, "y.csv", 0, 0, false), &ro));
     GNV_ASSERT_OK(gnv_table_add(t, &s, NULL));
+    if (s.release)
+        s.release(&s);
     assert_int_equal(gnv_table_version(t), 3);
 
     /* time travel */
@@ -151,6 +163,8 @@ static void test_create_and_add(void **state)
     assert_int_equal(rows_of(old), 1000);
     csv_stream(&s, e->dir, 0, 5);
     GNV_ASSERT_ERR(gnv_table_add(old, &s, NULL), GNV_EINVAL, "read-only");
+    if (s.release)
+        s.release(&s);
     GNV_ASSERT_OK(gnv_table_tag_create(t, "first", 1));
     GNV_ASSERT_OK(gnv_table_restore(old, 0));
     assert_int_equal(gnv_table_version(old), 4);
@@ -158,6 +172,8 @@ static void test_create_and_add(void **state)
     csv_stream(&s, e->dir, 0, 5);
     GNV_ASSERT_OK(gnv_table_add(old, &s, NULL)); /* writable after restore */
     assert_int_equal(rows_of(old), 1005);
+    if (s.release)
+        s.release(&s);
     gnv_table_close(old);
 
     gnv_version_info *vl = NULL;
@@ -182,15 +198,21 @@ static void test_modes(void **state)
     gnv_table *t = NULL, *t2 = NULL;
     csv_stream(&s, e->dir, 0, 10);
     GNV_ASSERT_OK(gnv_db_create_table(&t, e->db, "m", &s, NULL, NULL));
+    if (s.release)
+        s.release(&s);
     csv_stream(&s, e->dir, 0, 10);
     GNV_ASSERT_ERR(gnv_db_create_table(&t2, e->db, "m", &s, NULL, NULL), GNV_EEXISTS,
                    "table 'm' already exists");
+    if (s.release)
+        s.release(&s);
     assert_null(t2);
     assert_null(s.release);
     gnv_create_table_options co = GNV_CREATE_TABLE_OPTIONS_INIT;
     co.mode = GNV_CREATE_MODE_EXIST_OK;
     csv_stream(&s, e->dir, 0, 3);
     GNV_ASSERT_OK(gnv_db_create_table(&t2, e->db, "m", &s, NULL, &co));
+    if (s.release)
+        s.release(&s);
     assert_int_equal(gnv_table_version(t2), 1); /* opened, data not added */
     assert_int_equal(rows_of(t2), 10);
     gnv_table_close(t2);
@@ -202,9 +224,13 @@ static void test_modes(void **state)
     gnv_read_options ro = GNV_READ_OPTIONS_INIT;
     GNV_ASSERT_OK(gnv_read_file(&s, write_csv(e->dir, "x.csv", 0, 10, true), &ro));
     GNV_ASSERT_ERR(gnv_db_create_table(&t2, e->db, "m", &s, NULL, &co), GNV_EINVAL, "extra");
+    if (s.release)
+        s.release(&s);
     co.mode = GNV_CREATE_MODE_OVERWRITE;
     GNV_ASSERT_OK(gnv_read_file(&s, write_csv(e->dir, "x.csv", 0, 7, true), &ro));
     GNV_ASSERT_OK(gnv_db_create_table(&t2, e->db, "m", &s, NULL, &co));
+    if (s.release)
+        s.release(&s);
     assert_int_equal(gnv_table_version(t2), 2);
     assert_int_equal(rows_of(t2), 7);
     struct ArrowSchema sc;
@@ -214,24 +240,34 @@ static void test_modes(void **state)
     /* the old handle's append now conflicts with the overwrite */
     csv_stream(&s, e->dir, 0, 3);
     GNV_ASSERT_ERR(gnv_table_add(t, &s, NULL), GNV_ECONFLICT, "overwrite");
+    if (s.release)
+        s.release(&s);
     gnv_table_close(t);
     gnv_table_close(t2);
 
     /* overwrite creates a missing table; bad options */
     csv_stream(&s, e->dir, 0, 3);
     GNV_ASSERT_OK(gnv_db_create_table(&t, e->db, "fresh", &s, NULL, &co));
+    if (s.release)
+        s.release(&s);
     assert_int_equal(gnv_table_version(t), 1);
     gnv_table_close(t);
     co.mode = 7;
     csv_stream(&s, e->dir, 0, 3);
     GNV_ASSERT_ERR(gnv_db_create_table(&t, e->db, "z", &s, NULL, &co), GNV_EINVAL, "mode");
+    if (s.release)
+        s.release(&s);
     co.mode = GNV_CREATE_MODE_CREATE;
     co.storage_version = "3.0";
     csv_stream(&s, e->dir, 0, 3);
     GNV_ASSERT_ERR(gnv_db_create_table(&t, e->db, "z", &s, NULL, &co), GNV_EINVAL, "3.0");
+    if (s.release)
+        s.release(&s);
     co.storage_version = NULL;
     csv_stream(&s, e->dir, 0, 3);
     GNV_ASSERT_ERR(gnv_db_create_table(&t, e->db, "x/../z", &s, NULL, &co), GNV_EINVAL, "'/'");
+    if (s.release)
+        s.release(&s);
     assert_null(s.release);
     GNV_ASSERT_ERR(gnv_db_create_table(&t, e->db, "z", NULL, NULL, &co), GNV_EINVAL, "schema");
 }
@@ -254,6 +290,8 @@ static void test_empty_and_22(void **state)
     assert_int_equal(gnv_table_version(t), 1);
     csv_stream(&s, e->dir, 0, 50);
     GNV_ASSERT_OK(gnv_table_add(t, &s, NULL));
+    if (s.release)
+        s.release(&s);
     assert_int_equal(rows_of(t), 50);
     gnv_table_close(t);
     /* the data file is a Lance 2.2 file: its footer ends 02 00 02 00 "LANC" */
@@ -293,6 +331,8 @@ static void test_two_writers(void **state)
     gnv_table *t = NULL;
     csv_stream(&s, e->dir, 0, 10);
     GNV_ASSERT_OK(gnv_db_create_table(&t, e->db, "par", &s, NULL, NULL));
+    if (s.release)
+        s.release(&s);
     gnv_table_close(t);
     /* each child has its own input file */
     char paths[2][1100];
@@ -315,6 +355,8 @@ static void test_two_writers(void **state)
                 struct ArrowArrayStream cs;
                 ok = gnv_read_file(&cs, paths[k], NULL) == GNV_OK &&
                      gnv_table_add(ct, &cs, NULL) == GNV_OK;
+                if (cs.release)
+                    cs.release(&cs);
                 if (!ok)
                     fprintf(stderr, "writer %d: %s\n", k, gnv_error_last()->message);
             }
@@ -395,6 +437,8 @@ static void run_add_faults(env *e, int fault)
     snprintf(name, sizeof name, "fault%d", fault);
     csv_stream(&s, e->dir, 0, 20);
     GNV_ASSERT_OK(gnv_db_create_table(&t, e->db, name, &s, NULL, NULL));
+    if (s.release)
+        s.release(&s);
     gnv_table_close(t);
     uint64_t version = 1;
     int64_t rows = 20;
@@ -411,6 +455,8 @@ static void run_add_faults(env *e, int fault)
         GNV_ASSERT_OK(gnv_db_open_table(&t, fdb, name));
         csv_stream(&s, e->dir, 0, 100);
         int rc = gnv_table_add(t, &s, &ao);
+        if (s.release)
+            s.release(&s);
         uint64_t ops = gnv_io_fault_ops(fio);
         if (rc < 0) {
             assert_non_null(gnv_error_last());

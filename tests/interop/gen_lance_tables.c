@@ -53,9 +53,9 @@ static int append_through(gnv_io *io, const char *dir, const char *table, const 
     rc = gnv_read_file(&in, file, NULL);
     if (rc < 0)
         goto done;
-    rc = gnv_table_add(t, &in, NULL); /* consumes the stream */
+    rc = gnv_table_add(t, &in, NULL);
 done:
-    if (rc < 0 && in.release)
+    if (in.release)
         in.release(&in);
     gnv_table_close(t);
     gnv_db_close(db);

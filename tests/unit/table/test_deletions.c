@@ -105,6 +105,8 @@ static void test_deletions(void **state)
     co.max_rows_per_file = 40; /* fragments of 40, 40, 20 rows */
     gnv_table *t = NULL;
     GNV_ASSERT_OK(gnv_db_create_table(&t, db, "d", &s, NULL, &co));
+    if (s.release)
+        s.release(&s);
 
     /* deletion files: fragment 0 {0, 5, 39}, fragment 1 [10, 20), fragment 2 {19, 0} */
     gnv_buf b = GNV_BUF_INIT;
