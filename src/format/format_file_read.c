@@ -13,6 +13,7 @@
 
 #include "format/format_bitpack.h"
 #include "format/format_file.h"
+#include "format/format_rle.h"
 
 typedef struct rpage {
     Gnvpb__PageLayout *layout;
@@ -453,6 +454,7 @@ typedef struct vdesc {
     int bits;      /* Flat */
     bool validity; /* FSL */
     int bitpack;   /* InlineBitpacking: the uncompressed word size in bits, else 0 */
+    bool rle;      /* Rle: [values][u8 run lengths] per chunk */
 } vdesc;
 
 /* ---- InlineBitpacking: [T bit width][1024*w/T words of T] per chunk of <= 1024 values ---- */
@@ -502,6 +504,51 @@ static int inline_bitpacked_values(
     return rc;
 }
 
+/* ---- Rle: two buffers per chunk, flat values of the column's width and u8 run lengths ---- */
+
+static int
+check_rle(gnv_lance_file *f, int col, const gnv_lf_leaf *L, const Gnvpb__Rle *r, vdesc *d)
+{
+    if (!r || !r->values || !r->run_lengths)
+        return corrupt(f, "column %d: rle without its description", col);
+    const Gnvpb__CompressiveEncoding *v = r->values, *n = r->run_lengths;
+    if (v->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT || !v->flat ||
+        v->flat->data || n->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+        !n->flat || n->flat->data || n->flat->bits_per_value != 8)
+        return unsupported(f, col, "rle of values or run lengths that are not flat");
+    if (v->flat->bits_per_value != (uint64_t)L->width * 8 ||
+        (L->width != 1 && L->width != 2 && L->width != 4 && L->width != 8))
+        return corrupt(f, "column %d: rle of %" PRIu64 "-bit values for a %d-byte type", col,
+                       v->flat->bits_per_value, L->width);
+    d->kind = L->kind;
+    d->rle = true;
+    return GNV_OK;
+}
+
+static int rle_values(gnv_lance_file *f,
+                      stream *s,
+                      const uint8_t *const *buf,
+                      const uint64_t *bsize,
+                      int nb,
+                      int64_t k)
+{
+    if (nb != 2)
+        return corrupt(f, "column %d: an rle chunk has %d buffers", s->col, nb);
+    size_t w = (size_t)s->L->width;
+    GNV_TRY(gnv__buf_reserve(&s->vals, (size_t)k * w));
+    int rc = gnv__rle_decode(s->vals.ptr + s->vals.size, (size_t)k, (int)w, buf[0],
+                             (size_t)bsize[0], buf[1], (size_t)bsize[1]);
+    if (rc < 0) {
+        char why[256]; /* the message is copied: corrupt() overwrites the last error */
+        const gnv_error *e = gnv_error_last();
+        snprintf(why, sizeof why, "%s", e ? e->message : "?");
+        return corrupt(f, "column %d: bad rle chunk: %s", s->col, why);
+    }
+    s->vals.size += (size_t)k * w;
+    s->vals.ptr[s->vals.size] = '\0';
+    return GNV_OK;
+}
+
 static int check_value_encoding(gnv_lance_file *f,
                                 int col,
                                 const gnv_lf_leaf *L,
@@ -532,6 +579,8 @@ static int check_value_encoding(gnv_lance_file *f,
         if (L->kind == GNV_LF_FIXED &&
             cs == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING)
             return check_inline_bitpacking(f, col, L, ce->inline_bitpacking, d);
+        if (L->kind == GNV_LF_FIXED && cs == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_RLE)
+            return check_rle(f, col, L, ce->rle, d);
         if (cs != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT || !ce->flat)
             return unsupported(f, col, name);
         if (ce->flat->data)
@@ -598,6 +647,10 @@ static int chunk_values(gnv_lance_file *f,
             if (nb != 1)
                 return corrupt(f, "column %d: an inline-bitpacked chunk has %d buffers", col, nb);
             GNV_TRY(inline_bitpacked_values(f, s, d, buf[0], bsize[0], k));
+            break;
+        }
+        if (d->rle) {
+            GNV_TRY(rle_values(f, s, buf, bsize, nb, k));
             break;
         }
         if (nb != 1 || bsize[0] / (uint64_t)L->width < (uint64_t)k)

@@ -1,6 +1,7 @@
 // Writes a small LanceDB table with int32/int64/float32 columns (random, sorted, with nulls)
 // using LanceDB's default encodings, then dumps LanceDB's own reading of it as JSONL.
-// Usage: node make_table.js DB_DIR EXPECTED_JSONL
+// A second table `r` holds long runs of repeated values, which LanceDB writes as RLE mini-blocks.
+// Usage: node make_table.js DB_DIR EXPECTED_JSONL EXPECTED_RLE_JSONL
 const lancedb = require("@lancedb/lancedb");
 const arrow = require("apache-arrow");
 const fs = require("fs");
@@ -29,16 +30,33 @@ const cols = {
   f32_null: [new arrow.Float32(), col(nullEvery(3, () => Math.fround(Math.floor(rnd() * 100))))],
 };
 
+// Runs longer than 255 (split by the writer), runs crossing chunk ends, nulls inside runs.
+const rleCols = {
+  r_i64: [new arrow.Int64(), col((i) => BigInt(Math.floor(i / 500)) - 3n)],
+  r_i32: [new arrow.Int32(), col((i) => Math.floor(i / 300) * 1000 - 7)],
+  r_i32_null: [new arrow.Int32(), col(nullEvery(40, (i) => Math.floor(i / 450)))],
+  r_i64_big: [new arrow.Int64(), col((i) => (BigInt(Math.floor(i / 1000)) << 50n) + 5n)],
+  r_f32: [new arrow.Float32(), col((i) => Math.fround(Math.floor(i / 600) * 1.5))],
+  // Short runs of wide values: too many bytes for one mini-block chunk.
+  r_i64_short: [new arrow.Int64(), col((i) => BigInt(Math.floor(i / 3)) * 1000000007n - 2n ** 62n)],
+  r_i32_short: [new arrow.Int32(), col((i) => (Math.floor(i / 4) * 2654435) | 0)],
+};
+
 async function main() {
-  const [dbDir, outPath] = process.argv.slice(2);
+  const [dbDir, outPath, rleOutPath] = process.argv.slice(2);
+  const db = await lancedb.connect(dbDir);
+  await writeTable(db, "t", cols, outPath);
+  await writeTable(db, "r", rleCols, rleOutPath);
+}
+
+async function writeTable(db, tname, cols, outPath) {
   const fields = [], vecs = {};
   for (const [name, [type, vals]] of Object.entries(cols)) {
     fields.push(new arrow.Field(name, type, true));
     vecs[name] = arrow.vectorFromArray(vals, type);
   }
   const table = new arrow.Table(new arrow.Schema(fields), vecs);
-  const db = await lancedb.connect(dbDir);
-  const t = await db.createTable("t", table, { mode: "overwrite" });
+  const t = await db.createTable(tname, table, { mode: "overwrite" });
   const got = await t.query().limit(N + 10).toArrow();
   const lines = [];
   for (let i = 0; i < got.numRows; i++) {
@@ -51,6 +69,6 @@ async function main() {
     lines.push(JSON.stringify(o));
   }
   fs.writeFileSync(outPath, lines.join("\n") + "\n");
-  console.log("rows", got.numRows);
+  console.log(tname, "rows", got.numRows);
 }
 main().catch((e) => { console.error(e); process.exit(1); });
