@@ -71,31 +71,6 @@ static int file_write(void *ctx, const void *data, size_t n)
     return GNV_OK;
 }
 
-static int make_schema(struct ArrowSchema *s)
-{
-    static const char *const names[] = {"id", "vector", "text", "label", "score"};
-    static const char *const types[] = {"int64", "fixed_size_list<float32, 128>", "utf8", "utf8",
-                                        "float64"};
-    GNV_TRY(gnv__schema_init(s, "+s", "", 0));
-    GNV_TRY(gnv__schema_alloc_children(s, 5));
-    for (int c = 0; c < 5; c++)
-        GNV_TRY(gnv__type_from_string(s->children[c], types[c], names[c]));
-    return GNV_OK;
-}
-
-static int append_row(struct ArrowArray *a, const peer_row *row)
-{
-    GNV_TRY(gnv__array_append_int(a->children[0], row->id));
-    struct ArrowArray *vec = a->children[1];
-    for (int d = 0; d < PEER_DIM; d++)
-        GNV_TRY(gnv__array_append_double(vec->children[0], row->vector[d]));
-    GNV_TRY(gnv__array_finish_element(vec));
-    GNV_TRY(gnv__array_append_bytes(a->children[2], row->text, (size_t)row->text_len));
-    GNV_TRY(gnv__array_append_bytes(a->children[3], row->label, strlen(row->label)));
-    GNV_TRY(gnv__array_append_double(a->children[4], row->score));
-    return gnv__array_finish_element(a);
-}
-
 /* Write n rows as CSV to csv_path and as IPC files (none, zstd) to ipc_paths. */
 static int write_data(int64_t n, const char *csv_path, const char *const ipc_paths[2])
 {
@@ -107,7 +82,7 @@ static int write_data(int64_t n, const char *csv_path, const char *const ipc_pat
     FILE *f[3] = {NULL, NULL, NULL};
     int rc = peer_gen_init(&g, 42);
     GNV_TRYG(rc);
-    GNV_TRYG(make_schema(&schema));
+    GNV_TRYG(peer_arrow_schema(&schema));
     f[2] = fopen(csv_path, "wb");
     GNV_ERR_IF(!f[2], GNV_EIO, GNV_SUB_ARROW, "cannot create %s", csv_path);
     fputs("id,text,label,score\n", f[2]);
@@ -124,7 +99,7 @@ static int write_data(int64_t n, const char *csv_path, const char *const ipc_pat
         GNV_TRYG(gnv__array_init(&batch, &schema));
         for (int64_t r = lo; r < hi; r++) {
             peer_gen_row(&g, &row);
-            GNV_TRYG(append_row(&batch, &row));
+            GNV_TRYG(peer_append_row(&batch, &row));
             fprintf(f[2], "%" PRId64 ",%s,%s,%.17g\n", row.id, row.text, row.label, row.score);
         }
         GNV_TRYG(gnv__array_finish(&batch));

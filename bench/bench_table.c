@@ -53,31 +53,6 @@ static const char *const fig_names[N_FIGS] = {"ingest", "scan_id_score", "scan_v
 
 /* ---- the data ----------------------------------------------------------------- */
 
-static int make_schema(struct ArrowSchema *s)
-{
-    static const char *const names[] = {"id", "vector", "text", "label", "score"};
-    static const char *const types[] = {"int64", "fixed_size_list<float32, 128>", "utf8", "utf8",
-                                        "float64"};
-    GNV_TRY(gnv__schema_init(s, "+s", "", 0));
-    GNV_TRY(gnv__schema_alloc_children(s, 5));
-    for (int c = 0; c < 5; c++)
-        GNV_TRY(gnv__type_from_string(s->children[c], types[c], names[c]));
-    return GNV_OK;
-}
-
-static int append_row(struct ArrowArray *a, const peer_row *row)
-{
-    GNV_TRY(gnv__array_append_int(a->children[0], row->id));
-    struct ArrowArray *vec = a->children[1];
-    for (int d = 0; d < PEER_DIM; d++)
-        GNV_TRY(gnv__array_append_double(vec->children[0], row->vector[d]));
-    GNV_TRY(gnv__array_finish_element(vec));
-    GNV_TRY(gnv__array_append_bytes(a->children[2], row->text, (size_t)row->text_len));
-    GNV_TRY(gnv__array_append_bytes(a->children[3], row->label, strlen(row->label)));
-    GNV_TRY(gnv__array_append_double(a->children[4], row->score));
-    return gnv__array_finish_element(a);
-}
-
 /* The n rows as *n_out batches of BATCH_ROWS rows (owned by the caller). */
 static int
 generate(struct ArrowArray **out, int64_t *n_out, const struct ArrowSchema *schema, int64_t n)
@@ -93,7 +68,7 @@ generate(struct ArrowArray **out, int64_t *n_out, const struct ArrowSchema *sche
         GNV_TRYG(gnv__array_init(&b[k], schema));
         for (int64_t r = 0; r < rows; r++) {
             peer_gen_row(&g, &row);
-            GNV_TRYG(append_row(&b[k], &row));
+            GNV_TRYG(peer_append_row(&b[k], &row));
         }
         GNV_TRYG(gnv__array_finish(&b[k]));
     }
@@ -433,7 +408,7 @@ static int run(void)
            "256 MiB buffers, one thread)\n",
            n, reps, bw / 1e9);
     double t = gnv__now();
-    GNV_TRYG(make_schema(&schema));
+    GNV_TRYG(peer_arrow_schema(&schema));
     GNV_TRYG(generate(&batches, &nb, &schema, n));
     if (cmd && *cmd)
         GNV_TRYG(write_ipc(ipc, &schema, batches, nb));

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arrow/arrow.h"
 #include "util/util.h"
 
 enum { STREAM_CENTERS = 1, STREAM_ROWS = 2, STREAM_VOCAB = 4 };
@@ -87,4 +88,31 @@ void peer_gen_reset(peer_gen *g_)
 {
     gnv__free(g_->centers);
     g_->centers = NULL;
+}
+
+/* ---- as Arrow ------------------------------------------------------------ */
+
+int peer_arrow_schema(struct ArrowSchema *s)
+{
+    static const char *const names[] = {"id", "vector", "text", "label", "score"};
+    static const char *const types[] = {"int64", "fixed_size_list<float32, 128>", "utf8", "utf8",
+                                        "float64"};
+    GNV_TRY(gnv__schema_init(s, "+s", "", 0));
+    GNV_TRY(gnv__schema_alloc_children(s, 5));
+    for (int c = 0; c < 5; c++)
+        GNV_TRY(gnv__type_from_string(s->children[c], types[c], names[c]));
+    return GNV_OK;
+}
+
+int peer_append_row(struct ArrowArray *a, const peer_row *row)
+{
+    GNV_TRY(gnv__array_append_int(a->children[0], row->id));
+    struct ArrowArray *vec = a->children[1];
+    for (int d = 0; d < PEER_DIM; d++)
+        GNV_TRY(gnv__array_append_double(vec->children[0], row->vector[d]));
+    GNV_TRY(gnv__array_finish_element(vec));
+    GNV_TRY(gnv__array_append_bytes(a->children[2], row->text, (size_t)row->text_len));
+    GNV_TRY(gnv__array_append_bytes(a->children[3], row->label, strlen(row->label)));
+    GNV_TRY(gnv__array_append_double(a->children[4], row->score));
+    return gnv__array_finish_element(a);
 }

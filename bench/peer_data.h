@@ -39,4 +39,11 @@ int peer_gen_init(peer_gen *g, uint32_t seed);
 void peer_gen_row(peer_gen *g, peer_row *out);
 void peer_gen_reset(peer_gen *g);
 
+struct ArrowSchema;
+struct ArrowArray;
+/* The rows as Arrow: struct<id: int64, vector: fixed_size_list<float32, 128>, text: utf8,
+ * label: utf8, score: float64>, and appending one row to an owned array of it. */
+int peer_arrow_schema(struct ArrowSchema *s);
+int peer_append_row(struct ArrowArray *a, const peer_row *row);
+
 #endif
