@@ -941,20 +941,31 @@ static int csv_start(struct ArrowArrayStream *out, csv *c, const gnv_read_option
     return gnv__stream_init(out, &csv_impl, c);
 }
 
-int gnv__csv_open_path(struct ArrowArrayStream *out, const char *path, const gnv_read_options *opts)
+/* Open a reader over a file (path) or a copy of memory (data, size); `name` is used in
+ * messages. */
+static int open_source(struct ArrowArrayStream *out,
+                       const char *name,
+                       const char *path,
+                       const void *data,
+                       size_t size,
+                       const gnv_read_options *opts)
 {
     csv *c;
     memset(out, 0, sizeof *out);
-    int rc = csv_new(&c, path, opts);
+    int rc = csv_new(&c, name, opts);
+    if (rc == GNV_OK)
+        rc = path ? gnv__source_open_path(&c->s, c->name)
+                  : gnv__source_open_memory(&c->s, data, size, c->name);
     if (rc < 0) {
         csv_free(c);
         return rc;
     }
-    if ((rc = gnv__source_open_path(&c->s, c->name)) < 0) {
-        csv_free(c);
-        return rc;
-    }
     return csv_start(out, c, opts);
+}
+
+int gnv__csv_open_path(struct ArrowArrayStream *out, const char *path, const gnv_read_options *opts)
+{
+    return open_source(out, path, path, NULL, 0, opts);
 }
 
 int gnv__csv_open_memory(struct ArrowArrayStream *out,
@@ -963,16 +974,5 @@ int gnv__csv_open_memory(struct ArrowArrayStream *out,
                          const char *name,
                          const gnv_read_options *opts)
 {
-    csv *c;
-    memset(out, 0, sizeof *out);
-    int rc = csv_new(&c, name, opts);
-    if (rc < 0) {
-        csv_free(c);
-        return rc;
-    }
-    if ((rc = gnv__source_open_memory(&c->s, data, size, c->name)) < 0) {
-        csv_free(c);
-        return rc;
-    }
-    return csv_start(out, c, opts);
+    return open_source(out, name, NULL, data, size, opts);
 }

@@ -757,22 +757,33 @@ static int jsonl_start(struct ArrowArrayStream *out, jsonl *j, const gnv_read_op
     return gnv__stream_init(out, &jsonl_impl, j);
 }
 
-int gnv__jsonl_open_path(struct ArrowArrayStream *out,
-                         const char *path,
-                         const gnv_read_options *opts)
+/* Open a reader over a file (path) or a copy of memory (data, size); `name` is used in
+ * messages. */
+static int open_source(struct ArrowArrayStream *out,
+                       const char *name,
+                       const char *path,
+                       const void *data,
+                       size_t size,
+                       const gnv_read_options *opts)
 {
     jsonl *j;
     memset(out, 0, sizeof *out);
-    int rc = jsonl_new(&j, path, opts);
+    int rc = jsonl_new(&j, name, opts);
+    if (rc == GNV_OK)
+        rc = path ? gnv__source_open_path(&j->s, j->name)
+                  : gnv__source_open_memory(&j->s, data, size, j->name);
     if (rc < 0) {
         jsonl_free(j);
         return rc;
     }
-    if ((rc = gnv__source_open_path(&j->s, j->name)) < 0) {
-        jsonl_free(j);
-        return rc;
-    }
     return jsonl_start(out, j, opts);
+}
+
+int gnv__jsonl_open_path(struct ArrowArrayStream *out,
+                         const char *path,
+                         const gnv_read_options *opts)
+{
+    return open_source(out, path, path, NULL, 0, opts);
 }
 
 int gnv__jsonl_open_memory(struct ArrowArrayStream *out,
@@ -781,16 +792,5 @@ int gnv__jsonl_open_memory(struct ArrowArrayStream *out,
                            const char *name,
                            const gnv_read_options *opts)
 {
-    jsonl *j;
-    memset(out, 0, sizeof *out);
-    int rc = jsonl_new(&j, name, opts);
-    if (rc < 0) {
-        jsonl_free(j);
-        return rc;
-    }
-    if ((rc = gnv__source_open_memory(&j->s, data, size, j->name)) < 0) {
-        jsonl_free(j);
-        return rc;
-    }
-    return jsonl_start(out, j, opts);
+    return open_source(out, name, NULL, data, size, opts);
 }

@@ -177,6 +177,11 @@ int cli_at_option(const cli_command *cmd, int opt, const char *arg, cli_at *at);
  * (returns false; *t is left as it was). */
 bool cli_checkout(const cli_command *cmd, gnv_table **t, const cli_at *at);
 
+/* The start of a command that reads `geneva CMD DB TABLE [--version V | --tag T]`:
+ * parse, open the table and check out the version asked for. Returns -1 with *db and
+ * *t open (close them with cli_close_table), or the exit code of what went wrong. */
+int cli_open_table_at(const cli_command *cmd, int argc, char **argv, gnv_db **db, gnv_table **t);
+
 /* ---- small result tables: versions, tags (cli_util.c) --------------------- */
 
 /* A grid of text cells printed as table, csv or jsonl. `cell` returns the text of a

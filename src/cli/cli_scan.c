@@ -209,22 +209,13 @@ done:
 
 int cli_cmd_count(const cli_command *cmd, int argc, char **argv)
 {
-    cli_at at = {0, NULL};
-    int rc = cli_parse_plain(cmd, argc, argv, &at);
-    if (rc >= 0)
-        return rc;
-    rc = cli_positionals(cmd, argc, argv, 2, 2, db_table);
-    if (rc >= 0)
-        return rc;
-
-    gnv_db *db = NULL;
-    gnv_table *t = NULL;
+    gnv_db *db;
+    gnv_table *t;
     int64_t n = 0;
-    if (!cli_open_table(cmd, &db, &t, argv[optind], argv[optind + 1]))
-        return CLI_EXIT_RUNTIME;
+    int rc = cli_open_table_at(cmd, argc, argv, &db, &t);
+    if (rc >= 0)
+        return rc;
     rc = CLI_EXIT_RUNTIME;
-    if (!cli_checkout(cmd, &t, &at))
-        goto done;
     if (gnv_table_count_rows(t, &n) != GNV_OK) {
         cli_fail_lib(cmd);
         goto done;

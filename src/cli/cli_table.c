@@ -330,23 +330,15 @@ int cli_cmd_drop(const cli_command *cmd, int argc, char **argv)
 
 int cli_cmd_schema(const cli_command *cmd, int argc, char **argv)
 {
-    cli_at at = {0, NULL};
-    int rc = cli_parse_plain(cmd, argc, argv, &at);
-    if (rc >= 0)
-        return rc;
-    rc = cli_positionals(cmd, argc, argv, 2, 2, db_table_file);
-    if (rc >= 0)
-        return rc;
-    gnv_db *db = NULL;
-    gnv_table *t = NULL;
+    gnv_db *db;
+    gnv_table *t;
     struct ArrowSchema schema;
     gnv_buf text = GNV_BUF_INIT;
     memset(&schema, 0, sizeof schema);
-    if (!cli_open_table(cmd, &db, &t, argv[optind], argv[optind + 1]))
-        return CLI_EXIT_RUNTIME;
+    int rc = cli_open_table_at(cmd, argc, argv, &db, &t);
+    if (rc >= 0)
+        return rc;
     rc = CLI_EXIT_RUNTIME;
-    if (!cli_checkout(cmd, &t, &at))
-        goto done;
     if (gnv_table_schema(t, &schema) != GNV_OK || gnv_schema_describe(&text, &schema) != GNV_OK) {
         cli_fail_lib(cmd);
         goto done;

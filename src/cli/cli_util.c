@@ -443,3 +443,26 @@ void cli_print_grid(FILE *f, const cli_grid *g, int format)
         }
     }
 }
+
+int cli_open_table_at(const cli_command *cmd, int argc, char **argv, gnv_db **db, gnv_table **t)
+{
+    static const char *const db_table[] = {"DB", "TABLE"};
+    cli_at at = {0, NULL};
+    *db = NULL;
+    *t = NULL;
+    int rc = cli_parse_plain(cmd, argc, argv, &at);
+    if (rc >= 0)
+        return rc;
+    rc = cli_positionals(cmd, argc, argv, 2, 2, db_table);
+    if (rc >= 0)
+        return rc;
+    if (!cli_open_table(cmd, db, t, argv[optind], argv[optind + 1]))
+        return CLI_EXIT_RUNTIME;
+    if (!cli_checkout(cmd, t, &at)) {
+        cli_close_table(*db, *t);
+        *db = NULL;
+        *t = NULL;
+        return CLI_EXIT_RUNTIME;
+    }
+    return -1;
+}
