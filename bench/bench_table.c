@@ -36,148 +36,15 @@
 #include "peer_data.h"
 
 #define BATCH_ROWS 65536
-#define MAX_REPS   50
 #define TABLE      "bench"
 
-/* Timings of one figure: seconds per repetition, and the table bytes for ingest. */
-typedef struct figure {
-    const char *name; /* as the node driver prints it */
-    double secs[MAX_REPS];
-    int n;
-    int64_t bytes;
-} figure;
+typedef bench_figure figure;
 
 enum { FIG_INGEST, FIG_SCAN_ID_SCORE, FIG_SCAN_VECTOR, N_FIGS };
 
 static const char *const fig_names[N_FIGS] = {"ingest", "scan_id_score", "scan_vector"};
 
-/* ---- the data ----------------------------------------------------------------- */
-
-/* The n rows as *n_out batches of BATCH_ROWS rows (owned by the caller). */
-static int
-generate(struct ArrowArray **out, int64_t *n_out, const struct ArrowSchema *schema, int64_t n)
-{
-    peer_gen g = {0};
-    peer_row row;
-    int64_t nb = (n + BATCH_ROWS - 1) / BATCH_ROWS;
-    struct ArrowArray *b = gnv__calloc((size_t)(nb ? nb : 1), sizeof *b);
-    int rc = b ? peer_gen_init(&g, 42) : gnv__error_set(GNV_ENOMEM, GNV_SUB_TABLE, "out of memory");
-    GNV_TRYG(rc);
-    for (int64_t k = 0; k < nb; k++) {
-        int64_t rows = GNV_MIN(BATCH_ROWS, n - k * BATCH_ROWS);
-        GNV_TRYG(gnv__array_init(&b[k], schema));
-        for (int64_t r = 0; r < rows; r++) {
-            peer_gen_row(&g, &row);
-            GNV_TRYG(peer_append_row(&b[k], &row));
-        }
-        GNV_TRYG(gnv__array_finish(&b[k]));
-    }
-    *out = b;
-    *n_out = nb;
-    b = NULL;
-done:
-    for (int64_t k = 0; b && k < nb; k++)
-        gnv__array_release(&b[k]);
-    gnv__free(b);
-    peer_gen_reset(&g);
-    return rc;
-}
-
-static int file_write(void *ctx, const void *data, size_t n)
-{
-    if (fwrite(data, 1, n, (FILE *)ctx) != n)
-        return gnv__error_os(GNV_SUB_TABLE, errno, "write failed");
-    return GNV_OK;
-}
-
-/* The batches as an uncompressed Arrow IPC file, for the LanceDB driver. */
-static int write_ipc(const char *path,
-                     const struct ArrowSchema *schema,
-                     const struct ArrowArray *b,
-                     int64_t nb)
-{
-    gnv_ipc_writer *w = NULL;
-    gnv_ipc_write_options o = GNV_IPC_WRITE_OPTIONS_INIT;
-    int rc = GNV_OK;
-    FILE *f = fopen(path, "wb");
-    GNV_ERR_IF(!f, GNV_EIO, GNV_SUB_TABLE, "cannot create %s", path);
-    gnv_ipc_sink s = {file_write, f};
-    GNV_TRYG(gnv__ipc_writer_new(&w, s, schema, &o));
-    for (int64_t k = 0; k < nb; k++)
-        GNV_TRYG(gnv__ipc_writer_write(w, &b[k]));
-    GNV_TRYG(gnv__ipc_writer_finish(w));
-done:
-    gnv__ipc_writer_free(w);
-    if (f && fclose(f) != 0 && rc == GNV_OK)
-        rc = gnv__error_os(GNV_SUB_TABLE, errno, "cannot write %s", path);
-    return rc;
-}
-
-/* ---- a stream of zero-copy slices over the batches ---------------------------- */
-
-typedef struct batch_stream {
-    const struct ArrowSchema *schema;
-    struct ArrowArray *batches;
-    int64_t n, next;
-} batch_stream;
-
-static int bs_get_schema(void *self, struct ArrowSchema *out)
-{
-    return gnv__schema_copy(out, ((batch_stream *)self)->schema);
-}
-
-static int bs_get_next(void *self, struct ArrowArray *out)
-{
-    batch_stream *s = self;
-    if (s->next == s->n)
-        return GNV_ITEROVER;
-    struct ArrowArray *b = &s->batches[s->next++];
-    return gnv__array_slice(out, b, 0, b->length);
-}
-
-static void bs_free(void *self)
-{
-    gnv__free(self);
-}
-
-static const gnv_stream_impl batch_stream_impl = {bs_get_schema, bs_get_next, bs_free};
-
-static int open_batch_stream(struct ArrowArrayStream *out,
-                             const struct ArrowSchema *schema,
-                             struct ArrowArray *batches,
-                             int64_t n)
-{
-    batch_stream *s = gnv__calloc(1, sizeof *s);
-    if (!s)
-        return gnv__error_set(GNV_ENOMEM, GNV_SUB_TABLE, "out of memory");
-    s->schema = schema;
-    s->batches = batches;
-    s->n = n;
-    return gnv__stream_init(out, &batch_stream_impl, s);
-}
-
 /* ---- our figures -------------------------------------------------------------- */
-
-/* Total size of the regular files under path (as the peer benchmark's duBytes). */
-static int64_t du_bytes(const char *path)
-{
-    int64_t total = 0;
-    DIR *d = opendir(path);
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        char sub[4096];
-        struct stat st;
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        if (lstat(sub, &st) != 0)
-            continue;
-        total += S_ISDIR(st.st_mode) ? du_bytes(sub) : (int64_t)st.st_size;
-    }
-    if (d)
-        closedir(d);
-    return total;
-}
 
 static int time_ingest(double *secs,
                        gnv_db *db,
@@ -191,7 +58,7 @@ static int time_ingest(double *secs,
     int rc = gnv_db_drop_table(db, TABLE);
     if (rc != GNV_OK && rc != GNV_ENOTFOUND)
         return rc;
-    GNV_TRY(open_batch_stream(&in, schema, batches, nb));
+    GNV_TRY(bench_batch_stream(&in, schema, batches, nb));
     double t0 = gnv__now();
     rc = gnv_db_create_table(&t, db, TABLE, &in, NULL, &o);
     *secs = gnv__now() - t0;
@@ -271,7 +138,7 @@ static int run_ours(figure *f,
     for (int r = 0; r < reps; r++)
         GNV_TRYG(time_ingest(&f[FIG_INGEST].secs[f[FIG_INGEST].n++], db, schema, batches, nb));
     snprintf(path, sizeof path, "%s/ours/%s.lance", dir, TABLE);
-    f[FIG_INGEST].bytes = du_bytes(path);
+    f[FIG_INGEST].bytes = bench_du_bytes(path);
     GNV_TRYG(gnv_db_open_table(&t, db, TABLE));
     GNV_TRYG(gnv_table_count_rows(t, &count));
     GNV_ERR_IF(count != n, GNV_ERROR, GNV_SUB_TABLE, "count_rows %" PRId64 " of %" PRId64, count,
@@ -290,49 +157,16 @@ done:
 
 /* ---- LanceDB's figures -------------------------------------------------------- */
 
-/* Run the driver; fill f from its "<name> <best> <median> [bytes]" lines. 0 when every
- * figure came back. Its other output goes to our stdout as it is. */
 static int run_lancedb(figure *f, const char *cmd, const char *ipc, const char *dir, int reps)
 {
-    char line[1024], name[64], command[8192];
+    char command[8192];
     int len = snprintf(command, sizeof command, "%s '%s' '%s/lancedb' %d", cmd, ipc, dir, reps);
     if (len < 0 || (size_t)len >= sizeof command)
         return -1;
-    FILE *p = popen(command, "r");
-    if (!p)
-        return -1;
-    while (fgets(line, sizeof line, p)) {
-        double best, median;
-        long long bytes = 0;
-        int k = sscanf(line, "%63s %lf %lf %lld", name, &best, &median, &bytes);
-        int i = 0;
-        while (k >= 3 && i < N_FIGS && strcmp(name, fig_names[i]) != 0)
-            i++;
-        if (k < 3 || i == N_FIGS) {
-            fputs(line, stdout);
-            continue;
-        }
-        f[i].secs[0] = best;
-        f[i].secs[1] = median;
-        f[i].n = 2;
-        f[i].bytes = bytes;
-    }
-    int status = pclose(p);
-    for (int i = 0; i < N_FIGS; i++)
-        if (f[i].n != 2)
-            return -1;
-    return status == 0 ? 0 : -1;
+    return bench_run_driver(f, N_FIGS, command);
 }
 
 /* ---- report ------------------------------------------------------------------- */
-
-static void print_rate(char *out, size_t size, double rows_per_s)
-{
-    if (rows_per_s >= 1e6)
-        snprintf(out, size, "%.2fM", rows_per_s / 1e6);
-    else
-        snprintf(out, size, "%.0fk", rows_per_s / 1e3);
-}
 
 static void report(figure *ours, figure *lance, int have_lance, int64_t n)
 {
@@ -343,12 +177,12 @@ static void report(figure *ours, figure *lance, int have_lance, int64_t n)
         /* Rates from times: the best rate is the smallest time. */
         double ob = bench_best(ours[i].secs, ours[i].n);
         double om = bench_median(ours[i].secs, ours[i].n);
-        print_rate(best, sizeof best, n / ob);
-        print_rate(med, sizeof med, n / om);
+        bench_format_rate(best, sizeof best, n / ob);
+        bench_format_rate(med, sizeof med, n / om);
         printf("%-14s %8" PRId64 " rows   ours %8s rows/s (median %8s)", labels[i], n, best, med);
         if (have_lance) {
-            print_rate(lbest, sizeof lbest, n / lance[i].secs[0]);
-            print_rate(lmed, sizeof lmed, n / lance[i].secs[1]);
+            bench_format_rate(lbest, sizeof lbest, n / lance[i].secs[0]);
+            bench_format_rate(lmed, sizeof lmed, n / lance[i].secs[1]);
             double ratio = lance[i].secs[0] / ob;
             printf("   lancedb %8s rows/s (median %8s)   ratio %5.2fx  aim >= %.0fx %s", lbest,
                    lmed, ratio, aims[i], ratio >= aims[i] ? "met" : "MISSED");
@@ -366,41 +200,21 @@ static void report(figure *ours, figure *lance, int have_lance, int64_t n)
 
 /* ---- main --------------------------------------------------------------------- */
 
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        char sub[4096];
-        struct stat st;
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-            remove_tree(sub);
-        else
-            unlink(sub);
-    }
-    if (d)
-        closedir(d);
-    rmdir(path);
-}
-
 static int run(void)
 {
     int64_t n = bench_env_int("N", 1000000), reps = bench_env_int("REPS", 3), nb = 0;
-    const char *tmp = getenv("TMPDIR"), *cmd = getenv("LANCEDB_CMD");
+    const char *cmd = getenv("LANCEDB_CMD");
     struct ArrowSchema schema = {0};
     struct ArrowArray *batches = NULL;
     static figure ours[N_FIGS], lance[N_FIGS];
     char dir[512], ipc[600];
     int rc = GNV_OK;
-    if (n < 1 || reps < 1 || reps > MAX_REPS)
+    if (n < 1 || reps < 1 || reps > BENCH_MAX_REPS)
         return gnv__error_set(GNV_EINVAL, GNV_SUB_TABLE, "N must be >= 1 and REPS in 1..%d",
-                              MAX_REPS);
-    snprintf(dir, sizeof dir, "%s/gnv-bench-table-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir))
-        return gnv__error_os(GNV_SUB_TABLE, errno, "cannot create a directory in %s", dir);
+                              BENCH_MAX_REPS);
+    for (int i = 0; i < N_FIGS; i++)
+        lance[i].name = ours[i].name = fig_names[i];
+    GNV_TRY(bench_make_dir(dir, sizeof dir, "gnv-bench-table"));
     snprintf(ipc, sizeof ipc, "%s/peer.arrow", dir);
 
     double bw = bench_memcpy_bandwidth(5);
@@ -409,16 +223,14 @@ static int run(void)
            n, reps, bw / 1e9);
     double t = gnv__now();
     GNV_TRYG(peer_arrow_schema(&schema));
-    GNV_TRYG(generate(&batches, &nb, &schema, n));
+    GNV_TRYG(bench_peer_batches(&batches, &nb, &schema, n, BATCH_ROWS));
     if (cmd && *cmd)
-        GNV_TRYG(write_ipc(ipc, &schema, batches, nb));
+        GNV_TRYG(bench_write_ipc(ipc, &schema, batches, nb));
     printf("data generated in %.2f s (not timed)\n", gnv__now() - t);
     fflush(stdout);
     GNV_TRYG(run_ours(ours, dir, &schema, batches, nb, n, (int)reps));
     /* Free our copy before LanceDB's process loads its own. */
-    for (int64_t k = 0; k < nb; k++)
-        gnv__array_release(&batches[k]);
-    gnv__free(batches);
+    bench_free_batches(batches, nb);
     batches = NULL;
 
     int have_lance = 0;
@@ -428,18 +240,14 @@ static int run(void)
         printf("note: the LanceDB driver failed (see above): our figures only\n");
     else
         have_lance = 1;
-    for (int i = 0; i < N_FIGS; i++)
-        lance[i].name = ours[i].name = fig_names[i];
     report(ours, lance, have_lance, n);
 done:
-    for (int64_t k = 0; batches && k < nb; k++)
-        gnv__array_release(&batches[k]);
-    gnv__free(batches);
+    bench_free_batches(batches, nb);
     gnv__schema_release(&schema);
     if (bench_env_int("KEEP", 0))
         printf("data kept in %s\n", dir);
     else
-        remove_tree(dir);
+        bench_remove_tree(dir);
     return rc;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build and run the benchmarks: bench/run.sh [BUILD_DIR]  (default build/).
 # Environment: N rows, REPS (default 3), TMPDIR for the data. bench_import uses
-# N (default 200000); bench_table uses TABLE_N (default: N, else 1000000).
+# N (default 200000); bench_table and bench_read use TABLE_N (default: N, else 1000000).
 # bench_table compares with LanceDB when node and npm are present: @lancedb/lancedb and
 # apache-arrow are installed once, pinned, into BUILD_DIR/npm-lancedb-bench.
 set -euo pipefail
@@ -12,7 +12,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 fi
 # The benchmarks are part of the default build unless GNV_BUILD_BENCH=OFF.
 cmake -S "$here/.." -B "$build" -DGNV_BUILD_BENCH=ON >/dev/null
-cmake --build "$build" -j "$(nproc)" --target bench_import bench_table
+cmake --build "$build" -j "$(nproc)" --target bench_import bench_table bench_read
 echo "== $(uname -m), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 "$build/bench/bench_import" --check
 "$build/bench/bench_import"
@@ -20,6 +20,7 @@ echo "== $(uname -m), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 # LanceDB for the comparison, installed once (pinned versions, as the peer benchmark).
 npm_dir="$build/npm-lancedb-bench"
 lancedb_cmd=
+lancedb_read_cmd=
 if command -v node >/dev/null && command -v npm >/dev/null; then
     if [ ! -d "$npm_dir/node_modules/@lancedb/lancedb" ] || [ ! -d "$npm_dir/node_modules/apache-arrow" ]; then
         mkdir -p "$npm_dir"
@@ -31,9 +32,12 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
     fi
     if [ -d "$npm_dir/node_modules/@lancedb/lancedb" ]; then
         lancedb_cmd="node '$here/lancedb_table.mjs'"
+        lancedb_read_cmd="node '$here/lancedb_read.mjs'"
     fi
 else
     echo "note: node/npm not found; bench_table runs without LanceDB"
 fi
 N=${TABLE_N:-${N:-1000000}} LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd || echo "$npm_dir") \
     LANCEDB_CMD="$lancedb_cmd" "$build/bench/bench_table"
+N=${TABLE_N:-${N:-1000000}} LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd || echo "$npm_dir") \
+    LANCEDB_CMD="$lancedb_read_cmd" "$build/bench/bench_read"

@@ -171,7 +171,7 @@ static int follow(const gnv_fb_table *t, int field, size_t *target)
 
 int gnv__fb_table(const gnv_fb_table *t, int field, gnv_fb_table *out)
 {
-    size_t target;
+    size_t target = 0;
     int rc = follow(t, field, &target);
     if (rc <= 0)
         return rc;
@@ -181,7 +181,7 @@ int gnv__fb_table(const gnv_fb_table *t, int field, gnv_fb_table *out)
 
 int gnv__fb_string(const gnv_fb_table *t, int field, const char **str, uint32_t *len)
 {
-    size_t target;
+    size_t target = 0;
     int rc = follow(t, field, &target);
     if (rc <= 0)
         return rc;
@@ -198,7 +198,7 @@ int gnv__fb_string(const gnv_fb_table *t, int field, const char **str, uint32_t 
 
 int gnv__fb_vector(const gnv_fb_table *t, int field, size_t elem_size, gnv_fb_vec *out)
 {
-    size_t target;
+    size_t target = 0;
     memset(out, 0, sizeof *out);
     out->fb = t->fb;
     int rc = follow(t, field, &target);
