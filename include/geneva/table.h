@@ -229,6 +229,49 @@ GNV_EXTERN int gnv_table_tag_list(gnv_table *t, gnv_tag_info **list_out, size_t 
 /** Free what gnv_table_tag_list() returned. NULL is allowed. @since 0.1 */
 GNV_EXTERN void gnv_table_tag_list_free(gnv_tag_info *list, size_t n);
 
+/** Options of gnv_table_cleanup(). */
+typedef struct gnv_cleanup_options {
+    unsigned int version;       /**< GNV_CLEANUP_OPTIONS_VERSION */
+    int64_t older_than_seconds; /**< remove versions committed longer ago than this;
+                                     default 7 days; 0: every version but the latest */
+    int delete_unverified;      /**< also remove files that no version names even when
+                                     they are younger than 7 days; only safe when no
+                                     other writer is running */
+    int dry_run;                /**< count what would be removed, remove nothing */
+} gnv_cleanup_options;
+
+#define GNV_CLEANUP_OPTIONS_VERSION 1
+#define GNV_CLEANUP_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        GNV_CLEANUP_OPTIONS_VERSION, 7 * 24 * 3600, 0, 0                                           \
+    }
+
+/** What gnv_table_cleanup() removed (or would remove, in a dry run). */
+typedef struct gnv_cleanup_stats {
+    uint64_t old_versions;  /**< manifests removed */
+    uint64_t files_removed; /**< data, deletion, transaction and index files removed */
+    uint64_t bytes_removed; /**< their bytes, manifests included */
+} gnv_cleanup_stats;
+
+/**
+ * Remove old versions and the files only they use, as LanceDB's
+ * cleanup_old_versions does. Kept: the latest version, every tagged version, and every
+ * version committed within `older_than_seconds`; with them every data, deletion,
+ * transaction and index file a kept version names. A file no manifest names at all may
+ * belong to a commit in flight, so it is removed only when it is older than 7 days (or
+ * with `delete_unverified`). Files are removed before the manifests that name them, so
+ * an interrupted cleanup leaves readable kept versions and is finished by running it
+ * again. The handle must be at the latest version (not a checkout).
+ *
+ * @param opts options, or NULL for the defaults.
+ * @param[out] stats_out what was removed; may be NULL.
+ * @return GNV_OK; GNV_EINVAL (a checkout, bad options); GNV_ECORRUPT (a manifest that
+ *         cannot be read: nothing is removed then); GNV_EIO; GNV_ENOMEM.
+ * @since 0.2
+ */
+GNV_EXTERN int
+gnv_table_cleanup(gnv_table *t, const gnv_cleanup_options *opts, gnv_cleanup_stats *stats_out);
+
 #ifdef __cplusplus
 }
 #endif

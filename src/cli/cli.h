@@ -42,6 +42,8 @@ int cli_cmd_count(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_versions(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_restore(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_tag(const cli_command *cmd, int argc, char **argv);
+/* Maintenance (cli_maintenance.c). */
+int cli_cmd_cleanup(const cli_command *cmd, int argc, char **argv);
 /* Usage texts, kept beside their handlers. */
 extern const char cli_usage_version[];
 extern const char cli_usage_inspect[];
@@ -56,6 +58,7 @@ extern const char cli_usage_count[];
 extern const char cli_usage_versions[];
 extern const char cli_usage_restore[];
 extern const char cli_usage_tag[];
+extern const char cli_usage_cleanup[];
 
 /* ---- helpers (cli_util.c) ------------------------------------------------ */
 

@@ -27,6 +27,8 @@ static const cli_command commands[] = {
     {"versions", "list the versions of a table", cli_usage_versions, cli_cmd_versions},
     {"restore", "make an older version of a table the latest", cli_usage_restore, cli_cmd_restore},
     {"tag", "create, delete or list the tags of a table", cli_usage_tag, cli_cmd_tag},
+    {"cleanup", "remove old versions of a table and the files only they use", cli_usage_cleanup,
+     cli_cmd_cleanup},
     {"drop", "delete a table", cli_usage_drop, cli_cmd_drop},
     {"version", "print the versions of geneva and its library", cli_usage_version, cli_cmd_version},
     {"help", "show the help of a command", usage_help, cmd_help},

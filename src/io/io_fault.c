@@ -143,8 +143,11 @@ static int f_list(gnv_io *base, const char *dir, gnv_io_list_cb cb, void *payloa
 static int f_remove(gnv_io *base, const char *path)
 {
     fault_io *io = (fault_io *)base;
-    if (io->crashed)
-        return fault_error(GNV_IO_FAULT_CRASH, "remove a file");
+    int fault = next_fault(io);
+    if (fault == GNV_IO_FAULT_CRASH)
+        return fault_error(fault, "remove a file");
+    if (fault != GNV_IO_FAULT_NONE) /* a failed remove leaves the file */
+        return fault_error(GNV_IO_FAULT_EIO, "remove a file");
     return io->inner->vt->remove(io->inner, path);
 }
 
@@ -160,6 +163,15 @@ static int f_stat(gnv_io *base, const char *path, uint64_t *size)
 {
     fault_io *io = (fault_io *)base;
     return io->inner->vt->stat(io->inner, path, size);
+}
+
+static int f_modified(gnv_io *base, const char *path, int64_t *unix_us)
+{
+    fault_io *io = (fault_io *)base;
+    const gnv_io_vtable *vt = io->inner->vt;
+    if (vt->version < 2 || !vt->modified)
+        return gnv__error_set(GNV_ENOTSUP, GNV_SUB_IO, "the wrapped backend has no file times");
+    return vt->modified(io->inner, path, unix_us);
 }
 
 static void f_free(gnv_io *base)
@@ -183,6 +195,7 @@ static const gnv_io_vtable fault_vtable = {
     f_remove_tree,
     f_stat,
     f_free,
+    f_modified,
 };
 
 int gnv_io_fault_new(gnv_io **out, gnv_io *inner, int fault, uint64_t nth)

@@ -347,6 +347,22 @@ static int l_stat(gnv_io *base, const char *path, uint64_t *size)
     return rc;
 }
 
+static int l_modified(gnv_io *base, const char *path, int64_t *unix_us)
+{
+    local_io *io = (local_io *)base;
+    char *full = full_path(io, path);
+    if (!full)
+        return gnv__error_oom();
+    struct stat st;
+    int rc = GNV_OK;
+    if (stat(full, &st) != 0)
+        rc = gnv__error_os(GNV_SUB_IO, errno, "cannot stat '%s'", path);
+    else
+        *unix_us = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+    gnv__free(full);
+    return rc;
+}
+
 static void l_free(gnv_io *base)
 {
     local_io *io = (local_io *)base;
@@ -368,6 +384,7 @@ static const gnv_io_vtable local_vtable = {
     l_remove_tree,
     l_stat,
     l_free,
+    l_modified,
 };
 
 int gnv_io_local_new(gnv_io **out, const char *root)

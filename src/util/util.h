@@ -107,6 +107,19 @@ int gnv__sha256_file(uint8_t out[32], const char *path);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void gnv__hex(char *out, const uint8_t *bytes, size_t n);
 
+/* ---- a set of strings (util_strset.c) ------------------------------------ */
+
+/* Open addressing over xxh3; the set owns copies of its strings. Zero-initialise. */
+typedef struct gnv_strset {
+    char **slots; /* NULL: empty */
+    size_t cap;   /* a power of two, or 0 */
+    size_t n;
+} gnv_strset;
+/* Add a copy of s (n bytes) unless present. *added (may be NULL) says which. */
+int gnv__strset_add(gnv_strset *set, const char *s, size_t n, bool *added);
+bool gnv__strset_has(const gnv_strset *set, const char *s, size_t n);
+void gnv__strset_reset(gnv_strset *set);
+
 /* ---- base64 ------------------------------------------------------------- */
 
 int gnv__base64_encode(gnv_buf *out, const uint8_t *data, size_t n);

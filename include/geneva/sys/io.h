@@ -60,9 +60,15 @@ typedef struct gnv_io_vtable {
     int (*stat)(gnv_io *io, const char *path, uint64_t *size_out);
     /** Release the backend. */
     void (*free)(gnv_io *io);
+    /** Last modification time of a file, microseconds since the Unix epoch, or
+     * GNV_ENOTFOUND. Since version 2; NULL or an older version means the backend cannot
+     * tell, and cleanup then never removes files that no version references.
+     * @since 0.2 */
+    int (*modified)(gnv_io *io, const char *path, int64_t *unix_us_out);
 } gnv_io_vtable;
 
-#define GNV_IO_VTABLE_VERSION 1
+/** Version 2 added `modified`. A backend filling an older version still works. */
+#define GNV_IO_VTABLE_VERSION 2
 
 /** A backend instance: its vtable first, then whatever the backend keeps. */
 struct gnv_io {
@@ -91,8 +97,8 @@ typedef enum gnv_io_fault {
 } gnv_io_fault;
 
 /**
- * A backend that wraps another and injects a fault at the Nth write or commit call
- * (counted together from 1), for crash-safety tests.
+ * A backend that wraps another and injects a fault at the Nth write, commit or remove
+ * call (counted together from 1), for crash-safety tests.
  * @param[out] out the backend; it takes ownership of inner.
  * @param inner the backend to wrap.
  * @param fault what happens; nth which operation (0: never).
@@ -100,7 +106,7 @@ typedef enum gnv_io_fault {
  */
 GNV_EXTERN int gnv_io_fault_new(gnv_io **out, gnv_io *inner, int fault, uint64_t nth);
 
-/** Number of write/commit operations a fault backend has seen. @since 0.1 */
+/** Number of write/commit/remove operations a fault backend has seen. @since 0.1 */
 GNV_EXTERN uint64_t gnv_io_fault_ops(const gnv_io *io);
 
 /** Free a backend; NULL is allowed. @since 0.1 */
