@@ -13,6 +13,7 @@
 #include "db.h"
 #include "errors.h"
 #include "table.h"
+#include "udf.h"
 
 /** @} */
 #endif
