@@ -51,9 +51,10 @@ int gnv__expr_columns(const char *const **out, int64_t *n, const gnv_expr *e);
 /*
  * Evaluate a bound expression over one batch: `batch` is a struct array under `schema`
  * (the schema given to bind, or one with the same children). `out` becomes an owned
- * array of batch->length rows of the result type. Runtime errors (integer overflow,
- * division by zero, a failed CAST, a bad regular expression) are GNV_EINVAL with a
- * message naming the function and the value.
+ * array of batch->length rows of the result type. Integer + - * wrap on overflow, as
+ * LanceDB does. Runtime errors (division by zero, MIN / -1, abs(MIN), a failed CAST, a
+ * bad regular expression) are GNV_EINVAL with a message naming the function and the
+ * value.
  */
 int gnv__expr_eval(struct ArrowArray *out,
                    const gnv_expr *e,
