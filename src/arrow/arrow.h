@@ -190,6 +190,11 @@ int gnv__array_append_double(struct ArrowArray *a, double v);
 int gnv__array_append_bool(struct ArrowArray *a, bool v);
 /* (large) string/binary, or fixed_size_binary (n must equal its size). */
 int gnv__array_append_bytes(struct ArrowArray *a, const void *data, size_t n);
+/* n valid (large) string/binary values at once: value i is data[ends[i-1] .. ends[i])
+ * (ends[-1] taken as base), offsets relative to data. The caller has checked the ends
+ * are ascending and, for strings, the UTF-8. */
+int gnv__array_append_var_run(
+    struct ArrowArray *a, const uint8_t *data, const uint64_t *ends, uint64_t base, int64_t n);
 /* For list, large list, fixed-size list and struct: the children for one element
  * have been appended; close the element as valid. (For a null element use
  * gnv__array_append_null, which also pads fixed-size-list and struct children.) */

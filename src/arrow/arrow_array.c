@@ -452,6 +452,39 @@ int gnv__array_append_bytes(struct ArrowArray *a, const void *data, size_t n)
     return GNV_OK;
 }
 
+int gnv__array_append_var_run(
+    struct ArrowArray *a, const uint8_t *data, const uint64_t *ends, uint64_t base, int64_t n)
+{
+    array_priv *p = priv(a);
+    if (!gnv__type_is_binary_like(p->type.id))
+        return type_error(p, "bytes");
+    if (n <= 0)
+        return GNV_OK;
+    size_t start = p->bufs[2].size;
+    uint64_t total = ends[n - 1] - base;
+    bool large = gnv__type_is_large(p->type.id);
+    if (!large && start + total > INT32_MAX)
+        return gnv__error_set(GNV_EINVAL, GNV_SUB_ARROW,
+                              "%s offsets overflow 2 GiB; use the large_ variant of the type",
+                              gnv__type_id_name(p->type.id));
+    GNV_TRY(gnv__buf_put(&p->bufs[2], data + base, (size_t)total));
+    GNV_TRY(gnv__buf_reserve(&p->bufs[1], (size_t)n * (large ? 8 : 4)));
+    if (large) {
+        int64_t *o = (int64_t *)(void *)(p->bufs[1].ptr + p->bufs[1].size);
+        for (int64_t i = 0; i < n; i++)
+            o[i] = (int64_t)(start + (ends[i] - base));
+    } else {
+        int32_t *o = (int32_t *)(void *)(p->bufs[1].ptr + p->bufs[1].size);
+        for (int64_t i = 0; i < n; i++)
+            o[i] = (int32_t)(start + (ends[i] - base));
+    }
+    p->bufs[1].size += (size_t)n * (large ? 8 : 4);
+    if (p->has_validity)
+        GNV_TRY(bits_append(&p->bufs[0], a->length, true, n));
+    a->length += n;
+    return GNV_OK;
+}
+
 int gnv__array_finish_element(struct ArrowArray *a)
 {
     array_priv *p = priv(a);

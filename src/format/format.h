@@ -24,6 +24,16 @@ int gnv__lance_fields_from_arrow(Gnvpb__Field ***out,
                                  const struct ArrowSchema *schema,
                                  int32_t *next_id);
 void gnv__lance_fields_free(Gnvpb__Field **fields, size_t n);
+/*
+ * Dictionary-encoded fields are stored as their value type (the Lance schema, the
+ * data and what a scan returns have the value type; the writer decodes the input).
+ * LanceDB itself keeps them as "dict:VALUE:KEY:false" with dictionary-encoded pages;
+ * the reader reads such fields as their value type too. gnv__lance_schema_decoded
+ * gives an owned copy of `schema` with every dictionary field replaced by its value
+ * type (name, nullability and metadata kept).
+ */
+int gnv__lance_schema_decoded(struct ArrowSchema *out, const struct ArrowSchema *schema);
+bool gnv__lance_schema_has_dictionary(const struct ArrowSchema *schema);
 /* The Arrow struct schema for a Lance field list (ids ignored, order kept).
  * GNV_ENOTSUP naming the field for logical types we cannot represent. */
 int gnv__lance_fields_to_arrow(struct ArrowSchema *out, Gnvpb__Field *const *fields, size_t n);

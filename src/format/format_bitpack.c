@@ -84,13 +84,10 @@ int gnv__fl_unpack_out_of_line(void *out, size_t n, const uint8_t *in, size_t n_
     if (full > SIZE_MAX / (block ? block : 1))
         return gnv__error_set(GNV_ECORRUPT, GNV_SUB_FORMAT, "bitpacking: %zu values", n);
     size_t head = full * block;
+    /* When both layouts have the same size the tail is raw: the writer pads only when that
+     * is strictly smaller (w*(1024-tail) < (t-w)*tail), and LanceDB's reader decides so too. */
     bool raw = tail && n_in == head + tail * bytes;
-    bool padded = tail && n_in == head + block;
-    if (raw && padded)
-        return gnv__error_set(GNV_ENOTSUP, GNV_SUB_FORMAT,
-                              "bitpacking: a tail of %zu values of %d bits could be raw or "
-                              "padded",
-                              tail, w);
+    bool padded = tail && !raw && n_in == head + block;
     if (n_in != head && !raw && !padded)
         return gnv__error_set(GNV_ECORRUPT, GNV_SUB_FORMAT,
                               "bitpacking: %zu bytes for %zu values of %d bits", n_in, n, w);

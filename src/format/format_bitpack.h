@@ -32,9 +32,9 @@ int gnv__fl_unpack(void *out, const uint8_t *in, size_t n_in, int t, int w);
  * Unpacks an OutOfLineBitpacking buffer of n values of t bits packed to width w into `out`
  * (n native values of t/8 bytes). Whole blocks of 1024 come first; a partial tail is either
  * padded to 1024 and packed, or stored raw as n%1024 little-endian words, told apart by the
- * buffer size. When both readings give the same size (older writers always padded, newer
- * ones store such a tail raw) the layout is ambiguous: GNV_ENOTSUP. GNV_ECORRUPT if n_in
- * fits neither layout.
+ * buffer size. When both readings give the same size the tail is raw (the writer pads only
+ * when padding is strictly smaller, and LanceDB's own reader reads such a tail as raw).
+ * GNV_ECORRUPT if n_in fits neither layout.
  */
 int gnv__fl_unpack_out_of_line(void *out, size_t n, const uint8_t *in, size_t n_in, int t, int w);
 

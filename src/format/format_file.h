@@ -4,7 +4,8 @@
  * repetition/definition levels each leaf uses.
  *
  * A leaf column is the path from a top-level field down to a non-struct, non-list node
- * (a fixed-size list of a fixed-width type is a leaf: Lance stores it as one value).
+ * (a fixed-size list of a fixed-width type, of bools, or of such fixed-size lists is a
+ * leaf: Lance stores it as one value, with one validity bitmap per nested level).
  * Each node on the path is one rep/def "layer"; layers are listed inner-most first.
  * Definition level 0 means a valid item; each layer, from the inner-most out, adds
  * levels: a nullable item or struct adds "null", a list adds "null" (if nullable) and
@@ -22,6 +23,8 @@
 #define GNV_LF_ALIGN       64
 /* bytes of item validity in front of a full-zip fixed-size-list value, at most */
 #define GNV_LF_MAX_FSL_VALIDITY 512
+/* nested fixed-size-list levels in one leaf, at most */
+#define GNV_LF_MAX_FSL 8
 
 /* How a leaf's values are stored. */
 typedef enum gnv_lf_kind {
@@ -30,6 +33,7 @@ typedef enum gnv_lf_kind {
     GNV_LF_FIXED,    /* `width` bytes per value (ints, floats, dates, fsb) */
     GNV_LF_VAR,      /* (large) string / binary */
     GNV_LF_FSL       /* fixed_size_list of a fixed-width type: dim items of item_width */
+                     /* (or of bools, or nested: see fsl_levels) */
 } gnv_lf_kind;
 
 typedef struct gnv_lf_leaf {
@@ -48,8 +52,14 @@ typedef struct gnv_lf_leaf {
     gnv_lf_kind kind;
     int width;      /* bytes of one slot (FIXED, FSL: dim * item_width; BOOL: 1) */
     int item_width; /* FSL: bytes per item */
-    int dim;        /* FSL: items per value */
+    int dim;        /* FSL: items per value (the product of fsl_dim) */
     bool large;     /* VAR with 64-bit offsets */
+    /* FSL: nested levels (1 for a fixed_size_list of a primitive), the items per value
+     * of each, outer-most first; fsl_bool: the items are bools (1 byte each in memory,
+     * item_width 1; 1 bit each in the file) */
+    int fsl_levels;
+    int fsl_dim[GNV_LF_MAX_FSL];
+    bool fsl_bool;
 } gnv_lf_leaf;
 
 /* Leaves of one Arrow field, in column order. *out is gnv__malloc'ed. GNV_ENOTSUP

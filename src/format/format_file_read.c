@@ -12,8 +12,14 @@
 #include <string.h>
 
 #include "format/format_bitpack.h"
+#include "format/format_compress.h"
 #include "format/format_file.h"
+#include "format/format_fsst.h"
+#include "format/format_levels.h"
 #include "format/format_rle.h"
+
+/* Most bytes one general-compressed mini-block buffer or full-zip value may decompress to. */
+#define MAX_DECOMPRESSED ((size_t)1 << 30)
 
 typedef struct rpage {
     Gnvpb__PageLayout *layout;
@@ -26,6 +32,10 @@ typedef struct rpage {
     uint64_t *chunk_off; /* nchunks + 1 byte offsets in the data buffer */
     int64_t *chunk_vals; /* nchunks + 1 cumulative value counts */
     uint64_t *rep_index; /* 2 per chunk, or NULL */
+    /* mini-block dictionary, decoded on first use: values (VAR: bytes and u64 end offsets) */
+    bool dict_loaded;
+    int64_t dict_n;
+    gnv_buf dict_vals, dict_offs;
 } rpage;
 
 typedef struct rcol {
@@ -102,6 +112,8 @@ static void col_free(rcol *c)
         gnv__free(p->chunk_off);
         gnv__free(p->chunk_vals);
         gnv__free(p->rep_index);
+        gnv_buf_dispose(&p->dict_vals);
+        gnv_buf_dispose(&p->dict_offs);
     }
     gnv__free(c->pages);
 }
@@ -314,6 +326,9 @@ typedef struct stream {
     gnv_buf offs;   /* VAR: u64 end offsets */
     gnv_buf ivalid; /* FSL item validity (1 byte per item), or empty */
     bool has_ivalid;
+    /* nested FSL: validity of the items of level j < fsl_levels - 1 (inner lists), one
+     * byte each, every slot adding the level's items */
+    gnv_buf lvalid[GNV_LF_MAX_FSL];
     int64_t nslots;
     int64_t lpos, vpos;
 } stream;
@@ -325,6 +340,8 @@ static void stream_free(stream *s)
     gnv_buf_dispose(&s->vals);
     gnv_buf_dispose(&s->offs);
     gnv_buf_dispose(&s->ivalid);
+    for (int j = 0; j < GNV_LF_MAX_FSL; j++)
+        gnv_buf_dispose(&s->lvalid[j]);
 }
 
 static uint16_t s_rep(const stream *s, int64_t l)
@@ -424,17 +441,45 @@ static int push_null_slot(stream *s)
         GNV_TRY(gnv__buf_put(&s->offs, &e, 8));
     } else if (L->kind != GNV_LF_NULL) {
         GNV_TRY(gnv__buf_put_zeros(&s->vals, (size_t)L->width));
-        if (L->kind == GNV_LF_FSL)
+        if (L->kind == GNV_LF_FSL) {
             GNV_TRY(gnv__buf_put_zeros(&s->ivalid, (size_t)L->dim));
+            int64_t per = 1;
+            for (int j = 0; j + 1 < L->fsl_levels; j++) {
+                per *= L->fsl_dim[j];
+                GNV_TRY(gnv__buf_put_zeros(&s->lvalid[j], (size_t)per));
+            }
+        }
     }
     s->nslots++;
     return GNV_OK;
 }
 
+/* Append n validity bytes to b: bit i of bits (from bit 0), or all 1 when bits is NULL. */
+static int put_validity_bytes(gnv_buf *b, const uint8_t *bits, int64_t n)
+{
+    GNV_TRY(gnv__buf_reserve(b, (size_t)n));
+    uint8_t *d = (uint8_t *)b->ptr + b->size;
+    if (bits)
+        for (int64_t i = 0; i < n; i++)
+            d[i] = (uint8_t)(bits[i >> 3] >> (i & 7) & 1);
+    else
+        memset(d, 1, (size_t)n);
+    b->size += (size_t)n;
+    b->ptr[b->size] = '\0';
+    return GNV_OK;
+}
+
 /* Append n item-validity bytes of FSL values: bit i of bits (from bit 0), or all 1
- * when bits is NULL. */
+ * when bits is NULL (then the inner lists of nested FSL values are all valid too). */
 static int put_item_validity(stream *s, const uint8_t *bits, int64_t n)
 {
+    if (!bits && s->L->fsl_levels > 1) {
+        int64_t per = 1, slots = n / s->L->dim;
+        for (int j = 0; j + 1 < s->L->fsl_levels; j++) {
+            per *= s->L->fsl_dim[j];
+            GNV_TRY(put_validity_bytes(&s->lvalid[j], NULL, slots * per));
+        }
+    }
     GNV_TRY(gnv__buf_reserve(&s->ivalid, (size_t)n));
     uint8_t *d = (uint8_t *)s->ivalid.ptr + s->ivalid.size;
     if (bits)
@@ -452,9 +497,16 @@ static int put_item_validity(stream *s, const uint8_t *bits, int64_t n)
 typedef struct vdesc {
     gnv_lf_kind kind;
     int bits;      /* Flat */
-    bool validity; /* FSL */
+    bool validity; /* FSL: the (last level's) items have a validity bitmap */
     int bitpack;   /* InlineBitpacking: the uncompressed word size in bits, else 0 */
     bool rle;      /* Rle: [values][u8 run lengths] per chunk */
+    bool bss;      /* ByteStreamSplit of flat values: byte j of value i at j*k + i */
+    int general;   /* General: the first buffer of a chunk (mini-block) or each value
+                      (full-zip) is compressed with this scheme; 0 for none */
+    bool fsst;     /* Fsst over Variable: each string is FSST-compressed with fsst_table */
+    gnv_fsst_table fsst_table;
+    /* nested FSL: the items of level j have a validity bitmap */
+    bool lvalidity[GNV_LF_MAX_FSL];
 } vdesc;
 
 /* ---- InlineBitpacking: [T bit width][1024*w/T words of T] per chunk of <= 1024 values ---- */
@@ -549,11 +601,7 @@ static int rle_values(gnv_lance_file *f,
     return GNV_OK;
 }
 
-static int check_value_encoding(gnv_lance_file *f,
-                                int col,
-                                const gnv_lf_leaf *L,
-                                const Gnvpb__CompressiveEncoding *ce,
-                                vdesc *d)
+static const char *encoding_name(const Gnvpb__CompressiveEncoding *ce)
 {
     static const char *const names[] = {"none",
                                         "flat",
@@ -568,11 +616,47 @@ static int check_value_encoding(gnv_lance_file *f,
                                         "general",
                                         "fixed size list",
                                         "packed struct"};
+    int cs = (int)ce->compression_case;
+    return cs >= 0 && cs < (int)GNV_ARRAY_SIZE(names) ? names[cs] : "unknown";
+}
+
+/* The scheme of a General wrapper (LZ4 or ZSTD), or an error naming it. */
+static int general_scheme(gnv_lance_file *f, int col, const Gnvpb__BufferCompression *bc)
+{
+    if (!bc)
+        return corrupt(f, "column %d: general compression without its scheme", col);
+    if (bc->scheme == GNVPB__COMPRESSION_SCHEME__COMPRESSION_ALGORITHM_LZ4)
+        return GNV_LANCE_LZ4;
+    if (bc->scheme == GNVPB__COMPRESSION_SCHEME__COMPRESSION_ALGORITHM_ZSTD)
+        return GNV_LANCE_ZSTD;
+    return unsupported(f, col, "general compression of an unknown scheme");
+}
+
+static int check_value_encoding(gnv_lance_file *f,
+                                int col,
+                                const gnv_lf_leaf *L,
+                                const Gnvpb__CompressiveEncoding *ce,
+                                vdesc *d)
+{
     memset(d, 0, sizeof *d);
     if (!ce)
         return corrupt(f, "column %d: a page has no value encoding", col);
     int cs = (int)ce->compression_case;
-    const char *name = cs >= 0 && cs < (int)GNV_ARRAY_SIZE(names) ? names[cs] : "unknown";
+    const char *name = encoding_name(ce);
+    if (cs == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL && ce->general &&
+        (L->kind == GNV_LF_FIXED || L->kind == GNV_LF_VAR)) {
+        int scheme = general_scheme(f, col, ce->general->compression);
+        if (scheme < 0)
+            return scheme;
+        if (!ce->general->values)
+            return corrupt(f, "column %d: general compression of nothing", col);
+        if (ce->general->values->compression_case ==
+            GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL)
+            return unsupported(f, col, "general compression of general compression");
+        GNV_TRY(check_value_encoding(f, col, L, ce->general->values, d));
+        d->general = scheme;
+        return GNV_OK;
+    }
     switch (L->kind) {
     case GNV_LF_BOOL:
     case GNV_LF_FIXED:
@@ -581,6 +665,21 @@ static int check_value_encoding(gnv_lance_file *f,
             return check_inline_bitpacking(f, col, L, ce->inline_bitpacking, d);
         if (L->kind == GNV_LF_FIXED && cs == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_RLE)
             return check_rle(f, col, L, ce->rle, d);
+        if (L->kind == GNV_LF_FIXED &&
+            cs == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_BYTE_STREAM_SPLIT) {
+            const Gnvpb__CompressiveEncoding *v =
+                ce->byte_stream_split ? ce->byte_stream_split->values : NULL;
+            if (!v || v->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+                !v->flat || v->flat->data)
+                return unsupported(f, col, "byte stream split of values that are not flat");
+            if (v->flat->bits_per_value != (uint64_t)L->width * 8)
+                return corrupt(
+                    f, "column %d: byte stream split of %" PRIu64 " bits for a %d-byte type", col,
+                    v->flat->bits_per_value, L->width);
+            d->bss = true;
+            d->kind = L->kind;
+            return GNV_OK;
+        }
         if (cs != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT || !ce->flat)
             return unsupported(f, col, name);
         if (ce->flat->data)
@@ -591,6 +690,24 @@ static int check_value_encoding(gnv_lance_file *f,
                            d->bits, L->width);
         break;
     case GNV_LF_VAR:
+        if (cs == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FSST && ce->fsst) {
+            const Gnvpb__Fsst *fs = ce->fsst;
+            if (!fs->values ||
+                fs->values->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE)
+                return unsupported(f, col, "fsst of values that are not variable");
+            GNV_TRY(check_value_encoding(f, col, L, fs->values, d));
+            if (d->general)
+                return unsupported(f, col, "fsst of general-compressed values");
+            if (gnv__fsst_table_parse(&d->fsst_table, fs->symbol_table.data, fs->symbol_table.len) <
+                0) {
+                char why[256]; /* the message is copied: corrupt() overwrites the last error */
+                const gnv_error *e = gnv_error_last();
+                snprintf(why, sizeof why, "%s", e ? e->message : "?");
+                return corrupt(f, "column %d: bad FSST symbol table: %s", col, why);
+            }
+            d->fsst = true;
+            return GNV_OK;
+        }
         if (cs != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE || !ce->variable)
             return unsupported(f, col, name);
         if (ce->variable->values)
@@ -608,11 +725,23 @@ static int check_value_encoding(gnv_lance_file *f,
         if (cs != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST || !ce->fixed_size_list)
             return unsupported(f, col, name);
         {
+            /* FixedSizeList(dim0, ... FixedSizeList(dimN, Flat(item bits))), one per level */
             const Gnvpb__FixedSizeList *fl = ce->fixed_size_list;
-            if ((int64_t)fl->items_per_value != L->dim || !fl->values ||
-                fl->values->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
+            for (int j = 0; j < L->fsl_levels; j++) {
+                if (!fl || (int64_t)fl->items_per_value != L->fsl_dim[j] || !fl->values)
+                    return unsupported(f, col, "fixed size list of another shape");
+                d->lvalidity[j] = fl->has_validity;
+                if (j + 1 < L->fsl_levels) {
+                    if (fl->values->compression_case !=
+                        GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST)
+                        return unsupported(f, col, "fixed size list of another shape");
+                    fl = fl->values->fixed_size_list;
+                }
+            }
+            if (fl->values->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
                 !fl->values->flat || fl->values->flat->data ||
-                (int64_t)fl->values->flat->bits_per_value != (int64_t)L->item_width * 8)
+                (int64_t)fl->values->flat->bits_per_value !=
+                    (L->fsl_bool ? 1 : (int64_t)L->item_width * 8))
                 return unsupported(f, col, "fixed size list of non-flat values");
             d->validity = fl->has_validity;
         }
@@ -624,6 +753,58 @@ static int check_value_encoding(gnv_lance_file *f,
     return GNV_OK;
 }
 
+/* Copies the message of the last error into why (corrupt() overwrites the last error). */
+static const char *last_why(char *why, size_t n)
+{
+    const gnv_error *e = gnv_error_last();
+    snprintf(why, n, "%s", e ? e->message : "?");
+    return why;
+}
+
+/* Appends one Variable value (raw bytes, or a string to FSST-decompress) and its end offset. */
+static int put_var_value(gnv_lance_file *f, stream *s, const vdesc *d, const uint8_t *v, uint64_t n)
+{
+    if (d->fsst) {
+        int rc = gnv__fsst_decode(&s->vals, &d->fsst_table, v, (size_t)n);
+        if (rc == GNV_ECORRUPT) {
+            char why[256];
+            return corrupt(f, "column %d: bad FSST string: %s", s->col, last_why(why, sizeof why));
+        }
+        GNV_TRY(rc);
+    } else {
+        GNV_TRY(gnv__buf_put(&s->vals, v, (size_t)n));
+    }
+    uint64_t e = s->vals.size;
+    return gnv__buf_put(&s->offs, &e, 8);
+}
+
+/* Decompresses a general-compressed buffer into tmp (cleared first). */
+static int general_decompress(gnv_lance_file *f,
+                              int col,
+                              int scheme,
+                              const uint8_t *in,
+                              uint64_t n,
+                              gnv_buf *tmp,
+                              const char *what)
+{
+    gnv__buf_clear(tmp);
+    int rc = gnv__lance_decompress(tmp, scheme, in, (size_t)n, MAX_DECOMPRESSED);
+    if (rc == GNV_ECORRUPT) {
+        char why[256];
+        return corrupt(f, "column %d: %s does not decompress: %s", col, what,
+                       last_why(why, sizeof why));
+    }
+    return rc;
+}
+
+static int chunk_values_plain(gnv_lance_file *f,
+                              stream *s,
+                              const vdesc *d,
+                              const uint8_t *const *buf,
+                              const uint64_t *bsize,
+                              int nb,
+                              int64_t k);
+
 /* Decode the k value slots of one chunk (buffers given) onto the stream. */
 static int chunk_values(gnv_lance_file *f,
                         stream *s,
@@ -632,6 +813,35 @@ static int chunk_values(gnv_lance_file *f,
                         const uint64_t *bsize,
                         int nb,
                         int64_t k)
+{
+    if (!d->general || nb < 1)
+        return chunk_values_plain(f, s, d, buf, bsize, nb, k);
+    /* General: the chunk's first buffer is compressed as a whole */
+    gnv_buf tmp = {0};
+    const uint8_t *b2[GNV_LF_MAX_FSL + 1];
+    uint64_t s2[GNV_LF_MAX_FSL + 1];
+    for (int i = 0; i < nb && i <= GNV_LF_MAX_FSL; i++) {
+        b2[i] = buf[i];
+        s2[i] = bsize[i];
+    }
+    int rc = general_decompress(f, s->col, d->general, buf[0], bsize[0], &tmp,
+                                "a general-compressed chunk");
+    if (rc == GNV_OK) {
+        b2[0] = (const uint8_t *)tmp.ptr;
+        s2[0] = tmp.size;
+        rc = chunk_values_plain(f, s, d, b2, s2, nb, k);
+    }
+    gnv_buf_dispose(&tmp);
+    return rc;
+}
+
+static int chunk_values_plain(gnv_lance_file *f,
+                              stream *s,
+                              const vdesc *d,
+                              const uint8_t *const *buf,
+                              const uint64_t *bsize,
+                              int nb,
+                              int64_t k)
 {
     const gnv_lf_leaf *L = s->L;
     int col = s->col;
@@ -655,6 +865,18 @@ static int chunk_values(gnv_lance_file *f,
         }
         if (nb != 1 || bsize[0] / (uint64_t)L->width < (uint64_t)k)
             return corrupt(f, "column %d: a chunk is too small for its values", col);
+        if (d->bss) {
+            /* byte j of value i is at j*k + i */
+            size_t w = (size_t)L->width, kk = (size_t)k;
+            GNV_TRY(gnv__buf_reserve(&s->vals, kk * w));
+            uint8_t *o = (uint8_t *)s->vals.ptr + s->vals.size;
+            for (size_t i = 0; i < kk; i++)
+                for (size_t j = 0; j < w; j++)
+                    o[i * w + j] = buf[0][j * kk + i];
+            s->vals.size += kk * w;
+            s->vals.ptr[s->vals.size] = '\0';
+            break;
+        }
         GNV_TRY(gnv__buf_put(&s->vals, buf[0], (size_t)k * (size_t)L->width));
         break;
     case GNV_LF_VAR: {
@@ -668,14 +890,41 @@ static int chunk_values(gnv_lance_file *f,
             uint64_t o = ow == 8 ? gnv__lf_get64(buf[0] + 8 * i) : gnv__lf_get32(buf[0] + 4 * i);
             if (o < prev || o > bsize[0])
                 return corrupt(f, "column %d: variable offsets out of order or range", col);
-            GNV_TRY(gnv__buf_put(&s->vals, buf[0] + prev, o - prev));
-            uint64_t e = s->vals.size;
-            GNV_TRY(gnv__buf_put(&s->offs, &e, 8));
+            GNV_TRY(put_var_value(f, s, d, buf[0] + prev, o - prev));
             prev = o;
         }
         break;
     }
     case GNV_LF_FSL: {
+        if (L->fsl_levels > 1 || L->fsl_bool) {
+            /* a validity bitmap per level that has one (outer-most first), then the
+             * values (bools as bits) */
+            int bi = 0;
+            int64_t per = 1;
+            for (int j = 0; j < L->fsl_levels; j++) {
+                per *= L->fsl_dim[j];
+                const uint8_t *bits = NULL;
+                if (d->lvalidity[j]) {
+                    if (bi >= nb || bsize[bi] < (uint64_t)(k * per + 7) / 8)
+                        return corrupt(f, "column %d: a fixed-size-list chunk is too small", col);
+                    bits = buf[bi++];
+                }
+                if (j + 1 < L->fsl_levels)
+                    GNV_TRY(put_validity_bytes(&s->lvalid[j], bits, k * per));
+                else
+                    GNV_TRY(put_validity_bytes(&s->ivalid, bits, k * per));
+            }
+            s->has_ivalid = true;
+            uint64_t need =
+                L->fsl_bool ? (uint64_t)(k * L->dim + 7) / 8 : (uint64_t)k * (uint64_t)L->width;
+            if (nb != bi + 1 || bsize[bi] < need)
+                return corrupt(f, "column %d: a fixed-size-list chunk is too small", col);
+            if (L->fsl_bool)
+                GNV_TRY(put_validity_bytes(&s->vals, buf[bi], k * L->dim));
+            else
+                GNV_TRY(gnv__buf_put(&s->vals, buf[bi], (size_t)need));
+            break;
+        }
         int vb = d->validity ? 1 : 0;
         if (nb != 1 + vb || bsize[vb] / (uint64_t)L->width < (uint64_t)k ||
             (vb && bsize[0] < (uint64_t)(k * L->dim + 7) / 8))
@@ -703,14 +952,16 @@ static int load_chunks(gnv_lance_file *f, int col, rpage *p, const Gnvpb__MiniBl
     uint8_t *words = NULL;
     bool has_ri = mb->repetition_index_depth > 0;
     int wsz = mb->has_large_chunk ? 4 : 2;
-    if (mb->dictionary)
-        return unsupported(f, col, "dictionary");
-    if (has_ri && mb->repetition_index_depth != 1)
-        return unsupported(f, col, "repetition index depth above 1");
+    int ri_buf = mb->dictionary ? 3 : 2; /* [chunk words][chunks][dictionary][rep index] */
+    /* per chunk depth + 1 u64s; the first two (rows finished in the chunk, items left over
+     * for the next) are all a reader needs, as in LanceDB's reader */
+    uint64_t stride = (uint64_t)mb->repetition_index_depth + 1;
+    if (has_ri && stride > GNV_LF_MAX_DEPTH + 1)
+        return corrupt(f, "column %d: repetition index depth %u", col, mb->repetition_index_depth);
     if (f->minor >= 2 && !mb->has_large_chunk)
         return corrupt(f, "column %d: Lance v2.2 miniblock pages require the u32 chunk grammar",
                        col);
-    GNV_ERR_IF(p->nbuf != (has_ri ? 3 : 2), GNV_ECORRUPT, GNV_SUB_FORMAT,
+    GNV_ERR_IF(p->nbuf != ri_buf + (has_ri ? 1 : 0), GNV_ECORRUPT, GNV_SUB_FORMAT,
                "Lance file %s is corrupt: column %d: a mini-block page has %d buffers", f->path,
                col, p->nbuf);
     GNV_ERR_IF(p->size[0] % (uint64_t)wsz != 0 || p->size[0] == 0, GNV_ECORRUPT, GNV_SUB_FORMAT,
@@ -740,19 +991,21 @@ static int load_chunks(gnv_lance_file *f, int col, rpage *p, const Gnvpb__MiniBl
     }
     if (has_ri) {
         uint8_t *ri = NULL;
-        GNV_ERR_IF(p->size[2] != (uint64_t)n * 16, GNV_ECORRUPT, GNV_SUB_FORMAT,
+        GNV_ERR_IF(p->size[ri_buf] != (uint64_t)n * 8 * stride, GNV_ECORRUPT, GNV_SUB_FORMAT,
                    "Lance file %s is corrupt: column %d: repetition index of %" PRIu64
                    " bytes for %lld chunks",
-                   f->path, col, p->size[2], (long long)n);
-        GNV_TRYG(read_alloc(f, &ri, p->off[2], p->size[2], "repetition index"));
+                   f->path, col, p->size[ri_buf], (long long)n);
+        GNV_TRYG(read_alloc(f, &ri, p->off[ri_buf], p->size[ri_buf], "repetition index"));
         p->rep_index = gnv__malloc((size_t)n * 2 * sizeof *p->rep_index + 1);
         if (!p->rep_index) {
             gnv__free(ri);
             GNV_CHECK_ALLOC(p->rep_index);
         }
         uint64_t total = 0;
-        for (int64_t i = 0; i < 2 * n; i++)
-            p->rep_index[i] = gnv__lf_get64(ri + 8 * i);
+        for (int64_t i = 0; i < n; i++)
+            for (int k = 0; k < 2; k++)
+                p->rep_index[2 * i + k] =
+                    gnv__lf_get64(ri + 8 * ((uint64_t)i * stride + (uint64_t)k));
         gnv__free(ri);
         for (int64_t i = 0; i < n; i++)
             total += p->rep_index[2 * i];
@@ -776,15 +1029,32 @@ done:
     return rc;
 }
 
-/* ---- rep/def levels: raw u16 (Flat 16) or OutOfLineBitpacking of u16 ---- */
+/* ---- rep/def levels: raw u16 (Flat 16), OutOfLineBitpacking of u16, or RLE ---- */
 
-/* The packed width of levels compressed with `ce`: 16 for raw u16, 0..16 when bitpacked,
- * -1 for anything else. */
+/* How levels compressed with `ce` are stored: 16 for raw u16, 0..16 when bitpacked (the
+ * packed width), LEVELS_RLE for RLE blocks, -1 for anything else. */
+#define LEVELS_RLE    100
+#define LEVELS_INLINE 101
 static int level_bits(const Gnvpb__CompressiveEncoding *ce)
 {
+    if (ce->compression_case == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING &&
+        ce->inline_bitpacking)
+        return ce->inline_bitpacking->uncompressed_bits_per_value == 16 &&
+                       !ce->inline_bitpacking->values
+                   ? LEVELS_INLINE
+                   : -1;
     if (ce->compression_case == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT && ce->flat &&
         !ce->flat->data && ce->flat->bits_per_value == 16)
         return 16;
+    if (ce->compression_case == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_RLE && ce->rle) {
+        const Gnvpb__CompressiveEncoding *v = ce->rle->values, *n = ce->rle->run_lengths;
+        if (v && n && v->compression_case == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT &&
+            v->flat && !v->flat->data && v->flat->bits_per_value == 16 &&
+            n->compression_case == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT && n->flat &&
+            !n->flat->data && n->flat->bits_per_value == 8)
+            return LEVELS_RLE;
+        return -1;
+    }
     if (ce->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_OUT_OF_LINE_BITPACKING ||
         !ce->out_of_line_bitpacking)
         return -1;
@@ -797,7 +1067,31 @@ static int level_bits(const Gnvpb__CompressiveEncoding *ce)
     return (int)v->flat->bits_per_value;
 }
 
-/* Replaces a bitpacked level buffer (*lp, *lb bytes) by its nlev little-endian u16 levels in
+/* Decodes nlev levels compressed with `ce` (NULL: raw u16) from in (size bytes) into out. */
+static int decode_levels(gnv_lance_file *f,
+                         int col,
+                         const Gnvpb__CompressiveEncoding *ce,
+                         const uint8_t *in,
+                         uint64_t size,
+                         uint64_t nlev,
+                         uint16_t *out)
+{
+    int bits = ce ? level_bits(ce) : 16;
+    if (bits < 0)
+        return unsupported(f, col, "compressed rep/def levels");
+    gnv_levels_form form = bits == 16              ? GNV_LEVELS_RAW
+                           : bits == LEVELS_RLE    ? GNV_LEVELS_RLE
+                           : bits == LEVELS_INLINE ? GNV_LEVELS_INLINE
+                                                   : GNV_LEVELS_PACKED;
+    int rc = gnv__levels_decode(out, (size_t)nlev, form, bits, in, (size_t)size);
+    if (rc == GNV_ECORRUPT) {
+        char why[256];
+        return corrupt(f, "column %d: bad levels: %s", col, last_why(why, sizeof why));
+    }
+    return rc;
+}
+
+/* Replaces a compressed level buffer (*lp, *lb bytes) by its nlev little-endian u16 levels in
  * a new buffer *tmp; raw levels are left as they are. */
 static int unpack_levels(gnv_lance_file *f,
                          int col,
@@ -807,25 +1101,197 @@ static int unpack_levels(gnv_lance_file *f,
                          uint16_t nlev,
                          uint16_t **tmp)
 {
-    if (!ce || ce->compression_case == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT)
+    if (!ce || level_bits(ce) == 16)
         return GNV_OK;
     *tmp = gnv__malloc((size_t)nlev * 2 + 2);
     if (!*tmp)
         return gnv__error_set(GNV_ENOMEM, GNV_SUB_FORMAT, "out of memory reading column %d", col);
-    int rc = gnv__fl_unpack_out_of_line(*tmp, nlev, *lp, (size_t)*lb, 16, level_bits(ce));
-    if (rc == GNV_ENOTSUP)
-        return unsupported(f, col, "bitpacked levels whose tail may be raw or padded");
-    if (rc < 0) {
-        char why[256]; /* the message is copied: corrupt() overwrites the last error */
-        const gnv_error *e = gnv_error_last();
-        snprintf(why, sizeof why, "%s", e ? e->message : "?");
-        return corrupt(f, "column %d: bad bitpacked levels: %s", col, why);
-    }
+    GNV_TRY(decode_levels(f, col, ce, *lp, *lb, nlev, *tmp));
     for (uint16_t i = 0; i < nlev; i++)
         gnv__lf_put16((uint8_t *)(*tmp + i), (*tmp)[i]);
     *lp = (const uint8_t *)*tmp;
     *lb = 2 * (uint64_t)nlev;
     return GNV_OK;
+}
+
+/* ---- mini-block dictionaries ------------------------------------------------------ */
+
+/*
+ * Decodes a dictionary buffer of n items stored with `ce` (block forms: Flat is n raw values;
+ * Variable is [u32 32][u32 data start][n+1 u32 offsets][bytes], or the same with u64 fields;
+ * General wraps either) into vals (and, for strings, u64 end offsets in offs).
+ */
+static int decode_dict_block(gnv_lance_file *f,
+                             int col,
+                             const gnv_lf_leaf *L,
+                             const Gnvpb__CompressiveEncoding *ce,
+                             const uint8_t *in,
+                             uint64_t size,
+                             int64_t n,
+                             gnv_buf *vals,
+                             gnv_buf *offs,
+                             int depth)
+{
+    if (!ce)
+        return corrupt(f, "column %d: a dictionary without its encoding", col);
+    int cs = (int)ce->compression_case;
+    if (cs == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL && ce->general && depth == 0) {
+        int scheme = general_scheme(f, col, ce->general->compression);
+        if (scheme < 0)
+            return scheme;
+        gnv_buf tmp = {0};
+        int rc = general_decompress(f, col, scheme, in, size, &tmp, "a dictionary");
+        if (rc == GNV_OK)
+            rc = decode_dict_block(f, col, L, ce->general->values, (const uint8_t *)tmp.ptr,
+                                   tmp.size, n, vals, offs, depth + 1);
+        gnv_buf_dispose(&tmp);
+        return rc;
+    }
+    if (L->kind == GNV_LF_FIXED && cs == GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT &&
+        ce->flat && !ce->flat->data && ce->flat->bits_per_value == (uint64_t)L->width * 8) {
+        if (size / (uint64_t)L->width < (uint64_t)n)
+            return corrupt(f, "column %d: a dictionary of %" PRIu64 " bytes for %lld values", col,
+                           size, (long long)n);
+        return gnv__buf_put(vals, in, (size_t)n * (size_t)L->width);
+    }
+    if (L->kind != GNV_LF_VAR || cs != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_VARIABLE ||
+        !ce->variable || ce->variable->values)
+        return unsupported(f, col, "dictionary of this encoding");
+    uint64_t ow = size >= 4 ? gnv__lf_get32(in) / 8 : 0;
+    if ((ow != 4 && ow != 8) || size < 2 * ow)
+        return corrupt(f, "column %d: a dictionary's variable block has a bad header", col);
+    uint64_t start = ow == 8 ? gnv__lf_get64(in + 8) : gnv__lf_get32(in + 4);
+    if (start > size || start < 2 * ow || (start - 2 * ow) / ow != (uint64_t)n + 1)
+        return corrupt(f, "column %d: a dictionary of %lld values has %" PRIu64 " bytes of offsets",
+                       col, (long long)n, start - 2 * ow);
+    const uint8_t *o = in + 2 * ow, *data = in + start;
+    uint64_t dlen = size - start;
+    uint64_t prev = ow == 8 ? gnv__lf_get64(o) : gnv__lf_get32(o);
+    for (int64_t i = 1; i <= n; i++) {
+        uint64_t e = ow == 8 ? gnv__lf_get64(o + 8 * i) : gnv__lf_get32(o + 4 * i);
+        if (e < prev || e > dlen)
+            return corrupt(f, "column %d: dictionary offsets out of order or range", col);
+        GNV_TRY(gnv__buf_put(vals, data + prev, (size_t)(e - prev)));
+        uint64_t end = vals->size;
+        GNV_TRY(gnv__buf_put(offs, &end, 8));
+        prev = e;
+    }
+    return GNV_OK;
+}
+
+static int load_dict(
+    gnv_lance_file *f, int col, const gnv_lf_leaf *L, rpage *p, const Gnvpb__MiniBlockLayout *mb)
+{
+    if (p->dict_loaded)
+        return GNV_OK;
+    uint8_t *buf = NULL;
+    int64_t n = (int64_t)mb->num_dictionary_items;
+    if (mb->num_dictionary_items > (uint64_t)1 << 32)
+        return corrupt(f, "column %d: a dictionary of %" PRIu64 " items", col,
+                       mb->num_dictionary_items);
+    if (L->kind != GNV_LF_FIXED && L->kind != GNV_LF_VAR)
+        return unsupported(f, col, "dictionary of this type");
+    GNV_TRY(read_alloc(f, &buf, p->off[2], p->size[2], "dictionary"));
+    gnv__buf_clear(&p->dict_vals);
+    gnv__buf_clear(&p->dict_offs);
+    int rc = decode_dict_block(f, col, L, mb->dictionary, buf, p->size[2], n, &p->dict_vals,
+                               &p->dict_offs, 0);
+    gnv__free(buf);
+    if (rc == GNV_OK) {
+        p->dict_n = n;
+        p->dict_loaded = true;
+    }
+    return rc;
+}
+
+/* The width in bytes of dictionary indices encoded with `ce` (1, 2, 4 or 8), or 0. */
+static int index_width(const Gnvpb__CompressiveEncoding *ce)
+{
+    uint64_t bits = 0;
+    if (!ce)
+        return 0;
+    switch (ce->compression_case) {
+    case GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT:
+        bits = ce->flat ? ce->flat->bits_per_value : 0;
+        break;
+    case GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_INLINE_BITPACKING:
+        bits = ce->inline_bitpacking ? ce->inline_bitpacking->uncompressed_bits_per_value : 0;
+        break;
+    case GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_RLE:
+        return ce->rle ? index_width(ce->rle->values) : 0;
+    case GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL:
+        return ce->general && ce->general->values &&
+                       ce->general->values->compression_case !=
+                           GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_GENERAL
+                   ? index_width(ce->general->values)
+                   : 0;
+    default:
+        return 0;
+    }
+    return bits == 8 || bits == 16 || bits == 32 || bits == 64 ? (int)(bits / 8) : 0;
+}
+
+/* How a page's mini-block values are decoded: directly, or as indices into a dictionary. */
+typedef struct dictctx {
+    const rpage *p;
+    gnv_lf_leaf il; /* the leaf seen as its indices */
+    vdesc vd;       /* how the indices are stored */
+} dictctx;
+
+/* Decodes a chunk's k indices and appends the dictionary values they name. */
+static int dict_values(gnv_lance_file *f,
+                       stream *s,
+                       const dictctx *dc,
+                       const uint8_t *const *buf,
+                       const uint64_t *bsize,
+                       int nb,
+                       int64_t k)
+{
+    stream t;
+    memset(&t, 0, sizeof t);
+    t.L = &dc->il;
+    t.col = s->col;
+    int rc = chunk_values(f, &t, &dc->vd, buf, bsize, nb, k);
+    const rpage *p = dc->p;
+    const uint8_t *iv = (const uint8_t *)t.vals.ptr;
+    int iw = dc->il.width;
+    const uint64_t *doffs = (const uint64_t *)(const void *)p->dict_offs.ptr;
+    for (int64_t i = 0; rc == GNV_OK && i < k; i++) {
+        uint64_t x;
+        switch (iw) {
+        case 1:
+            x = iv[i];
+            break;
+        case 2:
+            x = ((const uint16_t *)(const void *)iv)[i];
+            break;
+        case 4:
+            x = ((const uint32_t *)(const void *)iv)[i];
+            break;
+        default:
+            x = ((const uint64_t *)(const void *)iv)[i];
+            break;
+        }
+        if (x >= (uint64_t)p->dict_n) {
+            rc = corrupt(f, "column %d: dictionary index %" PRIu64 " of %lld items", s->col, x,
+                         (long long)p->dict_n);
+            break;
+        }
+        if (s->L->kind == GNV_LF_VAR) {
+            uint64_t a = x ? doffs[x - 1] : 0, b = doffs[x];
+            if ((rc = gnv__buf_put(&s->vals, p->dict_vals.ptr + a, (size_t)(b - a))) < 0)
+                break;
+            uint64_t e = s->vals.size;
+            rc = gnv__buf_put(&s->offs, &e, 8);
+        } else {
+            size_t w = (size_t)s->L->width;
+            rc = gnv__buf_put(&s->vals, p->dict_vals.ptr + x * w, w);
+        }
+    }
+    if (rc == GNV_OK)
+        s->nslots += k;
+    stream_free(&t);
+    return rc;
 }
 
 /* Decode chunk j of a mini-block page onto the stream. */
@@ -835,6 +1301,7 @@ static int decode_chunk(gnv_lance_file *f,
                         const Gnvpb__MiniBlockLayout *mb,
                         const defmap *m,
                         const vdesc *vd,
+                        const dictctx *dc,
                         int64_t j)
 {
     int rc = GNV_OK;
@@ -846,7 +1313,8 @@ static int decode_chunk(gnv_lance_file *f,
     bool hr = mb->rep_compression != NULL, hd = mb->def_compression != NULL;
     int nb = (int)mb->num_buffers;
     int ssz = f->minor >= 2 ? 4 : 2;
-    GNV_ERR_IF(nb < 1 || nb > 2, GNV_ECORRUPT, GNV_SUB_FORMAT,
+    /* one value buffer, or a validity bitmap per fixed-size-list level and the values */
+    GNV_ERR_IF(nb < 1 || nb > GNV_LF_MAX_FSL + 1, GNV_ECORRUPT, GNV_SUB_FORMAT,
                "Lance file %s is corrupt: column %d: %d value buffers in a chunk", f->path, s->col,
                nb);
     uint64_t h = 2 + (hr ? 2 : 0) + (hd ? 2 : 0) + (uint64_t)nb * (uint64_t)ssz;
@@ -855,7 +1323,7 @@ static int decode_chunk(gnv_lance_file *f,
                f->path, s->col, (long long)j);
     uint64_t pos = 2;
     uint16_t nlev = gnv__lf_get16(c);
-    uint64_t rb = 0, db = 0, bs[2];
+    uint64_t rb = 0, db = 0, bs[GNV_LF_MAX_FSL + 1];
     if (hr) {
         rb = gnv__lf_get16(c + pos);
         pos += 2;
@@ -869,11 +1337,15 @@ static int decode_chunk(gnv_lance_file *f,
         pos += (uint64_t)ssz;
     }
     pos = (pos + 7) & ~(uint64_t)7;
-    const uint8_t *rp = NULL, *dp = NULL, *bp[2];
-    uint64_t need[4] = {hr ? rb : 0, hd ? db : 0, bs[0], nb > 1 ? bs[1] : 0};
-    const uint8_t **dst[4] = {&rp, &dp, &bp[0], &bp[1]};
-    for (int i = 0; i < 4; i++) {
-        if ((i == 0 && !hr) || (i == 1 && !hd) || (i == 3 && nb < 2))
+    const uint8_t *rp = NULL, *dp = NULL, *bp[GNV_LF_MAX_FSL + 1];
+    uint64_t need[GNV_LF_MAX_FSL + 3] = {hr ? rb : 0, hd ? db : 0};
+    const uint8_t **dst[GNV_LF_MAX_FSL + 3] = {&rp, &dp};
+    for (int i = 0; i < nb; i++) {
+        need[2 + i] = bs[i];
+        dst[2 + i] = &bp[i];
+    }
+    for (int i = 0; i < 2 + nb; i++) {
+        if ((i == 0 && !hr) || (i == 1 && !hd))
             continue;
         GNV_ERR_IF(pos > clen || need[i] > clen - pos, GNV_ECORRUPT, GNV_SUB_FORMAT,
                    "Lance file %s is corrupt: column %d: chunk %lld buffers overrun the chunk",
@@ -914,7 +1386,10 @@ static int decode_chunk(gnv_lance_file *f,
         for (int64_t l = 0; l < k; l++)
             GNV_TRYG(push_level(f, s, m, s->L->max_rep, 0));
     }
-    GNV_TRYG(chunk_values(f, s, vd, bp, bs, nb, k));
+    if (dc)
+        GNV_TRYG(dict_values(f, s, dc, bp, bs, nb, k));
+    else
+        GNV_TRYG(chunk_values(f, s, vd, bp, bs, nb, k));
 done:
     gnv__free(lv[0]);
     gnv__free(lv[1]);
@@ -953,13 +1428,33 @@ static int read_miniblock(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int
     for (size_t i = 0; i < mb->n_layers; i++)
         layers[i] = (int)mb->layers[i];
     GNV_TRY(make_defmap(f, s->col, s->L, layers, mb->n_layers, &m));
-    if (mb->dictionary)
-        return unsupported(f, s->col, "dictionary");
     if ((mb->rep_compression && level_bits(mb->rep_compression) < 0) ||
         (mb->def_compression && level_bits(mb->def_compression) < 0))
         return unsupported(f, s->col, "compressed rep/def levels");
-    GNV_TRY(check_value_encoding(f, s->col, s->L, mb->value_compression, &vd));
-    GNV_TRY(load_chunks(f, s->col, p, mb));
+    dictctx dcs, *dc = NULL;
+    if (mb->dictionary) {
+        /* the chunks hold indices into the page's dictionary */
+        int iw = index_width(mb->value_compression);
+        if (!iw)
+            return unsupported(f, s->col, "dictionary indices of this encoding");
+        dc = &dcs;
+        memset(dc, 0, sizeof *dc);
+        dc->p = p;
+        dc->il = *s->L;
+        dc->il.kind = GNV_LF_FIXED;
+        dc->il.width = iw;
+        int rc = check_value_encoding(f, s->col, &dc->il, mb->value_compression, &dc->vd);
+        if (rc == GNV_OK)
+            rc = load_chunks(f, s->col, p, mb);
+        if (rc == GNV_OK)
+            rc = load_dict(f, s->col, s->L, p, mb);
+        if (rc < 0)
+            return rc;
+        memset(&vd, 0, sizeof vd);
+    } else {
+        GNV_TRY(check_value_encoding(f, s->col, s->L, mb->value_compression, &vd));
+        GNV_TRY(load_chunks(f, s->col, p, mb));
+    }
     bool list = s->L->max_rep > 0;
     int64_t n = p->nchunks, j0 = 0, j1 = n - 1, base_row = 0;
     if (!list) {
@@ -990,8 +1485,10 @@ static int read_miniblock(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int
             j1 = n - 1;
     }
     int64_t from = s->nlevels, vfrom = s->nslots;
-    for (int64_t j = j0; j <= j1; j++)
-        GNV_TRY(decode_chunk(f, s, p, mb, &m, &vd, j));
+    int rc = GNV_OK;
+    for (int64_t j = j0; j <= j1 && rc == GNV_OK; j++)
+        rc = decode_chunk(f, s, p, mb, &m, &vd, dc, j);
+    GNV_TRY(rc);
     if (first) {
         s->vpos = vfrom;
         GNV_TRY(skip_rows(f, s, from, a - base_row, list));
@@ -1017,13 +1514,18 @@ static int read_fullzip(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int64
     vdesc vd;
     int layers[GNV_LF_MAX_DEPTH];
     uint8_t *data = NULL;
+    gnv_buf gtmp = {0}; /* one decompressed value */
     if (fz->n_layers > GNV_LF_MAX_DEPTH)
         return corrupt(f, "column %d: too many layers", s->col);
     for (size_t i = 0; i < fz->n_layers; i++)
         layers[i] = (int)fz->layers[i];
     GNV_TRY(make_defmap(f, s->col, s->L, layers, fz->n_layers, &m));
     GNV_TRY(check_value_encoding(f, s->col, s->L, fz->value_compression, &vd));
+    if (s->L->kind == GNV_LF_FSL && (s->L->fsl_levels > 1 || s->L->fsl_bool))
+        return unsupported(f, s->col, "full-zip nested or bool fixed size list");
     bool var = s->L->kind == GNV_LF_VAR;
+    if (!var && (vd.general || vd.bitpack || vd.rle || vd.bss))
+        return unsupported(f, s->col, "full-zip fixed-width values that are not flat");
     if (var != (fz->details_case == GNVPB__FULL_ZIP_LAYOUT__DETAILS_BITS_PER_OFFSET))
         return corrupt(f, "column %d: full-zip details do not match the type", s->col);
     if (!var && (uint64_t)fz->bits_per_value !=
@@ -1123,9 +1625,14 @@ static int read_fullzip(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int64
             GNV_ERR_IF(n > len - pos, GNV_ECORRUPT, GNV_SUB_FORMAT,
                        "Lance file %s is corrupt: column %d: full-zip value overruns its page",
                        f->path, s->col);
-            GNV_TRYG(gnv__buf_put(&s->vals, src + pos, (size_t)n));
-            uint64_t e = s->vals.size;
-            GNV_TRYG(gnv__buf_put(&s->offs, &e, 8));
+            if (vd.general) {
+                /* each value is compressed on its own */
+                GNV_TRYG(general_decompress(f, s->col, vd.general, src + pos, n, &gtmp,
+                                            "a full-zip value"));
+                GNV_TRYG(put_var_value(f, s, &vd, (const uint8_t *)gtmp.ptr, gtmp.size));
+            } else {
+                GNV_TRYG(put_var_value(f, s, &vd, src + pos, n));
+            }
             pos += n;
         } else {
             uint64_t wdt = (uint64_t)s->L->width;
@@ -1152,69 +1659,159 @@ static int read_fullzip(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int64
                f->path, s->col, (long long)a, (long long)b, (long long)rows);
 done:
     gnv__free(data);
+    gnv_buf_dispose(&gtmp);
     return rc;
 }
 
-/* ---- all-null pages ----------------------------------------------------------- */
+/* ---- all-null pages (2.1) and constant pages (2.2's ConstantLayout, same slot) ---------- */
+
+/*
+ * The constant value of a 2.2 page as one slot's bytes in *out: an inline value is the value's
+ * own bytes (bool: bit 0); a value in a buffer is [u32 buffer count][u32 size of each] and the
+ * buffers: one for fixed-width values, offsets (a pair of u32 or u64) and bytes for strings.
+ */
+static int constant_value(
+    gnv_lance_file *f, stream *s, const uint8_t *v, uint64_t n, bool is_inline, gnv_buf *out)
+{
+    const gnv_lf_leaf *L = s->L;
+    if (L->kind == GNV_LF_NULL)
+        return corrupt(f, "column %d: a constant in a null column", s->col);
+    if (is_inline) {
+        if (L->kind == GNV_LF_BOOL && n == 1)
+            return gnv__buf_putc(out, (char)(v[0] & 1));
+        if ((L->kind == GNV_LF_FIXED || L->kind == GNV_LF_FSL) && n == (uint64_t)L->width)
+            return gnv__buf_put(out, v, (size_t)n);
+        if (L->kind == GNV_LF_VAR)
+            return unsupported(f, s->col, "constant string stored inline");
+        return corrupt(f, "column %d: an inline constant of %" PRIu64 " bytes for this type",
+                       s->col, n);
+    }
+    uint64_t nb = n >= 4 ? gnv__lf_get32(v) : 0;
+    if (nb < 1 || nb > 2 || n < 4 + 4 * nb)
+        return corrupt(f, "column %d: a constant value buffer of %" PRIu64 " bytes", s->col, n);
+    uint64_t len[2] = {gnv__lf_get32(v + 4), nb > 1 ? gnv__lf_get32(v + 8) : 0};
+    const uint8_t *d = v + 4 + 4 * nb;
+    if (len[0] + len[1] != n - 4 - 4 * nb)
+        return corrupt(f, "column %d: a constant value's buffers do not add up", s->col);
+    if (L->kind == GNV_LF_VAR) {
+        if (nb != 2 || (len[0] != 8 && len[0] != 16))
+            return corrupt(f, "column %d: a constant string without its offsets", s->col);
+        uint64_t o0 = len[0] == 8 ? gnv__lf_get32(d) : gnv__lf_get64(d);
+        uint64_t o1 = len[0] == 8 ? gnv__lf_get32(d + 4) : gnv__lf_get64(d + 8);
+        if (o0 > o1 || o1 > len[1])
+            return corrupt(f, "column %d: a constant string's offsets are out of range", s->col);
+        return gnv__buf_put(out, d + len[0] + o0, (size_t)(o1 - o0));
+    }
+    if (nb != 1)
+        return corrupt(f, "column %d: a constant value has %" PRIu64 " buffers", s->col, nb);
+    return constant_value(f, s, d, len[0], true, out);
+}
+
+/* Appends the constant value as one slot. */
+static int push_const_slot(stream *s, const gnv_buf *cv)
+{
+    const gnv_lf_leaf *L = s->L;
+    GNV_TRY(gnv__buf_put(&s->vals, cv->ptr, cv->size));
+    if (L->kind == GNV_LF_VAR) {
+        uint64_t e = s->vals.size;
+        GNV_TRY(gnv__buf_put(&s->offs, &e, 8));
+    } else if (L->kind == GNV_LF_FSL) {
+        GNV_TRY(put_item_validity(s, NULL, L->dim));
+    }
+    s->nslots++;
+    return GNV_OK;
+}
 
 static int read_all_null(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int64_t b, bool first)
 {
     int rc = GNV_OK;
     const Gnvpb__AllNullLayout *an = p->layout->all_null_layout;
-    uint8_t *rep = NULL, *def = NULL;
-    /* 2.2's ConstantLayout shares this slot: a value inline or in a buffer of its own */
-    if (an->has_inline_value || (f->minor >= 2 && p->nbuf == 1))
-        return unsupported(f, s->col, "constant");
-    if (p->nbuf == 0) {
-        /* simple: one null per row */
+    uint8_t *rep = NULL, *def = NULL, *vbuf = NULL;
+    uint16_t *rl = NULL, *dl = NULL;
+    gnv_buf cv = {0};
+    /* 2.2's ConstantLayout: a value inline, or in a first buffer of its own */
+    bool has_value = an->has_inline_value;
+    int lb = 0; /* first level buffer */
+    if (f->minor >= 2 && !has_value && (p->nbuf == 1 || p->nbuf == 3)) {
+        has_value = true;
+        lb = 1;
+    }
+    if (has_value) {
+        if (an->has_inline_value) {
+            GNV_TRYG(constant_value(f, s, an->inline_value.data, an->inline_value.len, true, &cv));
+        } else {
+            GNV_TRYG(read_alloc(f, &vbuf, p->off[0], p->size[0], "constant value"));
+            GNV_TRYG(constant_value(f, s, vbuf, p->size[0], false, &cv));
+        }
+    }
+    if (p->nbuf == lb) {
+        /* no levels: one valid value (or one null) per row */
         int lv = 0;
-        for (int i = s->L->depth - 1; i >= 0 && !lv; i--)
+        for (int i = s->L->depth - 1; i >= 0 && !lv && !has_value; i--)
             lv = s->L->null_def[i];
-        if (s->L->max_rep > 0 || !lv)
-            return corrupt(f, "column %d: an all-null page for a field that cannot be null",
-                           s->col);
+        GNV_ERR_IF(s->L->max_rep > 0 || (!has_value && !lv), GNV_ECORRUPT, GNV_SUB_FORMAT,
+                   "Lance file %s is corrupt: column %d: an all-null page for a field that "
+                   "cannot be null",
+                   f->path, s->col);
         for (int64_t r = a; r < b; r++) {
             if (s->L->max_def > 0)
-                GNV_TRY(put_u16(&s->def, (uint16_t)lv));
+                GNV_TRYG(put_u16(&s->def, (uint16_t)lv));
             s->nlevels++;
-            GNV_TRY(push_null_slot(s));
+            GNV_TRYG(has_value ? push_const_slot(s, &cv) : push_null_slot(s));
         }
-        return GNV_OK;
+        goto done;
     }
-    if (p->nbuf != 2)
-        return corrupt(f, "column %d: an all-null page has %d buffers", s->col, p->nbuf);
-    if ((an->rep_compression &&
-         (an->rep_compression->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
-          !an->rep_compression->flat || an->rep_compression->flat->bits_per_value != 16)) ||
-        (an->def_compression &&
-         (an->def_compression->compression_case != GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FLAT ||
-          !an->def_compression->flat || an->def_compression->flat->bits_per_value != 16)))
-        return unsupported(f, s->col, "compressed levels in an all-null page");
+    GNV_ERR_IF(p->nbuf != lb + 2, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: column %d: an all-null page has %d buffers", f->path,
+               s->col, p->nbuf);
     int layers[GNV_LF_MAX_DEPTH];
     defmap m;
-    if (an->n_layers > GNV_LF_MAX_DEPTH)
-        return corrupt(f, "column %d: too many layers", s->col);
+    GNV_ERR_IF(an->n_layers > GNV_LF_MAX_DEPTH, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: column %d: too many layers", f->path, s->col);
     for (size_t i = 0; i < an->n_layers; i++)
         layers[i] = (int)an->layers[i];
-    GNV_TRY(make_defmap(f, s->col, s->L, layers, an->n_layers, &m));
-    uint64_t nl = p->size[1] / 2;
-    if (p->size[0] % 2 || p->size[1] % 2 || (p->size[0] && p->size[0] != p->size[1]))
-        return corrupt(f, "column %d: all-null level buffers disagree", s->col);
-    if (nl == 0)
-        nl = p->size[0] / 2;
-    if (s->L->max_rep > 0 && p->size[0] == 0)
-        return corrupt(f, "column %d: a list page without repetition levels", s->col);
-    GNV_TRYG(read_alloc(f, &rep, p->off[0], p->size[0], "all-null repetition levels"));
-    GNV_TRYG(read_alloc(f, &def, p->off[1], p->size[1], "all-null definition levels"));
+    GNV_TRYG(make_defmap(f, s->col, s->L, layers, an->n_layers, &m));
+    uint64_t rsz = p->size[lb], dsz = p->size[lb + 1];
+    /* level counts: stated (2.2), or from raw u16 buffers */
+    uint64_t nr = an->has_num_rep_values ? an->num_rep_values : rsz / 2;
+    uint64_t nd = an->has_num_def_values ? an->num_def_values : dsz / 2;
+    if (rsz == 0)
+        nr = 0;
+    if (dsz == 0)
+        nd = 0;
+    uint64_t nl = nr ? nr : nd;
+    GNV_ERR_IF(nr && nd && nr != nd, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: column %d: all-null level counts %" PRIu64 " and %" PRIu64
+               " disagree",
+               f->path, s->col, nr, nd);
+    /* no level form holds more than 255 levels a byte (RLE runs), beyond a few per row */
+    GNV_ERR_IF(nl > 255 * (rsz + dsz) + 64 * (uint64_t)p->rows + 1024, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: column %d: %" PRIu64 " levels in %" PRIu64 " bytes",
+               f->path, s->col, nl, rsz + dsz);
+    GNV_ERR_IF(s->L->max_rep > 0 && nr == 0, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: column %d: a list page without repetition levels",
+               f->path, s->col);
+    rl = gnv__calloc((size_t)nl + 1, sizeof *rl);
+    dl = gnv__calloc((size_t)nl + 1, sizeof *dl);
+    GNV_CHECK_ALLOC(rl);
+    GNV_CHECK_ALLOC(dl);
+    if (nr) {
+        GNV_TRYG(read_alloc(f, &rep, p->off[lb], rsz, "all-null repetition levels"));
+        GNV_TRYG(decode_levels(f, s->col, an->rep_compression, rep, rsz, nl, rl));
+    }
+    if (nd) {
+        GNV_TRYG(read_alloc(f, &def, p->off[lb + 1], dsz, "all-null definition levels"));
+        GNV_TRYG(decode_levels(f, s->col, an->def_compression, def, dsz, nl, dl));
+    }
     int64_t from = s->nlevels, vfrom = s->nslots, rows = 0;
     for (uint64_t l = 0; l < nl; l++) {
-        uint16_t r = p->size[0] ? gnv__lf_get16(rep + 2 * l) : (uint16_t)s->L->max_rep;
-        uint16_t d = p->size[1] ? gnv__lf_get16(def + 2 * l) : 0;
+        uint16_t r = nr ? rl[l] : (uint16_t)s->L->max_rep;
+        uint16_t d = dl[l];
         if (r == s->L->max_rep && ++rows > b)
             break;
         GNV_TRYG(push_level(f, s, &m, r, d));
         if (d <= m.max_visible)
-            GNV_TRYG(push_null_slot(s));
+            GNV_TRYG(has_value && d == 0 ? push_const_slot(s, &cv) : push_null_slot(s));
     }
     GNV_ERR_IF(rows < b, GNV_ECORRUPT, GNV_SUB_FORMAT,
                "Lance file %s is corrupt: column %d: an all-null page holds %lld of its %lld rows",
@@ -1226,6 +1823,10 @@ static int read_all_null(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int6
 done:
     gnv__free(rep);
     gnv__free(def);
+    gnv__free(vbuf);
+    gnv__free(rl);
+    gnv__free(dl);
+    gnv_buf_dispose(&cv);
     return rc;
 }
 
@@ -1340,6 +1941,35 @@ static int consume_stop(rctx *x, const rnode *n)
     return GNV_OK;
 }
 
+/* One element of nested level j of a nested or bool FSL value into `out` (an array of
+ * level-j lists): its items start at index `first` of level j; the last level's items
+ * are the values. */
+static int append_fsl_items(const stream *s, struct ArrowArray *out, int j, int64_t first)
+{
+    const gnv_lf_leaf *L = s->L;
+    struct ArrowArray *ch = out->children[0];
+    bool last = j + 1 == L->fsl_levels;
+    const gnv_buf *vb = last ? &s->ivalid : &s->lvalid[j];
+    for (int64_t e = first; e < first + L->fsl_dim[j]; e++) {
+        if ((size_t)e < vb->size && !vb->ptr[e]) {
+            GNV_TRY(gnv__array_append_null(ch, 1));
+        } else if (!last) {
+            GNV_TRY(append_fsl_items(s, ch, j + 1, e * L->fsl_dim[j + 1]));
+        } else if ((size_t)(e + 1) * (size_t)L->item_width > s->vals.size) {
+            return gnv__error_set(GNV_ECORRUPT, GNV_SUB_FORMAT,
+                                  "column %d: fixed-size-list values run out", s->col);
+        } else if (L->fsl_bool) {
+            GNV_TRY(gnv__array_append_bool(ch, s->vals.ptr[e] != 0));
+        } else {
+            GNV_TRY(gnv__array_append_empty(ch, 1));
+            gnv_buf *b = gnv__array_buffer(ch, 1);
+            memcpy(b->ptr + b->size - (size_t)L->item_width,
+                   s->vals.ptr + (size_t)e * (size_t)L->item_width, (size_t)L->item_width);
+        }
+    }
+    return gnv__array_finish_element(out);
+}
+
 static int append_leaf(rctx *x, stream *s, struct ArrowArray *out)
 {
     const gnv_lf_leaf *L = s->L;
@@ -1373,6 +2003,8 @@ static int append_leaf(rctx *x, stream *s, struct ArrowArray *out)
         }
         return GNV_OK;
     case GNV_LF_FSL: {
+        if (L->fsl_levels > 1 || L->fsl_bool)
+            return append_fsl_items(s, out, 0, v * L->fsl_dim[0]);
         struct ArrowArray *ch = out->children[0];
         const uint8_t *iv = (const uint8_t *)s->ivalid.ptr;
         bool all_valid = !iv || (size_t)((v + 1) * L->dim) > s->ivalid.size ||
@@ -1450,6 +2082,70 @@ static int check_columns(gnv_lance_file *f, int first_column, int nleaves)
     return GNV_OK;
 }
 
+/*
+ * The common top-level string or binary column without nulls: one copy of all the
+ * bytes and offsets instead of a call per row. *used says whether it applied (it does
+ * not when a row is null or the stream is short, and the general path runs instead).
+ */
+static int
+read_flat_var(gnv_lance_file *f, stream *s, int64_t n, struct ArrowArray *out, bool *used)
+{
+    const gnv_lf_leaf *L = s->L;
+    *used = false;
+    if (L->kind != GNV_LF_VAR || L->max_rep > 0 || L->depth != 1 || s->nslots - s->vpos < n ||
+        (L->max_def > 0 && s->nlevels - s->lpos < n))
+        return GNV_OK;
+    for (int64_t l = 0; L->max_def > 0 && l < n; l++)
+        if (s_def(s, s->lpos + l) != 0)
+            return GNV_OK;
+    const uint64_t *o = (const uint64_t *)(const void *)s->offs.ptr;
+    const uint8_t *vals = (const uint8_t *)s->vals.ptr;
+    int64_t v0 = s->vpos;
+    uint64_t base = v0 ? o[v0 - 1] : 0, prev = base;
+    gnv_type_id id = L->type[0].id;
+    bool utf8 = id == GNV_TYPE_STRING || id == GNV_TYPE_LARGE_STRING;
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t end = o[v0 + i];
+        if (end < prev || end > s->vals.size)
+            return corrupt(f, "column %d: value offsets out of order", s->col);
+        /* With the whole run valid UTF-8, each value is when none starts inside a
+         * character (on a continuation byte). */
+        if (utf8 && end > prev && (vals[prev] & 0xC0) == 0x80)
+            return corrupt(f, "column %d: a string is not valid UTF-8", s->col);
+        prev = end;
+    }
+    if (utf8 && gnv__utf8_invalid_at(vals + base, (size_t)(prev - base)) >= 0)
+        return corrupt(f, "column %d: a string is not valid UTF-8", s->col);
+    GNV_TRY(gnv__array_append_var_run(out, vals, o + v0, base, n));
+    s->vpos += n;
+    s->lpos += n;
+    *used = true;
+    return GNV_OK;
+}
+
+/* The same for a top-level fixed-width column (numbers, dates, fixed-size binary)
+ * without nulls: one copy of n values. */
+static int read_flat_fixed(stream *s, int64_t n, struct ArrowArray *out, bool *used)
+{
+    const gnv_lf_leaf *L = s->L;
+    *used = false;
+    if (L->kind != GNV_LF_FIXED || L->max_rep > 0 || L->depth != 1 || s->nslots - s->vpos < n ||
+        (size_t)((s->vpos + n) * L->width) > s->vals.size ||
+        (L->max_def > 0 && s->nlevels - s->lpos < n))
+        return GNV_OK;
+    for (int64_t l = 0; L->max_def > 0 && l < n; l++)
+        if (s_def(s, s->lpos + l) != 0)
+            return GNV_OK;
+    size_t bytes = (size_t)n * (size_t)L->width;
+    GNV_TRY(gnv__array_append_empty(out, n));
+    gnv_buf *b = gnv__array_buffer(out, 1);
+    memcpy(b->ptr + b->size - bytes, s->vals.ptr + (size_t)s->vpos * (size_t)L->width, bytes);
+    s->vpos += n;
+    s->lpos += n;
+    *used = true;
+    return GNV_OK;
+}
+
 int gnv__lance_file_read(gnv_lance_file *f,
                          const struct ArrowSchema *field,
                          int first_column,
@@ -1479,12 +2175,18 @@ int gnv__lance_file_read(gnv_lance_file *f,
     GNV_TRYG(rnode_build(&root, field, 0, &counter, leaves, nleaves));
     have_root = true;
     GNV_TRYG(gnv__array_init(out, field));
-    if (root.nchildren == 0 && leaves[0].max_rep == 0 && leaves[0].kind == GNV_LF_FSL)
+    if (root.nchildren == 0 && leaves[0].max_rep == 0 && leaves[0].kind == GNV_LF_FSL &&
+        leaves[0].fsl_levels == 1 && !leaves[0].fsl_bool)
         GNV_TRYG(gnv__array_reserve(out->children[0], n * leaves[0].dim));
     else if (root.nchildren == 0 && leaves[0].max_rep == 0 && leaves[0].kind == GNV_LF_FIXED)
         GNV_TRYG(gnv__array_reserve(out, n));
     rctx x = {f, st, nleaves};
-    for (int64_t r = 0; r < n; r++)
+    bool bulk = false;
+    if (root.nchildren == 0)
+        GNV_TRYG(read_flat_var(f, &st[0], n, out, &bulk));
+    if (root.nchildren == 0 && !bulk)
+        GNV_TRYG(read_flat_fixed(&st[0], n, out, &bulk));
+    for (int64_t r = 0; !bulk && r < n; r++)
         GNV_TRYG(read_elem(&x, &root, out, 0));
     GNV_TRYG(gnv__array_finish(out));
 done:

@@ -32,10 +32,12 @@ typedef struct wcol {
     /* the page being accumulated */
     gnv_buf rep, def; /* u16 levels */
     int64_t nlevels;
-    gnv_buf vals;   /* slots (FIXED/FSL/BOOL as bytes 0/1) or VAR bytes */
-    gnv_buf offs;   /* VAR: u64 end offset per slot */
-    gnv_buf ivalid; /* FSL: one byte per item */
-    bool item_nulls;
+    gnv_buf vals; /* slots (FIXED/FSL/BOOL as bytes 0/1) or VAR bytes */
+    gnv_buf offs; /* VAR: u64 end offset per slot */
+    /* FSL: per nested level (outer-most first), one byte per item of that level; the
+     * last level's items are the values */
+    gnv_buf fvalid[GNV_LF_MAX_FSL];
+    bool fnulls[GNV_LF_MAX_FSL];
     int64_t nslots, nvalid, rows, first_row;
     uint64_t max_len;
     int64_t invisible_run;
@@ -47,7 +49,9 @@ struct gnv_lance_writer {
     gnv_io *io;
     gnv_io_writer *w;
     char *path;
-    struct ArrowSchema schema;
+    struct ArrowSchema schema;    /* what is stored: dictionaries decoded */
+    struct ArrowSchema in_schema; /* the batches' schema, when it has dictionaries */
+    bool decode;
     int minor;
     size_t max_page;
     wcol *cols;
@@ -124,12 +128,14 @@ static void flat_enc(Gnvpb__CompressiveEncoding *ce, Gnvpb__Flat *flat, uint64_t
 /* The value encoding of a page (mini-block or full-zip), in caller storage. */
 typedef struct venc {
     Gnvpb__CompressiveEncoding top, inner, offs;
+    Gnvpb__CompressiveEncoding lvl[GNV_LF_MAX_FSL];
     Gnvpb__Flat flat, flat_offs;
     Gnvpb__Variable var;
-    Gnvpb__FixedSizeList fsl;
+    Gnvpb__FixedSizeList fsl[GNV_LF_MAX_FSL];
 } venc;
 
-static void value_encoding(venc *e, const gnv_lf_leaf *L, bool validity)
+/* fval: FSL levels with a validity bitmap (NULL: none) */
+static void value_encoding(venc *e, const gnv_lf_leaf *L, const bool *fval)
 {
     switch (L->kind) {
     case GNV_LF_BOOL:
@@ -147,15 +153,20 @@ static void value_encoding(venc *e, const gnv_lf_leaf *L, bool validity)
         e->top.variable = &e->var;
         break;
     case GNV_LF_FSL:
-        flat_enc(&e->inner, &e->flat, (uint64_t)L->item_width * 8);
-        gnvpb__fixed_size_list__init(&e->fsl);
-        e->fsl.has_items_per_value = e->fsl.has_has_validity = true;
-        e->fsl.items_per_value = (uint64_t)L->dim;
-        e->fsl.has_validity = validity;
-        e->fsl.values = &e->inner;
-        gnvpb__compressive_encoding__init(&e->top);
-        e->top.compression_case = GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST;
-        e->top.fixed_size_list = &e->fsl;
+        /* FixedSizeList(dim0, FixedSizeList(dim1, ... Flat(bits))), as LanceDB nests them */
+        flat_enc(&e->inner, &e->flat, L->fsl_bool ? 1 : (uint64_t)L->item_width * 8);
+        for (int j = L->fsl_levels - 1; j >= 0; j--) {
+            Gnvpb__FixedSizeList *fl = &e->fsl[j];
+            Gnvpb__CompressiveEncoding *ce = j == 0 ? &e->top : &e->lvl[j];
+            gnvpb__fixed_size_list__init(fl);
+            fl->has_items_per_value = fl->has_has_validity = true;
+            fl->items_per_value = (uint64_t)L->fsl_dim[j];
+            fl->has_validity = fval && fval[j];
+            fl->values = j == L->fsl_levels - 1 ? &e->inner : &e->lvl[j + 1];
+            gnvpb__compressive_encoding__init(ce);
+            ce->compression_case = GNVPB__COMPRESSIVE_ENCODING__COMPRESSION_FIXED_SIZE_LIST;
+            ce->fixed_size_list = fl;
+        }
         break;
     default:
         flat_enc(&e->top, &e->flat, 8);
@@ -224,15 +235,45 @@ static int put_null_slot(wcol *c)
         GNV_TRY(gnv__buf_put(&c->offs, b, 8));
         break;
     }
-    case GNV_LF_FSL:
-        GNV_TRY(gnv__buf_put_zeros(&c->ivalid, (size_t)L->dim));
+    case GNV_LF_FSL: {
+        int64_t per = 1;
+        for (int j = 0; j < L->fsl_levels; j++) {
+            per *= L->fsl_dim[j];
+            GNV_TRY(gnv__buf_put_zeros(&c->fvalid[j], (size_t)per));
+        }
         GNV_TRY(gnv__buf_put_zeros(&c->vals, (size_t)L->width));
         break;
+    }
     default:
         GNV_TRY(gnv__buf_put_zeros(&c->vals, (size_t)L->width));
         break;
     }
     c->nslots++;
+    return GNV_OK;
+}
+
+/* The items of fixed-size-list element i of v at nested `level`: their validity (false
+ * under a null enclosing item, `valid`), then, at the last level, their values. */
+static int fsl_items(wcol *c, const gnv_array_view *v, int64_t i, int level, bool valid)
+{
+    const gnv_lf_leaf *L = &c->leaf;
+    int64_t s, e;
+    gnv__view_list_range(v, i, &s, &e);
+    const gnv_array_view *ch = &v->children[0];
+    bool last = level == L->fsl_levels - 1;
+    if (last && !L->fsl_bool)
+        GNV_TRY(gnv__buf_put(&c->vals, ch->data + (ch->offset + s) * L->item_width,
+                             (size_t)((e - s) * L->item_width)));
+    for (int64_t k = s; k < e; k++) {
+        bool ok = valid && !gnv__view_is_null(ch, k);
+        if (!ok)
+            c->fnulls[level] = true;
+        GNV_TRY(gnv__buf_putc(&c->fvalid[level], ok ? 1 : 0));
+        if (!last)
+            GNV_TRY(fsl_items(c, ch, k, level + 1, ok));
+        else if (L->fsl_bool)
+            GNV_TRY(gnv__buf_putc(&c->vals, gnv__view_get_bool(ch, k) ? 1 : 0));
+    }
     return GNV_OK;
 }
 
@@ -259,20 +300,9 @@ static int put_value(wcol *c, const gnv_array_view *v, int64_t i)
             c->max_len = (uint64_t)len;
         break;
     }
-    case GNV_LF_FSL: {
-        int64_t s, e;
-        gnv__view_list_range(v, i, &s, &e);
-        const gnv_array_view *ch = &v->children[0];
-        GNV_TRY(
-            gnv__buf_put(&c->vals, ch->data + (ch->offset + s) * L->item_width, (size_t)L->width));
-        for (int64_t k = s; k < e; k++) {
-            bool ok = !gnv__view_is_null(ch, k);
-            if (!ok)
-                c->item_nulls = true;
-            GNV_TRY(gnv__buf_putc(&c->ivalid, ok ? 1 : 0));
-        }
+    case GNV_LF_FSL:
+        GNV_TRY(fsl_items(c, v, i, 0, true));
         break;
-    }
     }
     c->nslots++;
     c->nvalid++;
@@ -325,7 +355,8 @@ typedef struct page_in {
     const wcol *c;
     const uint16_t *rep, *def; /* NULL when absent */
     const int64_t *vis_end;    /* level index after the v-th visible level */
-    bool validity;             /* FSL item validity buffer */
+    bool validity;             /* FSL: some level has a validity buffer */
+    bool fval[GNV_LF_MAX_FSL]; /* FSL: the levels that have one */
     int minor;
 } page_in;
 
@@ -354,14 +385,17 @@ static int chunk_buffers(const page_in *in, int64_t v0, int64_t k, size_t *sizes
         sizes[0] = (size_t)((ow * (uint64_t)(k + 1) + bytes + ow - 1) & ~(ow - 1));
         return 1;
     }
-    case GNV_LF_FSL:
-        if (in->validity) {
-            sizes[0] = (size_t)((k * L->dim + 7) / 8);
-            sizes[1] = (size_t)k * (size_t)L->width;
-            return 2;
+    case GNV_LF_FSL: {
+        int nb = 0;
+        int64_t per = 1;
+        for (int j = 0; j < L->fsl_levels; j++) {
+            per *= L->fsl_dim[j];
+            if (in->fval[j])
+                sizes[nb++] = (size_t)((k * per + 7) / 8);
         }
-        sizes[0] = (size_t)k * (size_t)L->width;
-        return 1;
+        sizes[nb++] = L->fsl_bool ? (size_t)((k * L->dim + 7) / 8) : (size_t)k * (size_t)L->width;
+        return nb;
+    }
     default:
         sizes[0] = (size_t)k * (size_t)L->width;
         return 1;
@@ -465,17 +499,28 @@ static int emit_chunk(const page_in *in,
         GNV_TRY(gnv__buf_put(data, vals + base, (size_t)(var_off(c, v0 + k) - base)));
         break;
     }
-    case GNV_LF_FSL:
-        if (in->validity) {
-            GNV_TRY(gnv__buf_put_zeros(data, sizes[0]));
-            put_bits(data, b0, (const uint8_t *)c->ivalid.ptr + v0 * L->dim, k * L->dim);
-            GNV_TRY(gnv__buf_put_zeros(data, pad8(sizes[0]) - sizes[0]));
+    case GNV_LF_FSL: {
+        /* a validity bitmap per level that has nulls, outer-most first, then the values */
+        int bi = 0;
+        int64_t per = 1;
+        for (int j = 0; j < L->fsl_levels; j++) {
+            per *= L->fsl_dim[j];
+            if (!in->fval[j])
+                continue;
+            GNV_TRY(gnv__buf_put_zeros(data, sizes[bi]));
+            put_bits(data, b0, (const uint8_t *)c->fvalid[j].ptr + v0 * per, k * per);
+            GNV_TRY(gnv__buf_put_zeros(data, pad8(sizes[bi]) - sizes[bi]));
             b0 = data->size;
-            GNV_TRY(gnv__buf_put(data, vals + v0 * L->width, sizes[1]));
-            break;
+            bi++;
         }
-        GNV_TRY(gnv__buf_put(data, vals + v0 * L->width, sizes[0]));
+        if (L->fsl_bool) {
+            GNV_TRY(gnv__buf_put_zeros(data, sizes[bi]));
+            put_bits(data, b0, vals + v0 * L->width, k * L->dim);
+        } else {
+            GNV_TRY(gnv__buf_put(data, vals + v0 * L->width, sizes[bi]));
+        }
         break;
+    }
     default:
         GNV_TRY(gnv__buf_put(data, vals + v0 * L->width, sizes[0]));
         break;
@@ -536,7 +581,7 @@ static int write_miniblock(gnv_lance_writer *w, wcol *c, page_in *in)
     size_t bcap = 0;
     while (v0 < c->nslots) {
         int64_t rem = c->nslots - v0, k = 1;
-        size_t sizes[2];
+        size_t sizes[GNV_LF_MAX_FSL + 1];
         int nb;
         bool last = false;
         if (rem <= MAX_CHUNK_VALUES &&
@@ -609,7 +654,7 @@ static int write_miniblock(gnv_lance_writer *w, wcol *c, page_in *in)
     Gnvpb__RepDefLayer layers[GNV_LF_MAX_DEPTH];
     Gnvpb__MiniBlockLayout mb = GNVPB__MINI_BLOCK_LAYOUT__INIT;
     Gnvpb__PageLayout pl = GNVPB__PAGE_LAYOUT__INIT;
-    value_encoding(&ve, L, in->validity);
+    value_encoding(&ve, L, in->fval);
     if (in->rep) {
         flat_enc(&rep_ce, &rep_flat, 16);
         mb.rep_compression = &rep_ce;
@@ -623,7 +668,9 @@ static int write_miniblock(gnv_lance_writer *w, wcol *c, page_in *in)
     mb.n_layers = (size_t)L->depth;
     mb.layers = layers;
     mb.has_num_buffers = mb.has_repetition_index_depth = mb.has_num_items = true;
-    mb.num_buffers = in->validity ? 2 : 1;
+    mb.num_buffers = 1;
+    for (int j = 0; L->kind == GNV_LF_FSL && j < L->fsl_levels; j++)
+        mb.num_buffers += in->fval[j];
     mb.repetition_index_depth = L->max_rep > 0 ? 1 : 0;
     mb.num_items = (uint64_t)c->nslots;
     if (w->minor >= 2)
@@ -684,7 +731,7 @@ static int write_fullzip(gnv_lance_writer *w, wcol *c, page_in *in)
                 uint8_t bits[GNV_LF_MAX_FSL_VALIDITY];
                 size_t vb = (size_t)(L->dim + 7) / 8;
                 memset(bits, 0, vb);
-                const uint8_t *iv = (const uint8_t *)c->ivalid.ptr + slot * L->dim;
+                const uint8_t *iv = (const uint8_t *)c->fvalid[0].ptr + slot * L->dim;
                 for (int k = 0; k < L->dim; k++)
                     if (iv[k])
                         bits[k >> 3] |= (uint8_t)(1u << (k & 7));
@@ -713,7 +760,7 @@ static int write_fullzip(gnv_lance_writer *w, wcol *c, page_in *in)
     Gnvpb__RepDefLayer layers[GNV_LF_MAX_DEPTH];
     Gnvpb__FullZipLayout fz = GNVPB__FULL_ZIP_LAYOUT__INIT;
     Gnvpb__PageLayout pl = GNVPB__PAGE_LAYOUT__INIT;
-    value_encoding(&ve, L, in->validity);
+    value_encoding(&ve, L, in->fval);
     fz.has_bits_rep = fz.has_bits_def = fz.has_num_items = fz.has_num_visible_items = true;
     fz.bits_rep = (uint32_t)bits_rep;
     fz.bits_def = (uint32_t)bits_def;
@@ -808,8 +855,10 @@ static void reset_page(wcol *c)
     gnv__buf_clear(&c->def);
     gnv__buf_clear(&c->vals);
     gnv__buf_clear(&c->offs);
-    gnv__buf_clear(&c->ivalid);
-    c->item_nulls = false;
+    for (int j = 0; j < GNV_LF_MAX_FSL; j++) {
+        gnv__buf_clear(&c->fvalid[j]);
+        c->fnulls[j] = false;
+    }
     c->first_row += c->rows;
     c->nlevels = c->nslots = c->nvalid = c->rows = 0;
     c->max_len = 0;
@@ -842,12 +891,16 @@ static int flush_page(gnv_lance_writer *w, wcol *c)
                 vis[v++] = l + 1;
         in.vis_end = vis;
     }
-    in.validity = L->kind == GNV_LF_FSL && c->item_nulls;
-    bool fullzip =
-        ((L->kind == GNV_LF_VAR && c->max_len >= FULLZIP_MIN_VALUE) ||
-         ((L->kind == GNV_LF_FSL || L->kind == GNV_LF_FIXED) && L->width >= FULLZIP_MIN_VALUE &&
-          (!in.validity || L->dim <= 8 * GNV_LF_MAX_FSL_VALIDITY))) &&
-        fullzip_visibility_agrees(L);
+    for (int j = 0; L->kind == GNV_LF_FSL && j < L->fsl_levels; j++) {
+        in.fval[j] = c->fnulls[j];
+        in.validity |= c->fnulls[j];
+    }
+    /* nested and bool fixed-size lists stay in mini-block pages */
+    bool simple_fsl = L->kind == GNV_LF_FSL && L->fsl_levels == 1 && !L->fsl_bool;
+    bool fullzip = ((L->kind == GNV_LF_VAR && c->max_len >= FULLZIP_MIN_VALUE) ||
+                    ((simple_fsl || L->kind == GNV_LF_FIXED) && L->width >= FULLZIP_MIN_VALUE &&
+                     (!in.validity || L->dim <= 8 * GNV_LF_MAX_FSL_VALIDITY))) &&
+                   fullzip_visibility_agrees(L);
     if (fullzip)
         GNV_TRYG(write_fullzip(w, c, &in));
     else
@@ -861,7 +914,10 @@ done:
 
 static size_t page_bytes(const wcol *c)
 {
-    return c->rep.size + c->def.size + c->vals.size + c->offs.size + c->ivalid.size;
+    size_t n = c->rep.size + c->def.size + c->vals.size + c->offs.size;
+    for (int j = 0; j < c->leaf.fsl_levels; j++)
+        n += c->fvalid[j].size;
+    return n;
 }
 
 /* ---- public API ------------------------------------------------------------ */
@@ -872,7 +928,8 @@ static void col_free(wcol *c)
     gnv_buf_dispose(&c->def);
     gnv_buf_dispose(&c->vals);
     gnv_buf_dispose(&c->offs);
-    gnv_buf_dispose(&c->ivalid);
+    for (int j = 0; j < GNV_LF_MAX_FSL; j++)
+        gnv_buf_dispose(&c->fvalid[j]);
     for (size_t i = 0; i < c->npages; i++)
         gnv__free(c->pages[i].enc);
     gnv__free(c->pages);
@@ -888,6 +945,7 @@ void gnv__lance_writer_free(gnv_lance_writer *w)
         col_free(&w->cols[i]);
     gnv__free(w->cols);
     gnv__schema_release(&w->schema);
+    gnv__schema_release(&w->in_schema);
     gnv__free(w->path);
     gnv__free(w);
 }
@@ -912,7 +970,13 @@ int gnv__lance_writer_new(gnv_lance_writer **out,
     GNV_TRYG(gnv__schema_validate(schema));
     GNV_ERR_IF(strcmp(schema->format, "+s") != 0, GNV_EINVAL, GNV_SUB_FORMAT,
                "Lance file %s: the schema must be a struct, not '%s'", path, schema->format);
-    GNV_TRYG(gnv__schema_copy(&w->schema, schema));
+    w->decode = gnv__lance_schema_has_dictionary(schema);
+    if (w->decode) {
+        GNV_TRYG(gnv__schema_copy(&w->in_schema, schema));
+        GNV_TRYG(gnv__lance_schema_decoded(&w->schema, schema));
+    } else {
+        GNV_TRYG(gnv__schema_copy(&w->schema, schema));
+    }
     for (int64_t f = 0; f < schema->n_children; f++) {
         gnv_lf_leaf *leaves;
         int n;
@@ -939,14 +1003,37 @@ done:
     return rc;
 }
 
+/* The batch with its dictionary-encoded fields decoded, under w->schema. */
+static int decode_batch(gnv_lance_writer *w, const struct ArrowArray *batch, struct ArrowArray *out)
+{
+    gnv_array_view v;
+    int rc = gnv__array_view_init(&v, &w->in_schema, batch);
+    if (rc < 0)
+        return rc;
+    rc = gnv__array_init(out, &w->schema);
+    if (rc == GNV_OK)
+        rc = gnv__array_append_view(out, &v, 0, batch->length);
+    if (rc == GNV_OK)
+        rc = gnv__array_finish(out);
+    gnv__array_view_reset(&v);
+    if (rc < 0)
+        gnv__array_release(out);
+    return rc;
+}
+
 int gnv__lance_writer_write(gnv_lance_writer *w, const struct ArrowArray *batch)
 {
     int rc = GNV_OK;
     gnv_array_view v;
     bool have_view = false;
+    struct ArrowArray decoded = {0};
     GNV_ERR_IF(w->failed || !w->w, GNV_EINVAL, GNV_SUB_FORMAT,
                "Lance file %s: the writer failed or finished earlier", w->path);
-    GNV_TRYG(gnv__array_validate(&w->schema, batch, false));
+    GNV_TRYG(gnv__array_validate(w->decode ? &w->in_schema : &w->schema, batch, false));
+    if (w->decode) {
+        GNV_TRYG(decode_batch(w, batch, &decoded));
+        batch = &decoded;
+    }
     GNV_TRYG(gnv__array_view_init(&v, &w->schema, batch));
     have_view = true;
     for (int ci = 0; ci < w->ncols; ci++) {
@@ -963,6 +1050,7 @@ int gnv__lance_writer_write(gnv_lance_writer *w, const struct ArrowArray *batch)
 done:
     if (have_view)
         gnv__array_view_reset(&v);
+    gnv__array_release(&decoded);
     if (rc < 0)
         w->failed = true;
     return rc;

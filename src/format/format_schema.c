@@ -122,13 +122,37 @@ static int logical_type(char *buf, size_t n, const struct ArrowSchema *s, const 
     return GNV_OK;
 }
 
-/* A fixed_size_list whose items are a fixed-width primitive is one Lance leaf. */
+/* A fixed_size_list whose items are a fixed-width primitive, bools, or (nested) such
+ * fixed_size_lists is one Lance leaf, as LanceDB stores it. */
 static bool fsl_is_leaf(const struct ArrowSchema *s)
 {
     gnv_type ct;
-    if (s->n_children != 1 || gnv__type_parse(&ct, s->children[0]->format) < 0)
+    if (s->n_children != 1 || s->children[0]->dictionary ||
+        gnv__type_parse(&ct, s->children[0]->format) < 0)
         return false;
+    if (ct.id == GNV_TYPE_FIXED_SIZE_LIST)
+        return fsl_is_leaf(s->children[0]);
     return !gnv__type_is_nested(ct.id) && !gnv__type_is_binary_like(ct.id) && ct.id != GNV_TYPE_NA;
+}
+
+/* Why a fixed_size_list is not a leaf (for the error message). */
+static const char *fsl_refusal(const struct ArrowSchema *s)
+{
+    gnv_type ct;
+    while (s->n_children == 1 && gnv__type_parse(&ct, s->children[0]->format) == 0 &&
+           ct.id == GNV_TYPE_FIXED_SIZE_LIST && !s->children[0]->dictionary)
+        s = s->children[0];
+    if (s->n_children != 1 || gnv__type_parse(&ct, s->children[0]->format) < 0)
+        return "fixed_size_list without an item type";
+    if (s->children[0]->dictionary)
+        return "a fixed_size_list of dictionary-encoded items cannot be stored in a Lance file";
+    if (gnv__type_is_binary_like(ct.id))
+        return "a fixed_size_list of strings or binary cannot be stored in a Lance file "
+               "(LanceDB cannot write one either); use a list";
+    if (ct.id == GNV_TYPE_NA)
+        return "a fixed_size_list of nulls cannot be stored in a Lance file";
+    return "a fixed_size_list of lists or structs cannot be stored in a Lance 2.1/2.2 file "
+           "(LanceDB refuses it too); use a list";
 }
 
 typedef struct field_list {
@@ -192,6 +216,10 @@ add_field(field_list *fl, const struct ArrowSchema *s, int32_t parent, int32_t *
     if (depth > GNV_LF_MAX_DEPTH)
         return gnv__error_set(GNV_ENOTSUP, GNV_SUB_FORMAT, "field '%s' is nested too deeply",
                               s->name ? s->name : "");
+    /* a dictionary-encoded field is stored as its value type (see format.h) */
+    const struct ArrowSchema *field = s;
+    while (s->dictionary)
+        s = s->dictionary;
     gnv_type t;
     GNV_TRY(gnv__type_parse(&t, s->format));
     char lt[256];
@@ -210,17 +238,17 @@ add_field(field_list *fl, const struct ArrowSchema *s, int32_t parent, int32_t *
     gnvpb__field__init(f);
     fl->items[fl->n++] = f;
     int32_t id = (*next_id)++;
-    f->name = gnv__strdup(s->name ? s->name : "");
+    f->name = gnv__strdup(field->name ? field->name : "");
     f->logical_type = gnv__strdup(lt);
     if (!f->name || !f->logical_type)
         return gnv__error_oom();
     f->has_id = f->has_parent_id = f->has_nullable = f->has_encoding = true;
     f->id = id;
     f->parent_id = parent;
-    f->nullable = (s->flags & ARROW_FLAG_NULLABLE) != 0;
+    f->nullable = (field->flags & ARROW_FLAG_NULLABLE) != 0;
     f->encoding = gnv__type_is_binary_like(t.id) ? GNVPB__FIELD__LEGACY_ENCODING__VAR_BINARY
                                                  : GNVPB__FIELD__LEGACY_ENCODING__PLAIN;
-    GNV_TRY(copy_metadata(f, s->metadata));
+    GNV_TRY(copy_metadata(f, field->metadata));
     if (t.id == GNV_TYPE_FIXED_SIZE_LIST && fsl_is_leaf(s))
         return GNV_OK;
     for (int64_t i = 0; i < s->n_children; i++)
@@ -254,6 +282,47 @@ void gnv__lance_fields_free(Gnvpb__Field **fields, size_t n)
     for (size_t i = 0; i < n; i++)
         field_free(fields[i]);
     gnv__free(fields);
+}
+
+static int undict(struct ArrowSchema *s)
+{
+    while (s->dictionary) {
+        struct ArrowSchema v = {0};
+        int rc = gnv__schema_copy(&v, s->dictionary);
+        if (rc == GNV_OK)
+            rc = gnv__schema_set_name(&v, s->name ? s->name : "");
+        if (rc == GNV_OK)
+            rc = gnv__schema_set_metadata(&v, s->metadata);
+        if (rc < 0) {
+            gnv__schema_release(&v);
+            return rc;
+        }
+        v.flags = s->flags;
+        gnv__schema_release(s);
+        memcpy(s, &v, sizeof v);
+    }
+    for (int64_t i = 0; i < s->n_children; i++)
+        GNV_TRY(undict(s->children[i]));
+    return GNV_OK;
+}
+
+bool gnv__lance_schema_has_dictionary(const struct ArrowSchema *s)
+{
+    if (s->dictionary)
+        return true;
+    for (int64_t i = 0; i < s->n_children; i++)
+        if (gnv__lance_schema_has_dictionary(s->children[i]))
+            return true;
+    return false;
+}
+
+int gnv__lance_schema_decoded(struct ArrowSchema *out, const struct ArrowSchema *schema)
+{
+    GNV_TRY(gnv__schema_copy(out, schema));
+    int rc = undict(out);
+    if (rc < 0)
+        gnv__schema_release(out);
+    return rc;
 }
 
 /* ---- Lance -> Arrow ------------------------------------------------------ */
@@ -348,11 +417,57 @@ done:
     return rc;
 }
 
+/* A leaf fixed_size_list from its logical type text lt[0..n) ("fixed_size_list:INNER:DIM",
+ * INNER a simple type or another such fixed_size_list), into an initialized `out`'s
+ * format and an "item" child. */
+static bool fsl_leaf_format(struct ArrowSchema *out, const char *lt, size_t n, int depth)
+{
+    if (depth > GNV_LF_MAX_FSL || n <= 16 || strncmp(lt, "fixed_size_list:", 16) != 0)
+        return false;
+    const char *inner = lt + 16, *last = lt + n - 1;
+    while (last > inner && *last != ':')
+        last--;
+    if (last <= inner)
+        return false;
+    char num[24], fmt[40], ifmt[300];
+    size_t dl = (size_t)(lt + n - last - 1);
+    if (dl == 0 || dl >= sizeof num)
+        return false;
+    memcpy(num, last + 1, dl);
+    num[dl] = 0;
+    char *end;
+    long dim = strtol(num, &end, 10);
+    if (*end || dim <= 0 || dim > INT32_MAX)
+        return false;
+    snprintf(fmt, sizeof fmt, "+w:%ld", dim);
+    if (gnv__schema_set_format(out, fmt) < 0 || gnv__schema_alloc_children(out, 1) < 0)
+        return false;
+    size_t in = (size_t)(last - inner);
+    if (simple_format(ifmt, sizeof ifmt, inner, in))
+        return gnv__schema_init(out->children[0], ifmt, "item", ARROW_FLAG_NULLABLE) == GNV_OK;
+    if (gnv__schema_init(out->children[0], "n", "item", ARROW_FLAG_NULLABLE) < 0)
+        return false;
+    return fsl_leaf_format(out->children[0], inner, in, depth + 1);
+}
+
 static int
 build_field(struct ArrowSchema *out, Gnvpb__Field *const *fields, size_t n, size_t idx, int depth)
 {
     const Gnvpb__Field *f = fields[idx];
     const char *lt = f->logical_type ? f->logical_type : "";
+    /* LanceDB stores a dictionary-encoded field as "dict:VALUE:KEY:ORDERED", its pages
+     * dictionary-encoded: read it as its value type */
+    char dict_value[256];
+    if (!strncmp(lt, "dict:", 5)) {
+        const char *e = strrchr(lt, ':');
+        while (e > lt + 5 && e[-1] != ':')
+            e--;
+        if (e > lt + 6 && (size_t)(e - 1 - (lt + 5)) < sizeof dict_value) {
+            memcpy(dict_value, lt + 5, (size_t)(e - 1 - (lt + 5)));
+            dict_value[e - 1 - (lt + 5)] = 0;
+            lt = dict_value;
+        }
+    }
     int64_t flags = f->nullable ? ARROW_FLAG_NULLABLE : 0;
     char fmt[300];
     if (depth > GNV_LF_MAX_DEPTH)
@@ -404,9 +519,13 @@ build_field(struct ArrowSchema *out, Gnvpb__Field *const *fields, size_t n, size
         if (nk == 1)
             return build_field(out->children[0], fields, n, kids[0], depth + 1);
         char ifmt[300];
-        if (!simple_format(ifmt, sizeof ifmt, inner, (size_t)(last - inner)))
+        if (simple_format(ifmt, sizeof ifmt, inner, (size_t)(last - inner)))
+            return gnv__schema_init(out->children[0], ifmt, "item", ARROW_FLAG_NULLABLE);
+        /* a fixed_size_list of fixed_size_lists, stored as one leaf */
+        GNV_TRY(gnv__schema_init(out->children[0], "n", "item", ARROW_FLAG_NULLABLE));
+        if (!fsl_leaf_format(out->children[0], inner, (size_t)(last - inner), 1))
             return bad_type(f);
-        return gnv__schema_init(out->children[0], ifmt, "item", ARROW_FLAG_NULLABLE);
+        return GNV_OK;
     }
     return bad_type(f);
 }
@@ -527,6 +646,8 @@ static int plan_node(plan_ctx *c, const struct ArrowSchema *s, int depth)
     L->nullable[depth] = (s->flags & ARROW_FLAG_NULLABLE) != 0 || t.id == GNV_TYPE_NA;
     L->is_list[depth] = t.id == GNV_TYPE_LIST || t.id == GNV_TYPE_LARGE_LIST;
     L->width = L->item_width = L->dim = 0;
+    L->fsl_levels = 0;
+    L->fsl_bool = false;
     L->large = false;
     switch (t.id) {
     case GNV_TYPE_STRUCT:
@@ -540,15 +661,29 @@ static int plan_node(plan_ctx *c, const struct ArrowSchema *s, int depth)
         return plan_node(c, s->children[0], depth + 1);
     case GNV_TYPE_FIXED_SIZE_LIST: {
         if (!fsl_is_leaf(s))
-            return plan_unsupported(s, "fixed_size_list items must be a fixed-width type");
-        gnv_type ct;
-        GNV_TRY(gnv__type_parse(&ct, s->children[0]->format));
-        if (ct.id == GNV_TYPE_BOOL)
-            return plan_unsupported(s, "fixed_size_list of bool is not supported");
+            return plan_unsupported(s, fsl_refusal(s));
+        gnv_type ct = t;
+        const struct ArrowSchema *x = s;
+        int64_t dim = 1;
+        L->fsl_levels = 0;
+        L->fsl_bool = false;
+        while (ct.id == GNV_TYPE_FIXED_SIZE_LIST) {
+            if (L->fsl_levels == GNV_LF_MAX_FSL)
+                return plan_unsupported(s, "fixed_size_list nested too deeply");
+            if (ct.fixed_size <= 0)
+                return plan_unsupported(s, "fixed_size_list of size 0");
+            L->fsl_dim[L->fsl_levels++] = ct.fixed_size;
+            dim *= ct.fixed_size;
+            if (dim > INT32_MAX / 8)
+                return plan_unsupported(s, "fixed_size_list too wide");
+            x = x->children[0];
+            GNV_TRY(gnv__type_parse(&ct, x->format));
+        }
         L->kind = GNV_LF_FSL;
-        L->dim = t.fixed_size;
-        L->item_width = gnv__type_byte_width(&ct);
-        if ((int64_t)L->dim * L->item_width > INT32_MAX / 8 || L->dim <= 0)
+        L->dim = (int)dim;
+        L->fsl_bool = ct.id == GNV_TYPE_BOOL;
+        L->item_width = L->fsl_bool ? 1 : gnv__type_byte_width(&ct);
+        if (L->item_width <= 0 || (int64_t)L->dim * L->item_width > INT32_MAX / 8)
             return plan_unsupported(s, "fixed_size_list too wide");
         L->width = L->dim * L->item_width;
         break;

@@ -7,8 +7,10 @@
  *
  *   gen_all_types OUTDIR
  *
- * Writes, for NAME in geneva_all (everything Arrow JS 18 reads) and geneva_large
- * (large_list, which Arrow JS 18 lacks):
+ * Writes, for NAME in geneva_all (everything Arrow JS 18 reads), geneva_large
+ * (large_list, which Arrow JS 18 lacks) and geneva_more (fixed-size lists of bools and
+ * of fixed-size lists, which Lance stores as one leaf column with a validity bitmap
+ * per level):
  *   NAME.arrow / NAME.arrows            file / stream format, uncompressed
  *   NAME.lz4.arrow / NAME.lz4.arrows    LZ4_FRAME bodies
  *   NAME.zstd.arrow / NAME.zstd.arrows  ZSTD bodies
@@ -112,6 +114,23 @@ static const column large_columns[] = {
     {"lst", "large_list<struct<a: int64, b: large_binary>>", false, NULL, NULL,
      "[[{\"a\": 1, \"b\": [1, 2]}, null, {\"a\": null, \"b\": null}], [], [{\"a\": -1, \"b\": "
      "[]}]]"},
+};
+
+static const column more_columns[] = {
+    {"id", "int64", true, NULL, NULL, NULL},
+    {"fb", "fixed_size_list<bool, 3>", false, NULL, NULL,
+     "[[true, null, false], [false, false, true], [null, null, null], [true, true, true]]"},
+    {"ff", "fixed_size_list<fixed_size_list<int32, 2>, 2>", false, NULL, NULL,
+     "[[[1, 2], [3, null]], [null, [-5, 6]], [[2147483647, -2147483648], [0, 0]]]"},
+    {"fff", "fixed_size_list<fixed_size_list<fixed_size_list<float64, 2>, 2>, 2>", false, NULL,
+     NULL,
+     "[[[[1.5, -2], [null, 0.25]], [[3, 4], [5, 6]]], [null, [[7, 8], null]], "
+     "[[[0.1, 0.2], [0.3, 0.4]], [[-0.5, 1e300], [\"Infinity\", -0.0]]]]"},
+    {"lfb", "list<fixed_size_list<bool, 2>>", false, NULL, NULL,
+     "[[[true, false], null], [], [[null, true], [false, false], [true, true]]]"},
+    {"st", "struct<v: fixed_size_list<int16, 2>, w: fixed_size_list<bool, 1>>", false, NULL, NULL,
+     "[{\"v\": [1, -1], \"w\": [true]}, {\"v\": null, \"w\": [null]}, {\"v\": [null, 7], "
+     "\"w\": null}]"},
 };
 
 /* Rows per batch; an empty batch included. */
@@ -545,6 +564,8 @@ int main(int argc, char **argv)
     int rc = generate(argv[1], "geneva_all", all_columns, (int)GNV_ARRAY_SIZE(all_columns));
     if (rc == GNV_OK)
         rc = generate(argv[1], "geneva_large", large_columns, (int)GNV_ARRAY_SIZE(large_columns));
+    if (rc == GNV_OK)
+        rc = generate(argv[1], "geneva_more", more_columns, (int)GNV_ARRAY_SIZE(more_columns));
     if (rc != GNV_OK) {
         const gnv_error *e = gnv_error_last();
         fprintf(stderr, "gen_all_types: %s\n", e ? e->message : "failed");

@@ -8,17 +8,18 @@
 #      Not checked: the column ts_ns_tz (timestamp[ns, tz=+05:30]) — Lance cannot
 #      store a zone with ':' (see DROPPED in lancedb_check.mjs). The large_list table
 #      (geneva_large) is read through a cast to List: Arrow JS 18 has no LargeList.
+#      geneva_more (fixed-size lists of bools and of fixed-size lists, nulls at every
+#      level, in lists and structs) and a table created and appended through the C API
+#      from dictionary-encoded strings (gen_lance_tables dict-table) are read too (and
+#      geneva_more by `geneva scan` as well).
 #   2. LanceDB appends to our table and deletes "id % 7 = 3"; `geneva count` must equal
-#      LanceDB's count and `geneva scan` LanceDB's rows, except that scanning a fragment
-#      LanceDB wrote may fail with "unsupported Lance encoding '<name>'" (our reader does
-#      not yet decode LanceDB's default encodings: RLE, bitpacking, FSST, dictionary,
-#      bitpacked levels...), accepted only in LanceDB's fragments and when it names the
-#      encoding. Then the rows of our fragments (LanceDB's deletions applied, read with
-#      --limit) and the version before LanceDB's commits must still read exactly.
+#      LanceDB's count and `geneva scan` exactly LanceDB's rows (LanceDB's fragments use
+#      its default encodings: bitpacking, RLE, FSST, dictionaries, compressed levels...);
+#      the version before LanceDB's commits must still read exactly.
 #   3. LanceDB creates a table; `geneva import` appends rows from JSONL; LanceDB reads
 #      every row and a vector search; `geneva count` agrees; our data file's footer has
 #      LanceDB's file version (2.1 for 0.37.1, 2.2 for 0.39.0); `geneva scan` reads
-#      all rows, or (same rule as 2.) our imported rows with --offset.
+#      all rows exactly, LanceDB's and ours.
 #   4. Appends through a backend that crashes at several points (gen_lance_tables,
 #      operations 1, 2, half, last-1, last of the append): LanceDB then sees exactly
 #      the previous version's rows, or all of the new version's when the crash came
@@ -59,23 +60,11 @@ for b in "$GEN" "$HELPER"; do
 done
 
 # Install each LanceDB version (with its apache-arrow peer) once per build dir.
-installed() { # NPMDIR VERSION
-    node -e 'const [d, v, a] = process.argv.slice(1);
-        const ver = (p) => require(d + "/node_modules/" + p + "/package.json").version;
-        process.exit(ver("@lancedb/lancedb") === v && ver("apache-arrow") === a ? 0 : 1)' \
-        "$1" "$2" "$ARROW_JS_VERSION" 2>/dev/null
-}
+. "$SRC/tests/interop/lancedb_npm.sh"
 for v in $VERSIONS; do
-    d=$NPMBASE/npm-lancedb-$v
-    if ! installed "$d" "$v"; then
-        mkdir -p "$d"
-        echo '{"name": "geneva-interop-lancedb", "private": true}' >"$d/package.json"
-        echo "installing @lancedb/lancedb@$v and apache-arrow@$ARROW_JS_VERSION into $d"
-        (cd "$d" && timeout 600 npm install --no-audit --no-fund "@lancedb/lancedb@$v" \
-            "apache-arrow@$ARROW_JS_VERSION" >npm-install.log 2>&1) ||
-            { tail -n 5 "$d/npm-install.log"; skip "npm could not install @lancedb/lancedb@$v"; }
-        installed "$d" "$v" || skip "@lancedb/lancedb@$v is not usable after npm install"
-    fi
+    msg=$(lancedb_npm_install "$NPMBASE" "$v" "$ARROW_JS_VERSION") || skip "$msg"
+    [ -z "$msg" ] || echo "$msg"
+    d=$(lancedb_npm_dir "$NPMBASE" "$v")
     # The scripts import the packages, which node resolves from the script's directory.
     cp "$SRC"/tests/interop/lancedb_*.mjs "$SRC"/tests/interop/arrow_js_common.mjs \
         "$SRC"/tests/interop/arrow_js_compare.mjs "$d/"
@@ -159,6 +148,17 @@ for v in $VERSIONS; do
         run "geneva create $tb" geneva create "$DB" "$tb" --from "$G/geneva_large.arrow" \
             --storage-version "$sv" --max-rows-per-file 5 -q &&
             run "LanceDB $v reads $tb" $CHECK read-large "$DB" "$tb" "$G/geneva_large.jsonl"
+        tb=more_${sv/./}
+        run "geneva create $tb" geneva create "$DB" "$tb" --from "$G/geneva_more.arrow" \
+            --storage-version "$sv" --max-rows-per-file 7 -q &&
+            run "LanceDB $v reads $tb" $CHECK read "$DB" "$tb" "$G/geneva_more.jsonl" 1 &&
+            run "geneva scan $tb" geneva scan "$DB" "$tb" --format jsonl -o "$WORK/out/$tb.jsonl" &&
+            run "geneva reads back $tb" node "$NPM/arrow_js_compare.mjs" rows \
+                "$G/geneva_more.jsonl" "$WORK/out/$tb.jsonl" "$G/geneva_more.floats.json"
+        tb=dict_${sv/./}
+        run "gen_lance_tables dict-table $tb" "$HELPER" dict-table "$DB" "$tb" "$sv" \
+            "$WORK/out/$tb.jsonl" &&
+            run "LanceDB $v reads $tb" $CHECK read "$DB" "$tb" "$WORK/out/$tb.jsonl" 2
     done
     echo "   $(elapsed "$t0")"
 
@@ -177,33 +177,16 @@ for v in $VERSIONS; do
         if geneva scan "$DB" "$tb" --format jsonl >"$out" 2>"$out.err"; then
             node "$NPM/arrow_js_compare.mjs" rows "$WORK/out/$tb.lancedb.jsonl" "$out" \
                 "$G/all.floats.json" || fail "geneva scan $tb differs from LanceDB's rows"
-        elif grep -q "unsupported Lance encoding" "$out.err"; then
-            # Accepted for now, only in LanceDB's fragments (ours are 0..6: 3 + 3 + 1) and
-            # only when the message names the encoding. Our fragments, with LanceDB's
-            # deletions applied, come first in scan order: all the live rows but the
-            # ones LanceDB appended must read as LanceDB reads them.
-            echo "   note: $tb: $(head -n 1 "$out.err")"
-            frag=$(sed -n "s/.*fragment \([0-9]*\).*/\1/p" "$out.err" | head -n 1)
-            [ -n "$frag" ] && [ "$frag" -ge 7 ] ||
-                fail "geneva scan $tb fails in fragment '$frag', not one LanceDB wrote: $(head -n 1 "$out.err")"
-            grep -Eq "unsupported Lance encoding '[^']+'" "$out.err" ||
-                fail "geneva scan $tb: the unsupported-encoding error does not name it"
-            theirs=$(awk -F'"id":' '{ split($2, a, ","); if (a[1] % 7 != 3) n++ } END { print n }' \
-                "$G/all.jsonl")
-            head -n $((want - theirs)) "$WORK/out/$tb.lancedb.jsonl" >"$WORK/out/$tb.ours.jsonl"
-            geneva scan "$DB" "$tb" --limit $((want - theirs)) --format jsonl >"$out.ours" 2>&1 &&
-                node "$NPM/arrow_js_compare.mjs" rows "$WORK/out/$tb.ours.jsonl" "$out.ours" \
-                    "$G/all.floats.json" ||
-                fail "geneva scan $tb of our fragments after LanceDB's deletions: $(head -n 3 "$out.ours")"
-            # And the version before LanceDB's changes is untouched.
-            repeat 3 "$G/all.jsonl" >"$WORK/out/$tb.v3.jsonl"
-            geneva scan "$DB" "$tb" --version 3 --format jsonl >"$out.v3" 2>&1 &&
-                node "$NPM/arrow_js_compare.mjs" rows "$WORK/out/$tb.v3.jsonl" "$out.v3" \
-                    "$G/all.floats.json" ||
-                fail "geneva scan $tb --version 3 does not match what geneva wrote"
         else
             fail "geneva scan $tb after LanceDB's changes: $(head -n 3 "$out.err")"
         fi
+        # And the version before LanceDB's changes is untouched.
+        checks=$((checks + 1))
+        repeat 3 "$G/all.jsonl" >"$WORK/out/$tb.v3.jsonl"
+        geneva scan "$DB" "$tb" --version 3 --format jsonl >"$out.v3" 2>&1 &&
+            node "$NPM/arrow_js_compare.mjs" rows "$WORK/out/$tb.v3.jsonl" "$out.v3" \
+                "$G/all.floats.json" ||
+            fail "geneva scan $tb --version 3 does not match what geneva wrote"
         [ -n "$ours" ] || fail "geneva count $tb --version 3 failed"
     done
     echo "   $(elapsed "$t0")"
@@ -221,8 +204,7 @@ for v in $VERSIONS; do
     checks=$((checks + 1))
     got=$(geneva count "$DB" "$tb" 2>&1)
     [ "$got" = 80 ] || fail "geneva count $tb: expected 80, got $got"
-    # geneva reads the whole table, or fails with a named unsupported encoding in
-    # LanceDB's fragment 0 (0.39.0 bitpacks the null levels); then our fragment alone.
+    # geneva reads the whole table: LanceDB's fragment and ours.
     checks=$((checks + 1))
     out=$WORK/out/$tb.geneva.jsonl
     echo '{"vec": 32}' >"$WORK/out/$tb.floats.json"
@@ -230,13 +212,6 @@ for v in $VERSIONS; do
         node "$NPM/arrow_js_compare.mjs" rows "$WORK/out/$tb.all.jsonl" "$out" \
             "$WORK/out/$tb.floats.json" ||
             fail "geneva scan $tb differs from the rows LanceDB wrote and geneva imported"
-    elif grep -Eq "fragment 0 .*unsupported Lance encoding '[^']+'" "$out.err"; then
-        echo "   note: $tb: $(head -n 1 "$out.err")"
-        tail -n 30 "$WORK/out/$tb.all.jsonl" >"$WORK/out/$tb.ours.jsonl"
-        geneva scan "$DB" "$tb" --offset 50 --format jsonl >"$out" 2>"$out.err" &&
-            node "$NPM/arrow_js_compare.mjs" rows "$WORK/out/$tb.ours.jsonl" "$out" \
-                "$WORK/out/$tb.floats.json" ||
-            fail "geneva scan $tb --offset 50 (the rows geneva imported): $(head -n 3 "$out.err")"
     else
         fail "geneva scan $tb: $(head -n 3 "$out.err")"
     fi

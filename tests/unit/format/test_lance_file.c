@@ -2,7 +2,7 @@
  * large values, all-null columns, and damaged files. */
 #include "gnv_test.h"
 
-#include "format/format.h"
+#include "format/format_file.h"
 
 typedef struct rng {
     uint64_t s;
@@ -501,6 +501,298 @@ static void test_damaged(void **state)
     gnv__schema_release(&schema);
 }
 
+/* ---- fixed-size lists of bools and of fixed-size lists; dictionaries ---------- */
+
+/* One nullable fixed_size_list<ITEM, dim> column named `name`. */
+static void fsl_schema(struct ArrowSchema *s, const char *type)
+{
+    GNV_ASSERT_OK(gnv__type_from_string(s, type, ""));
+}
+
+/* Rows of the fsl column LanceDB 0.37.1 was given (see below). */
+static void fill_fsl_bool(struct ArrowArray *a)
+{
+    /* [[true,false], null, [false,null], [true,true], [false,false], [null,true]] */
+    static const int v[6][2] = {{1, 0}, {0, 0}, {0, -1}, {1, 1}, {0, 0}, {-1, 1}};
+    struct ArrowArray *col = a->children[0];
+    for (int r = 0; r < 6; r++) {
+        if (r == 1) {
+            GNV_ASSERT_OK(gnv__array_append_null(col, 1));
+        } else {
+            for (int k = 0; k < 2; k++) {
+                if (v[r][k] < 0)
+                    GNV_ASSERT_OK(gnv__array_append_null(col->children[0], 1));
+                else
+                    GNV_ASSERT_OK(gnv__array_append_bool(col->children[0], v[r][k]));
+            }
+            GNV_ASSERT_OK(gnv__array_finish_element(col));
+        }
+        GNV_ASSERT_OK(gnv__array_finish_element(a));
+    }
+    GNV_ASSERT_OK(gnv__array_finish(a));
+}
+
+static void fill_fsl_fsl(struct ArrowArray *a)
+{
+    /* [[[1,2,3],[4,5,6]], null, [null,[7,null,9]], [[1,1,1],[2,2,2]], [[3,3,3],[4,4,4]],
+     *  [[5,5,5],[6,6,6]]] (0: null item) */
+    static const int v[6][2][3] = {{{1, 2, 3}, {4, 5, 6}}, {{0}},
+                                   {{-1}, {7, 0, 9}},      {{1, 1, 1}, {2, 2, 2}},
+                                   {{3, 3, 3}, {4, 4, 4}}, {{5, 5, 5}, {6, 6, 6}}};
+    struct ArrowArray *col = a->children[0], *in = col->children[0];
+    for (int r = 0; r < 6; r++) {
+        if (r == 1) {
+            GNV_ASSERT_OK(gnv__array_append_null(col, 1));
+        } else {
+            for (int j = 0; j < 2; j++) {
+                if (v[r][j][0] < 0) {
+                    GNV_ASSERT_OK(gnv__array_append_null(in, 1));
+                    continue;
+                }
+                for (int k = 0; k < 3; k++) {
+                    if (v[r][j][k] == 0)
+                        GNV_ASSERT_OK(gnv__array_append_null(in->children[0], 1));
+                    else
+                        GNV_ASSERT_OK(gnv__array_append_int(in->children[0], v[r][j][k]));
+                }
+                GNV_ASSERT_OK(gnv__array_finish_element(in));
+            }
+            GNV_ASSERT_OK(gnv__array_finish_element(col));
+        }
+        GNV_ASSERT_OK(gnv__array_finish_element(a));
+    }
+    GNV_ASSERT_OK(gnv__array_finish(a));
+}
+
+/* The bytes of buffer `buf` of page 0 of column `col` of a Lance file. */
+static void page_buffer(gnv_io *io, const char *path, int col, int buf, gnv_buf *out)
+{
+    gnv_buf file = GNV_BUF_INIT;
+    GNV_ASSERT_OK(gnv__io_read_all(io, path, &file));
+    const uint8_t *b = (const uint8_t *)file.ptr;
+    size_t n = file.size;
+    uint64_t cmo = gnv__lf_get64(b + n - 32);
+    uint64_t pos = gnv__lf_get64(b + cmo + 16 * (size_t)col);
+    uint64_t size = gnv__lf_get64(b + cmo + 16 * (size_t)col + 8);
+    Gnvpb__ColumnMetadata *cm = gnvpb__column_metadata__unpack(NULL, size, b + pos);
+    assert_non_null(cm);
+    assert_true(cm->n_pages >= 1 && cm->pages[0]->n_buffer_offsets > (size_t)buf);
+    gnv__buf_clear(out);
+    GNV_ASSERT_OK(
+        gnv__buf_put(out, b + cm->pages[0]->buffer_offsets[buf], cm->pages[0]->buffer_sizes[buf]));
+    gnvpb__column_metadata__free_unpacked(cm, NULL);
+    gnv_buf_dispose(&file);
+}
+
+/* expected: LanceDB's chunk; its padding bytes (0xFE) may be zeros in ours */
+static void assert_chunk(
+    const gnv_buf *got, const uint8_t *want, size_t n, const uint8_t *pad_mask, const char *what)
+{
+    assert_int_equal(got->size, n);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t g = (uint8_t)got->ptr[i];
+        if (pad_mask[i] ? g != 0 && g != 0xfe : g != want[i])
+            fail_msg("%s: chunk byte %zu is %02x, LanceDB wrote %02x", what, i,
+                     (uint8_t)got->ptr[i], want[i]);
+    }
+}
+
+/*
+ * fixed_size_list<bool> and fixed_size_list<fixed_size_list<int32>>: the chunk bytes
+ * LanceDB 0.37.1 wrote for the same values (a FixedSizeList encoding per level, a
+ * validity bitmap per level with nulls, then the values; bools as bits); read back.
+ */
+static void test_fsl_like_lancedb(void **state)
+{
+    ctx *c = *state;
+    static const uint8_t bool_chunk[40] = {
+        0x06, 0x00, 0x0c, 0x00, 0x02, 0x00, 0x02, 0x00, /* 6 levels, def 12 B, 2 + 2 B */
+        0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* def */
+        0xfe, 0xfe, 0xfe, 0xfe, 0xd3, 0x0b, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, /* validity */
+        0xc1, 0x08, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe};                        /* values */
+    uint8_t bool_pad[40] = {0};
+    memset(bool_pad + 20, 1, 4);
+    memset(bool_pad + 26, 1, 6);
+    memset(bool_pad + 34, 1, 6);
+    static const uint8_t fsl_head[48] = {0x06, 0x00, 0x0c, 0x00, 0x02, 0x00, 0x05, 0x00, 0x90, 0x00,
+                                         0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0x00, 0x00, 0x01, 0x00,
+                                         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xfe, 0xfe,
+                                         0xfe, 0xfe, 0xe3, 0x0f, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe, 0xfe,
+                                         0x3f, 0x80, 0xfe, 0xff, 0x0f, 0xfe, 0xfe, 0xfe};
+    static const int32_t fsl_vals[36] = {1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 9,
+                                         1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6};
+    uint8_t fsl_chunk[192], fsl_pad[192] = {0};
+    memcpy(fsl_chunk, fsl_head, 48);
+    for (int i = 0; i < 36; i++)
+        gnv__lf_put32(fsl_chunk + 48 + 4 * i, (uint32_t)fsl_vals[i]);
+    memset(fsl_pad + 10, 1, 6);
+    memset(fsl_pad + 28, 1, 4);
+    memset(fsl_pad + 34, 1, 6);
+    memset(fsl_pad + 45, 1, 3);
+
+    struct ArrowSchema schema;
+    struct ArrowArray batch;
+    gnv_buf chunk = GNV_BUF_INIT;
+
+    fsl_schema(&schema, "struct<fsl_bool: fixed_size_list<bool, 2>>");
+    GNV_ASSERT_OK(gnv__array_init(&batch, &schema));
+    fill_fsl_bool(&batch);
+    write_file(c->io, "fb.lance", &schema, &batch, 1, 1, 0);
+    page_buffer(c->io, "fb.lance", 0, 1, &chunk);
+    assert_chunk(&chunk, bool_chunk, sizeof bool_chunk, bool_pad, "fixed_size_list<bool, 2>");
+    check_file(c->io, "fb.lance", &schema, &batch, 1, 11);
+    gnv__array_release(&batch);
+    gnv__schema_release(&schema);
+
+    fsl_schema(&schema, "struct<fsl_fsl: fixed_size_list<fixed_size_list<int32, 3>, 2>>");
+    GNV_ASSERT_OK(gnv__array_init(&batch, &schema));
+    fill_fsl_fsl(&batch);
+    write_file(c->io, "ff.lance", &schema, &batch, 1, 1, 0);
+    page_buffer(c->io, "ff.lance", 0, 1, &chunk);
+    assert_chunk(&chunk, fsl_chunk, sizeof fsl_chunk, fsl_pad, "fixed_size_list<fsl<int32>>");
+    check_file(c->io, "ff.lance", &schema, &batch, 1, 11);
+    /* the Lance schema names the nested type in one field, as LanceDB does */
+    gnv_lance_file *f;
+    struct ArrowSchema fs;
+    gnv_buf text = GNV_BUF_INIT;
+    GNV_ASSERT_OK(gnv__lance_file_open(&f, c->io, "ff.lance"));
+    GNV_ASSERT_OK(gnv__lance_file_schema(f, &fs));
+    GNV_ASSERT_OK(gnv__type_to_string(&text, fs.children[0]));
+    assert_string_equal(text.ptr, "fixed_size_list<fixed_size_list<int32, 3>, 2>");
+    gnv_buf_dispose(&text);
+    gnv__schema_release(&fs);
+    gnv__lance_file_close(f);
+    gnv__array_release(&batch);
+    gnv__schema_release(&schema);
+    gnv_buf_dispose(&chunk);
+}
+
+/* Random nested and bool fixed-size lists, nulls at every level, inside lists too. */
+static void test_fsl_nested_random(void **state)
+{
+    ctx *c = *state;
+    for (int minor = 1; minor <= 2; minor++) {
+        struct ArrowSchema schema;
+        struct ArrowArray batch;
+        GNV_ASSERT_OK(gnv__type_from_string(
+            &schema,
+            "struct<fb: fixed_size_list<bool, 3>, "
+            "ff: fixed_size_list<fixed_size_list<int16, 2>, 3>, "
+            "fff: fixed_size_list<fixed_size_list<fixed_size_list<bool, 2>, 2>, 2>, "
+            "lfb: list<fixed_size_list<bool, 5>>, "
+            "sff: struct<v: fixed_size_list<fixed_size_list<float64, 2>, 2>>>",
+            ""));
+        gen_opts o = {15, 3, 0, 0};
+        make_batch(&batch, &schema, 2500, 31 + (uint64_t)minor, &o);
+        char path[32];
+        snprintf(path, sizeof path, "fr%d.lance", minor);
+        write_file(c->io, path, &schema, &batch, 1, minor, 4000);
+        gnv_lance_file *f;
+        GNV_ASSERT_OK(gnv__lance_file_open(&f, c->io, path));
+        assert_int_equal(gnv__lance_file_num_columns(f), 5); /* one leaf each */
+        gnv__lance_file_close(f);
+        check_file(c->io, path, &schema, &batch, minor, 13);
+        gnv__array_release(&batch);
+        gnv__schema_release(&schema);
+    }
+}
+
+/* Types Lance cannot store in a fixed_size_list are refused, naming the field. */
+static void test_fsl_refused(void **state)
+{
+    ctx *c = *state;
+    static const char *const types[][2] = {
+        {"struct<a: fixed_size_list<utf8, 2>>", "strings or binary"},
+        {"struct<a: fixed_size_list<binary, 2>>", "strings or binary"},
+        {"struct<a: fixed_size_list<list<int32>, 2>>", "lists or structs"},
+        {"struct<a: fixed_size_list<struct<x: int32>, 2>>", "lists or structs"},
+        {"struct<a: fixed_size_list<fixed_size_list<utf8, 2>, 2>>", "strings or binary"},
+    };
+    for (size_t i = 0; i < GNV_ARRAY_SIZE(types); i++) {
+        struct ArrowSchema schema;
+        gnv_lance_writer *w = NULL;
+        GNV_ASSERT_OK(gnv__type_from_string(&schema, types[i][0], ""));
+        GNV_ASSERT_ERR(gnv__lance_writer_new(&w, c->io, "r.lance", &schema, NULL), GNV_ENOTSUP,
+                       types[i][1]);
+        assert_null(w);
+        gnv__schema_release(&schema);
+    }
+}
+
+/* A dictionary-encoded column (also inside a list) is stored as its value type. */
+static void test_dictionary_input(void **state)
+{
+    ctx *c = *state;
+    struct ArrowSchema schema, plain;
+    struct ArrowArray batch, want;
+    GNV_ASSERT_OK(gnv__schema_init(&schema, "+s", "", 0));
+    GNV_ASSERT_OK(gnv__schema_alloc_children(&schema, 2));
+    GNV_ASSERT_OK(gnv__schema_init(schema.children[0], "i", "d", ARROW_FLAG_NULLABLE));
+    GNV_ASSERT_OK(gnv__schema_alloc_dictionary(schema.children[0]));
+    GNV_ASSERT_OK(gnv__schema_init(schema.children[0]->dictionary, "u", "", ARROW_FLAG_NULLABLE));
+    GNV_ASSERT_OK(gnv__schema_init(schema.children[1], "+l", "ld", ARROW_FLAG_NULLABLE));
+    GNV_ASSERT_OK(gnv__schema_alloc_children(schema.children[1], 1));
+    struct ArrowSchema *item = schema.children[1]->children[0];
+    GNV_ASSERT_OK(gnv__schema_init(item, "s", "item", ARROW_FLAG_NULLABLE));
+    GNV_ASSERT_OK(gnv__schema_alloc_dictionary(item));
+    GNV_ASSERT_OK(gnv__schema_init(item->dictionary, "l", "", ARROW_FLAG_NULLABLE));
+    static const char *const words[] = {"red", "green", "", "blue \xe2\x9c\x93"};
+    GNV_ASSERT_OK(gnv__array_init(&batch, &schema));
+    struct ArrowArray *d = batch.children[0], *ld = batch.children[1];
+    for (int k = 0; k < 4; k++)
+        GNV_ASSERT_OK(gnv__array_append_bytes(d->dictionary, words[k], strlen(words[k])));
+    for (int k = 0; k < 3; k++)
+        GNV_ASSERT_OK(gnv__array_append_int(ld->children[0]->dictionary, 1000000007LL * k));
+    for (int r = 0; r < 3000; r++) {
+        if (r % 7 == 3)
+            GNV_ASSERT_OK(gnv__array_append_null(d, 1));
+        else
+            GNV_ASSERT_OK(gnv__array_append_int(d, (r * 5) % 4));
+        if (r % 11 == 5) {
+            GNV_ASSERT_OK(gnv__array_append_null(ld, 1));
+        } else {
+            for (int k = 0; k < r % 4; k++) {
+                if ((r + k) % 5 == 0)
+                    GNV_ASSERT_OK(gnv__array_append_null(ld->children[0], 1));
+                else
+                    GNV_ASSERT_OK(gnv__array_append_int(ld->children[0], (r + k) % 3));
+            }
+            GNV_ASSERT_OK(gnv__array_finish_element(ld));
+        }
+        GNV_ASSERT_OK(gnv__array_finish_element(&batch));
+    }
+    GNV_ASSERT_OK(gnv__array_finish(&batch));
+    GNV_ASSERT_OK(gnv__array_validate(&schema, &batch, true));
+    /* the expected rows: the same values, decoded */
+    GNV_ASSERT_OK(gnv__lance_schema_decoded(&plain, &schema));
+    gnv_array_view v;
+    GNV_ASSERT_OK(gnv__array_view_init(&v, &schema, &batch));
+    GNV_ASSERT_OK(gnv__array_init(&want, &plain));
+    GNV_ASSERT_OK(gnv__array_append_view(&want, &v, 0, batch.length));
+    GNV_ASSERT_OK(gnv__array_finish(&want));
+    gnv__array_view_reset(&v);
+    for (int minor = 1; minor <= 2; minor++) {
+        char path[32];
+        snprintf(path, sizeof path, "dict%d.lance", minor);
+        write_file(c->io, path, &schema, &batch, 1, minor, 3000);
+        gnv_lance_file *f;
+        struct ArrowSchema fs;
+        gnv_buf text = GNV_BUF_INIT;
+        GNV_ASSERT_OK(gnv__lance_file_open(&f, c->io, path));
+        GNV_ASSERT_OK(gnv__lance_file_schema(f, &fs));
+        GNV_ASSERT_OK(gnv__type_to_string(&text, &fs));
+        assert_string_equal(text.ptr, "struct<d: utf8, ld: list<int64>>");
+        gnv_buf_dispose(&text);
+        gnv__schema_release(&fs);
+        gnv__lance_file_close(f);
+        check_file(c->io, path, &plain, &want, minor, 17);
+    }
+    gnv__array_release(&want);
+    gnv__array_release(&batch);
+    gnv__schema_release(&plain);
+    gnv__schema_release(&schema);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,6 +808,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fsl_like_lancedb, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fsl_nested_random, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fsl_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dictionary_input, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
