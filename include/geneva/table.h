@@ -1,13 +1,14 @@
 /**
  * @file table.h
- * @brief Tables: append, scan, take, versions, time travel, restore and tags.
+ * @brief Tables: append, scan (with SQL filters), take, delete, update, versions, time
+ * travel, restore and tags.
  * @defgroup table Tables
  *
  * A gnv_table reads one version of a Lance dataset. Writes (gnv_table_add,
- * gnv_table_restore) commit a new version and move the handle to it; when another
- * writer committed first, compatible changes (appends) are rebased over and
- * incompatible ones fail with GNV_ECONFLICT. A crash at any point leaves the table at
- * its last commit.
+ * gnv_table_delete, gnv_table_update, gnv_table_restore, ...) commit a new version
+ * and move the handle to it; when another writer committed first, compatible changes
+ * (appends) are rebased over and incompatible ones fail with GNV_ECONFLICT. A crash at
+ * any point leaves the table at its last commit.
  *
  * Threading: a handle is not thread-safe; use it from one thread at a time. Handles
  * on the same table may be used from different threads or processes at once. A
@@ -87,12 +88,16 @@ typedef struct gnv_scan_options {
     int with_row_id;            /**< add a `_rowid` uint64 column */
     int with_row_addr;          /**< add a `_rowaddr` uint64 column */
     int64_t batch_rows;         /**< rows per output batch; 0: 8192 */
+    /** A SQL filter in DataFusion's dialect (as LanceDB's `where`), e.g.
+     * "price > 10 AND name LIKE 'C%'"; may use `_rowid` and `_rowaddr`. NULL: every
+     * row. Version 2 and later. @since 0.2 */
+    const char *where;
 } gnv_scan_options;
 
-#define GNV_SCAN_OPTIONS_VERSION 1
+#define GNV_SCAN_OPTIONS_VERSION 2
 #define GNV_SCAN_OPTIONS_INIT                                                                      \
     {                                                                                              \
-        GNV_SCAN_OPTIONS_VERSION, NULL, 0, -1, 0, 0, 0, 0                                          \
+        GNV_SCAN_OPTIONS_VERSION, NULL, 0, -1, 0, 0, 0, 0, NULL                                    \
     }
 
 /**
@@ -101,13 +106,19 @@ typedef struct gnv_scan_options {
  * may also be named in `columns`; without stable row ids both are the row address
  * `fragment_id << 32 | offset`. Deleted rows are skipped.
  *
+ * With `where`, only the rows for which the filter is TRUE are returned (NULL counts as
+ * false, as in SQL); the filter's columns are read first and the projected columns only
+ * for matching rows; `offset` and `limit` count matching rows.
+ *
  * @param opts options, or NULL for all columns.
  * @param[out] out the stream; the caller releases it. It reads the files of the
  *        version it was opened at, independent of later commits and of the handle;
  *        release it before closing the database.
- * @return GNV_OK; GNV_ENOTFOUND (unknown column, naming it); GNV_EINVAL (bad options);
- *         GNV_ENOMEM. Read errors (GNV_ECORRUPT naming a missing or damaged data file)
- *         come from the stream's get_next.
+ * @return GNV_OK; GNV_ENOTFOUND (unknown column, naming it); GNV_EINVAL (bad options;
+ *         a `where` that does not parse or bind, the message starting "where: " and
+ *         naming the position or column); GNV_ENOMEM. Read errors (GNV_ECORRUPT naming a
+ *         missing or damaged data file) and the filter's runtime errors (GNV_EINVAL,
+ *         "where: division by zero") come from the stream's get_next.
  * @since 0.1
  */
 GNV_EXTERN int
@@ -133,12 +144,153 @@ GNV_EXTERN int gnv_table_take(gnv_table *t,
                               struct ArrowArray *array_out);
 
 /**
+ * Read rows by row id (`_rowid`), in the given order (duplicates allowed). Without
+ * stable row ids a row id is the row address, as in gnv_table_take(); with them
+ * (tables created with LanceDB's `new_table_enable_stable_row_ids`), the id a row keeps
+ * across updates and compaction, looked up in the fragments' row id sequences.
+ *
+ * @return as gnv_table_take(); GNV_ENOTFOUND names a row id no live row has.
+ * @since 0.2
+ */
+GNV_EXTERN int gnv_table_take_row_ids(gnv_table *t,
+                                      const uint64_t *row_ids,
+                                      size_t n,
+                                      const char *const *columns,
+                                      size_t n_columns,
+                                      struct ArrowSchema *schema_out,
+                                      struct ArrowArray *array_out);
+
+/**
  * Number of live rows at the handle's version (physical rows minus deletions); reads
  * only manifests.
  * @return GNV_OK.
  * @since 0.1
  */
 GNV_EXTERN int gnv_table_count_rows(gnv_table *t, int64_t *out);
+
+/**
+ * Number of live rows for which the SQL filter `where` is TRUE (as
+ * gnv_table_scan()'s `where`); reads only the filter's columns. NULL or "" counts
+ * every row, as gnv_table_count_rows() does.
+ * @return GNV_OK; GNV_EINVAL (a filter that does not parse, bind or evaluate, the
+ *         message starting "where: "); GNV_ECORRUPT; GNV_EIO; GNV_ENOMEM.
+ * @since 0.2
+ */
+GNV_EXTERN int gnv_table_count_rows_where(gnv_table *t, const char *where, int64_t *out);
+
+/**
+ * Delete the rows for which the SQL filter `where` is TRUE, as Lance does: each
+ * fragment holding such rows gets a new deletion file (its older deletions included),
+ * fragments left without rows are dropped, and a Delete transaction is committed; the
+ * handle moves to the new version. No version is committed when no row matches.
+ * A concurrent append is rebased over; after a concurrent delete or update of the same
+ * fragments (or another change that conflicts) the delete runs again on the latest
+ * version, up to 10 times, as Lance's does.
+ * @param where the filter (required; "true" deletes every row).
+ * @param[out] deleted_out the number of rows deleted, or NULL.
+ * @return GNV_OK; GNV_EINVAL (bad filter, naming it; a read-only checkout);
+ *         GNV_ENOTSUP (a table with stable row ids); GNV_ECONFLICT; GNV_ECORRUPT;
+ *         GNV_EIO; GNV_ENOMEM. On failure the table is unchanged.
+ * @since 0.2
+ */
+GNV_EXTERN int gnv_table_delete(gnv_table *t, const char *where, int64_t *deleted_out);
+
+/**
+ * Set columns of the rows for which `where` is TRUE (NULL: every row) to the values of
+ * SQL expressions evaluated on each row (e.g. "price * 2", "'new'", "NULL"), cast to the
+ * column's type, as Lance's update does: the matching rows are deleted (deletion
+ * files) and written again with their new values as new fragments, in one Update
+ * transaction; the handle moves to the new version. Nothing is committed when no row
+ * matches. Rows keep no stable position: their addresses change. Concurrent changes
+ * are handled as by gnv_table_delete().
+ * @param columns the column names (each at most once).
+ * @param values_sql one SQL expression per column, over the row's columns.
+ * @param n the number of columns (>= 1).
+ * @param[out] updated_out the number of rows updated, or NULL.
+ * @return GNV_OK; GNV_EINVAL (unknown column; an expression that does not parse or
+ *         bind, or a value that cannot be cast to the column's type or is NULL for a
+ *         non-nullable column, each message naming the column); GNV_ENOTSUP (stable
+ *         row ids); GNV_ECONFLICT; GNV_ECORRUPT; GNV_EIO; GNV_ENOMEM. On failure the
+ *         table is unchanged.
+ * @since 0.2
+ */
+GNV_EXTERN int gnv_table_update(gnv_table *t,
+                                const char *where,
+                                const char *const *columns,
+                                const char *const *values_sql,
+                                size_t n,
+                                int64_t *updated_out);
+
+/**
+ * Add columns computed by SQL expressions (DataFusion's dialect, as LanceDB's
+ * add_columns): names[i] gets the value of exprs[i] evaluated over the table's columns,
+ * in every row. Each expression's type is its column's type; columns are nullable.
+ * Writes one new data file per fragment holding only the new columns and commits a
+ * Lance Merge; existing data is not rewritten. An expression that is NULL or
+ * CAST(NULL AS type) writes no data (the column reads as NULL). The handle moves to the
+ * new version.
+ *
+ * @param names new column names: not empty, distinct, not existing, not `_rowid` or
+ *        `_rowaddr`.
+ * @param exprs the expressions, one per name.
+ * @return GNV_OK; GNV_EEXISTS (a column of that name exists, naming it); GNV_EINVAL (bad
+ *         name, a syntax or type error or a failed evaluation in an expression, naming
+ *         the column; a read-only handle); GNV_ENOTFOUND; GNV_ECONFLICT (a concurrent
+ *         commit); GNV_EIO; GNV_ENOMEM. Nothing is committed on failure.
+ * @since 0.2
+ */
+GNV_EXTERN int gnv_table_add_columns_sql(gnv_table *t,
+                                         const char *const *names,
+                                         const char *const *exprs,
+                                         size_t n);
+
+/**
+ * Remove columns from the schema (a Lance Project; the data stays in the files of
+ * older versions). Nested fields are named with dots ("a.b").
+ * @return GNV_OK; GNV_ENOTFOUND (no such column, naming it); GNV_EINVAL (dropping every
+ *         column, or every field of a struct); GNV_ECONFLICT; GNV_EIO; GNV_ENOMEM.
+ * @since 0.2
+ */
+GNV_EXTERN int gnv_table_drop_columns(gnv_table *t, const char *const *names, size_t n);
+
+/** Nullability in a gnv_column_alteration. */
+typedef enum gnv_nullable_change {
+    GNV_NULLABLE_KEEP = 0, /**< leave it */
+    GNV_NULLABLE_TRUE = 1, /**< make the column nullable */
+    GNV_NULLABLE_FALSE = 2 /**< make it non-nullable (fails if it holds nulls) */
+} gnv_nullable_change;
+
+/** One change of gnv_table_alter_columns(). */
+typedef struct gnv_column_alteration {
+    unsigned int version; /**< GNV_COLUMN_ALTERATION_VERSION */
+    const char *path;     /**< the column ("a.b" for a nested field) */
+    const char *rename;   /**< its new name, or NULL to keep it */
+    int nullable;         /**< a gnv_nullable_change */
+    const char *cast;     /**< new type in text form ("int64", "utf8"...), or NULL */
+} gnv_column_alteration;
+
+#define GNV_COLUMN_ALTERATION_VERSION 1
+#define GNV_COLUMN_ALTERATION_INIT                                                                 \
+    {                                                                                              \
+        GNV_COLUMN_ALTERATION_VERSION, NULL, NULL, GNV_NULLABLE_KEEP, NULL                         \
+    }
+
+/**
+ * Rename columns, change their nullability or cast them, all in one new version.
+ * Renames and making a column nullable change only the schema (a Lance Project). A
+ * cast, or making a nullable column non-nullable, writes the column again into new
+ * data files with a new field id (a Lance Merge, as LanceDB's alter_columns); a value
+ * that does not convert, or a null in a column made non-nullable, fails the whole
+ * call. Everything is validated before anything is written.
+ * @return GNV_OK; GNV_ENOTFOUND (no such column); GNV_EEXISTS (the new name is taken);
+ *         GNV_EINVAL (a reserved or empty name, a bad type, a column altered twice, a
+ *         value that does not convert, nulls in a column made non-nullable);
+ *         GNV_ENOTSUP (casting a nested field); GNV_EVERSION (a newer alteration
+ *         struct); GNV_ECONFLICT; GNV_EIO; GNV_ENOMEM.
+ * @since 0.2
+ */
+GNV_EXTERN int
+gnv_table_alter_columns(gnv_table *t, const gnv_column_alteration *alterations, size_t n);
 
 /** One version of a table, as gnv_table_versions() lists it. */
 typedef struct gnv_version_info {

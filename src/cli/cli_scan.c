@@ -13,8 +13,10 @@ const char cli_usage_scan[] =
     "Options:\n"
     "  -c, --columns LIST  the columns to read, comma-separated, in output order\n"
     "                      (default: all); may name _rowid\n"
-    "  -n, --limit N       at most N rows (default: all)\n"
-    "      --offset N      skip the first N rows\n"
+    "  -w, --where EXPR    only the rows where the SQL filter EXPR is true, e.g.\n"
+    "                      \"price > 10 AND name LIKE 'C%'\" (may use _rowid, _rowaddr)\n"
+    "  -n, --limit N       at most N rows (default: all; counted after --where)\n"
+    "      --offset N      skip the first N rows (counted after --where)\n"
     "      --version V     read version V (time travel)\n"
     "      --tag T         read the version tag T names\n"
     "      --with-row-id   add a _rowid column (uint64)\n"
@@ -26,6 +28,7 @@ const char cli_usage_scan[] =
     "\n"
     "Examples:\n"
     "  geneva scan db products --columns id,name --limit 5\n"
+    "  geneva scan db products --where 'price < 20' -c name,price\n"
     "  geneva scan db products --version 1 --format jsonl\n"
     "  geneva scan db products --format arrow --out products.arrow\n";
 
@@ -35,6 +38,7 @@ const char cli_usage_count[] =
     "Print the number of rows of a table (a bare number).\n"
     "\n"
     "Options:\n"
+    "  -w, --where EXPR    count only the rows where the SQL filter EXPR is true\n"
     "      --version V     count the rows of version V instead of the latest\n"
     "      --tag T         count the rows of the version tag T names\n"
     "  -h, --help          show this help\n";
@@ -88,6 +92,7 @@ static int scan_parse(const cli_command *cmd, int argc, char **argv, scan_args *
 {
     static const struct option longopts[] = {
         {"columns", required_argument, NULL, 'c'},
+        {"where", required_argument, NULL, 'w'},
         {"limit", required_argument, NULL, 'n'},
         {"format", required_argument, NULL, 'f'},
         {"out", required_argument, NULL, 'o'},
@@ -102,7 +107,7 @@ static int scan_parse(const cli_command *cmd, int argc, char **argv, scan_args *
     int64_t v;
     optind = 0;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":c:n:f:o:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":c:w:n:f:o:h", longopts, NULL)) != -1) {
         int r = cli_at_option(cmd, opt, optarg, &a->at);
         if (r < 0)
             return -r;
@@ -114,6 +119,9 @@ static int scan_parse(const cli_command *cmd, int argc, char **argv, scan_args *
         case 'c':
             if ((rc = parse_columns(cmd, optarg, a)) >= 0)
                 return rc;
+            break;
+        case 'w':
+            a->so.where = optarg;
             break;
         case 'n':
             if (!cli_parse_int64(optarg, 0, INT64_MAX, &a->so.limit))
@@ -164,14 +172,14 @@ static int scan_output(const cli_command *cmd, struct ArrowArrayStream *rows, co
     if (a->po.format == FORMAT_ARROW) {
         gnv_ipc_write_options wo = GNV_IPC_WRITE_OPTIONS_INIT;
         if (gnv_write_ipc(a->out_path, rows, &wo, NULL) != GNV_OK)
-            rc = cli_fail_lib(cmd);
+            rc = cli_fail_lib_where(cmd);
         return rc;
     }
     FILE *out = cli_open_output(cmd, a->out_path);
     if (!out)
         return CLI_EXIT_RUNTIME;
     if (gnv_print_stream(out, rows, &a->po, NULL) != GNV_OK)
-        rc = cli_fail_lib(cmd);
+        rc = cli_fail_lib_where(cmd);
     if (!cli_close_output(cmd, out, a->out_path) && rc == CLI_EXIT_OK)
         rc = CLI_EXIT_RUNTIME;
     return rc;
@@ -197,7 +205,7 @@ int cli_cmd_scan(const cli_command *cmd, int argc, char **argv)
     if (!cli_checkout(cmd, &t, &a.at))
         goto done;
     if (gnv_table_scan(t, &a.so, &rows) != GNV_OK) {
-        cli_fail_lib(cmd);
+        cli_fail_lib_where(cmd);
         goto done;
     }
     rc = scan_output(cmd, &rows, &a);
@@ -209,15 +217,44 @@ done:
 
 int cli_cmd_count(const cli_command *cmd, int argc, char **argv)
 {
-    gnv_db *db;
-    gnv_table *t;
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"where", required_argument, NULL, 'w'},
+        CLI_AT_LONG_OPTIONS,
+        {0, 0, 0, 0},
+    };
+    gnv_db *db = NULL;
+    gnv_table *t = NULL;
+    cli_at at = {0, NULL};
+    const char *where = NULL;
     int64_t n = 0;
-    int rc = cli_open_table_at(cmd, argc, argv, &db, &t);
+    int opt, rc;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":hw:", longopts, NULL)) != -1) {
+        int r = cli_at_option(cmd, opt, optarg, &at);
+        if (r < 0)
+            return -r;
+        if (r > 0)
+            continue;
+        if (opt == 'h')
+            return cli_print_help(cmd);
+        if (opt == 'w') {
+            where = optarg;
+            continue;
+        }
+        return cli_bad_option(cmd, opt, argv);
+    }
+    rc = cli_positionals(cmd, argc, argv, 2, 2, db_table);
     if (rc >= 0)
         return rc;
+    if (!cli_open_table(cmd, &db, &t, argv[optind], argv[optind + 1]))
+        return CLI_EXIT_RUNTIME;
     rc = CLI_EXIT_RUNTIME;
-    if (gnv_table_count_rows(t, &n) != GNV_OK) {
-        cli_fail_lib(cmd);
+    if (!cli_checkout(cmd, &t, &at))
+        goto done;
+    if (gnv_table_count_rows_where(t, where, &n) != GNV_OK) {
+        cli_fail_lib_where(cmd);
         goto done;
     }
     printf("%lld\n", (long long)n);

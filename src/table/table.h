@@ -83,17 +83,24 @@ int gnv__table_version_txn(gnv_buf *txn_out,
 
 typedef enum gnv__op {
     GNV__OP_APPEND = 100,
+    GNV__OP_DELETE = 101, /* deletion files on some fragments, others removed */
     GNV__OP_OVERWRITE = 102,
-    GNV__OP_RESTORE = 106
+    GNV__OP_MERGE = 105, /* new schema and every fragment (ids kept): add/alter columns */
+    GNV__OP_RESTORE = 106,
+    GNV__OP_UPDATE = 108,          /* a delete plus new fragments holding the rewritten rows */
+    GNV__OP_PROJECT = 109,         /* new schema only: drop, rename, relax nullability */
+    GNV__OP_DATA_REPLACEMENT = 111 /* new data files for columns of some fragments */
 } gnv__op;
 
 /* What a commit changes. Everything is borrowed; the commit copies what it keeps. */
 typedef struct gnv__commit {
     int op;
-    /* append, overwrite: the new fragments (ids are assigned by the commit) */
+    /* append, overwrite: the new fragments (ids are assigned by the commit); merge:
+     * every fragment of the new version, ids kept */
     Gnvpb__DataFragment **frags;
     size_t n_frags;
-    /* overwrite (or a new table): the schema and data format version ("2.1") */
+    /* overwrite (or a new table), merge, project: the schema; overwrite: the data
+     * format version ("2.1") */
     Gnvpb__Field **fields;
     size_t n_fields;
     const char *data_format;
@@ -101,6 +108,22 @@ typedef struct gnv__commit {
     uint64_t restore_version;
     /* creating a new table: losing the race for version 1 is GNV_EEXISTS */
     bool create_only;
+    /* delete, update: fragments replaced by these (same ids, new deletion files), and
+     * fragments removed whole; update also adds `frags` (the rewritten rows) */
+    Gnvpb__DataFragment **updated;
+    size_t n_updated;
+    const uint64_t *removed_ids;
+    size_t n_removed;
+    const char *predicate; /* delete: the filter, recorded in the transaction */
+    /* data replacement (Lance's DataReplacement): fragment replace_ids[i] gets
+     * replace_files[i]; a file of the fragment with exactly its fields (and file
+     * version) is replaced, else the file is added (the column was all NULL there).
+     * Applied on the latest version, so concurrent appends, deletes and other columns
+     * are kept; GNV_ECONFLICT when a fragment is gone or one of the file's fields is no
+     * longer in the schema. */
+    const uint64_t *replace_ids;
+    Gnvpb__DataFile *const *replace_files;
+    size_t n_replace;
 } gnv__commit;
 
 /*
@@ -117,7 +140,136 @@ int gnv__table_commit(gnv_table *t, const gnv__commit *c);
 ProtobufCMessage *gnv__pb_dup(const ProtobufCMessage *msg);
 void gnv__pb_free(ProtobufCMessage *msg);
 
+/* ---- deletions (table_delete.c, table_read.c) ------------------------------ */
+
+/* The deleted-row bitmap of fragment f of the table at dir (bit i: row i deleted;
+ * physical_rows/8+1 bytes), or NULL when it has no deletion file. GNV_ECORRUPT naming
+ * a missing or damaged deletion file. */
+int gnv__fragment_deletions(
+    gnv_io *io, const char *dir, const char *tname, const Gnvpb__DataFragment *f, uint8_t **out);
+
+/* Rows of one fragment to delete: offsets ascending (duplicates allowed). */
+typedef struct gnv__frag_rows {
+    uint64_t fragment_id;
+    const uint32_t *rows;
+    size_t n;
+} gnv__frag_rows;
+
+/* What deleting rows changes, ready for a delete or update commit (owned). */
+typedef struct gnv__deletions {
+    Gnvpb__DataFragment **updated; /* copies with their new DeletionFile */
+    size_t n_updated;
+    uint64_t *removed_ids; /* fragments all of whose rows are now deleted */
+    size_t n_removed;
+    int64_t n_deleted; /* rows newly deleted */
+} gnv__deletions;
+void gnv__deletions_reset(gnv__deletions *d);
+
+/*
+ * Write, for each fragment of `sets` (fragments of t's version; each at most once), a
+ * deletion file holding its existing deletions and the new rows, as Lance does: an
+ * Arrow IPC file of one uint32 column below 5000 deleted rows, else a portable Roaring
+ * bitmap, named _deletions/{fragment}-{t's version}-{random u64}.{arrow|bin}. Fragments
+ * left without live rows go to removed_ids instead (no file). Rows already deleted are
+ * not counted again. GNV_EINVAL naming an unknown fragment or a row past its end.
+ */
+int gnv__table_write_deletions(gnv__deletions *out,
+                               gnv_table *t,
+                               const gnv__frag_rows *sets,
+                               size_t n_sets);
+
+/* How many times gnv_table_delete/gnv_table_update run when they lose to a concurrent
+ * change of the same fragments (Lance's default conflict_retries is 10). */
+#define GNV__CONFLICT_RETRIES 10
+
+/* Delete rows by offset and commit a Delete transaction recording `predicate` (may be
+ * NULL). Nothing is committed when no row is newly deleted. *deleted_out (may be NULL)
+ * receives the number of rows deleted. */
+int gnv__table_delete_rows(gnv_table *t,
+                           const gnv__frag_rows *sets,
+                           size_t n_sets,
+                           const char *predicate,
+                           int64_t *deleted_out);
+
+/* Sort row addresses (fragment_id << 32 | offset; addrs is sorted in place) and group
+ * them into per-fragment sets whose offsets live in *rows_out. Free *sets_out and
+ * *rows_out with gnv__free. */
+int gnv__group_row_addrs(
+    gnv__frag_rows **sets_out, size_t *n_out, uint32_t **rows_out, uint64_t *addrs, size_t n);
+
+/* The row addresses of the rows matching `where`, in scan order (gnv__free). */
+int gnv__table_match_addrs(uint64_t **out, size_t *n_out, gnv_table *t, const char *where);
+
+/* A struct array of `length` rows over the owned arrays cols[0..n), moved in (and
+ * released on failure) (table_read.c). */
+int gnv__struct_of(struct ArrowArray *out, struct ArrowArray *cols, int64_t n, int64_t length);
+
+/* ---- writing rows (table_write.c) ------------------------------------------- */
+
+/* Write the batches of `data` (the table's schema) into new data files of t, as
+ * gnv_table_add does, without committing: the fragments (ids unassigned) go to
+ * *frags_out (free each with gnv__pb_free, then the array with gnv__free). */
+int gnv__table_write_fragments(Gnvpb__DataFragment ***frags_out,
+                               size_t *n_out,
+                               gnv_table *t,
+                               struct ArrowArrayStream *data);
+
+/* ---- schema evolution (table_columns.c) ------------------------------------ */
+
+/* One batch handed to a column producer: rows [row_start, row_start + length) of
+ * fragment `fragment_id`, counted over its physical rows (deleted rows included). */
+typedef struct gnv__columns_batch {
+    uint64_t fragment_id;
+    int64_t row_start;
+    const struct ArrowSchema *schema; /* struct of the input columns asked for */
+    const struct ArrowArray *batch;   /* struct array of those columns (borrowed) */
+} gnv__columns_batch;
+
+/* Compute the new columns of one batch: *out becomes an owned struct array of
+ * in->batch->length rows whose children match the new columns' schema exactly. A
+ * negative return (error set) abandons the whole operation. */
+typedef int (*gnv__columns_fn)(struct ArrowArray *out, const gnv__columns_batch *in, void *payload);
+
+/*
+ * Add the columns of `columns` (a struct schema; new, distinct, non-reserved names;
+ * field metadata kept) computed by fn: every fragment is read a batch of `batch_rows`
+ * (0: 8192) physical rows at a time, in order, over the top-level columns `inputs`
+ * (a column missing from a fragment reads as NULL), and fn's results stream into one
+ * new data file per fragment holding only the new columns (field ids above any id the
+ * table used). Commits a Merge (schema + fragments with the file appended); nothing
+ * existing is rewritten. On failure the table is unchanged (orphan files at most).
+ */
+int gnv__table_add_columns(gnv_table *t,
+                           const struct ArrowSchema *columns,
+                           const char *const *inputs,
+                           size_t n_inputs,
+                           gnv__columns_fn fn,
+                           void *payload,
+                           int64_t batch_rows);
+/* Add columns that are NULL in every row (all fields nullable), metadata only: a Merge
+ * with the fragments unchanged, which read the columns as NULL. Field metadata (such
+ * as a virtual column's definition) is kept. */
+int gnv__table_add_null_columns(gnv_table *t, const struct ArrowSchema *columns);
+
 /* Live rows of a fragment: physical rows minus deleted rows. */
 int64_t gnv__fragment_live_rows(const Gnvpb__DataFragment *f);
+
+/* ---- stable row ids (table_rowids.c) ---------------------------------------- */
+
+/* The manifest has stable row ids (reader feature flag 2). */
+bool gnv__table_stable_row_ids(const Gnvpb__Manifest *m);
+/* The row id of each physical row of fragment f (physical_rows values, gnv__free), from
+ * its inline or external RowIdSequence. GNV_ECORRUPT naming the fragment when the
+ * sequence is missing, damaged or of the wrong length. */
+int gnv__rowids_load(
+    uint64_t **out, gnv_io *io, const char *dir, const char *tname, const Gnvpb__DataFragment *f);
+/* Give the fragments [first, n_fragments) of m that have no row id sequence yet the
+ * next row ids (a Range each) and the created/updated version `version`; advance
+ * m->next_row_id. Fragments that carry a sequence (rows moved by an update keep their
+ * ids) are left as they are. */
+int gnv__rowids_assign(Gnvpb__Manifest *m, size_t first, uint64_t version);
+/* The row addresses of live rows with the given row ids (the ids themselves without
+ * stable row ids). GNV_ENOTFOUND naming an id no live row has. */
+int gnv__rowids_to_addrs(uint64_t *addrs, gnv_table *t, const uint64_t *row_ids, size_t n);
 
 #endif

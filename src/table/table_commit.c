@@ -66,6 +66,97 @@ add_fragments(Gnvpb__Manifest *m, Gnvpb__DataFragment *const *frags, size_t n, u
     return GNV_OK;
 }
 
+/* Set m->fragments to copies of frags, keeping their ids (a merge). */
+static int merge_fragments(Gnvpb__Manifest *m, Gnvpb__DataFragment *const *frags, size_t n)
+{
+    if (n == 0)
+        return GNV_OK;
+    m->fragments = gnv__calloc(n, sizeof *m->fragments);
+    if (!m->fragments)
+        return gnv__error_oom();
+    for (size_t i = 0; i < n; i++) {
+        Gnvpb__DataFragment *f = (Gnvpb__DataFragment *)gnv__pb_dup(&frags[i]->base);
+        if (!f)
+            return GNV_ENOMEM;
+        m->fragments[m->n_fragments++] = f;
+        if (!m->has_max_fragment_id || f->id > m->max_fragment_id) {
+            m->has_max_fragment_id = 1;
+            m->max_fragment_id = (uint32_t)f->id;
+        }
+    }
+    return GNV_OK;
+}
+
+static bool has_field(const Gnvpb__Manifest *m, int32_t id)
+{
+    for (size_t i = 0; i < m->n_fields; i++)
+        if (m->fields[i]->id == id)
+            return true;
+    return false;
+}
+
+/* Drop data files that hold no field of m's schema (after a project), as Lance does. */
+static void drop_unused_files(Gnvpb__Manifest *m)
+{
+    for (size_t i = 0; i < m->n_fragments; i++) {
+        Gnvpb__DataFragment *f = m->fragments[i];
+        size_t keep = 0;
+        for (size_t k = 0; k < f->n_files; k++) {
+            bool used = false;
+            for (size_t j = 0; j < f->files[k]->n_fields && !used; j++)
+                used = has_field(m, f->files[k]->fields[j]);
+            if (used)
+                f->files[keep++] = f->files[k];
+            else
+                gnv__pb_free(&f->files[k]->base);
+        }
+        f->n_files = keep;
+    }
+}
+
+/*
+ * The index section for m after a schema change: indexes on a field m no longer has
+ * are dropped (Lance's retain_relevant_indices; system indexes, named "__...", stay).
+ * Byte for byte the old section when nothing is dropped.
+ */
+static int retain_indices(gnv_buf *out, const gnv_buf *old, const Gnvpb__Manifest *m)
+{
+    int rc = GNV_OK;
+    Gnvpb__IndexSection *sec = NULL;
+    if (!old->size)
+        return GNV_OK;
+    sec = gnv__pb_unpack(&gnvpb__index_section__descriptor, old->size, (const uint8_t *)old->ptr,
+                         "index section");
+    if (!sec)
+        return gnv_error_last() ? gnv_error_last()->code : GNV_ECORRUPT;
+    size_t keep = 0;
+    for (size_t i = 0; i < sec->n_indices; i++) {
+        Gnvpb__IndexMetadata *x = sec->indices[i];
+        bool ok = x->name && !strncmp(x->name, "__", 2);
+        if (!ok) {
+            ok = true;
+            for (size_t j = 0; j < x->n_fields && ok; j++)
+                ok = has_field(m, x->fields[j]);
+        }
+        if (ok)
+            sec->indices[keep++] = x;
+        else
+            gnv__pb_free(&x->base);
+    }
+    if (keep == sec->n_indices) {
+        GNV_TRYG(gnv__buf_put(out, old->ptr, old->size));
+    } else {
+        sec->n_indices = keep;
+        size_t n = gnvpb__index_section__get_packed_size(sec);
+        GNV_TRYG(gnv__buf_reserve(out, n));
+        gnvpb__index_section__pack(sec, (uint8_t *)out->ptr);
+        out->size = n;
+    }
+done:
+    gnv__pb_free(&sec->base);
+    return rc;
+}
+
 static int set_fields(Gnvpb__Manifest *m, Gnvpb__Field *const *fields, size_t n)
 {
     free_fields(m);
@@ -142,6 +233,131 @@ static int set_data_format(Gnvpb__Manifest *m, const char *version)
 }
 
 /*
+ * A delete or update over m (a copy of the base): replace the fragments c->updated
+ * name by id, drop those of c->removed_ids, and flag deletion files (feature flag 1)
+ * when a fragment has one. GNV_ECONFLICT when one of them is gone from the base.
+ */
+static int apply_deletions(Gnvpb__Manifest *m, const gnv__commit *c)
+{
+    for (size_t i = 0; i < c->n_updated; i++) {
+        size_t j = 0;
+        while (j < m->n_fragments && m->fragments[j]->id != c->updated[i]->id)
+            j++;
+        if (j == m->n_fragments)
+            return gnv__error_set(GNV_ECONFLICT, GNV_SUB_TABLE,
+                                  "fragment %" PRIu64 " was removed concurrently",
+                                  c->updated[i]->id);
+        Gnvpb__DataFragment *f = (Gnvpb__DataFragment *)gnv__pb_dup(&c->updated[i]->base);
+        if (!f)
+            return GNV_ENOMEM;
+        gnv__pb_free(&m->fragments[j]->base);
+        m->fragments[j] = f;
+    }
+    for (size_t i = 0; i < c->n_removed; i++) {
+        size_t j = 0;
+        while (j < m->n_fragments && m->fragments[j]->id != c->removed_ids[i])
+            j++;
+        if (j == m->n_fragments)
+            return gnv__error_set(GNV_ECONFLICT, GNV_SUB_TABLE,
+                                  "fragment %" PRIu64 " was removed concurrently",
+                                  c->removed_ids[i]);
+        gnv__pb_free(&m->fragments[j]->base);
+        memmove(&m->fragments[j], &m->fragments[j + 1],
+                (m->n_fragments - j - 1) * sizeof *m->fragments);
+        m->n_fragments--;
+    }
+    for (size_t j = 0; j < m->n_fragments; j++)
+        if (m->fragments[j]->deletion_file) {
+            m->has_reader_feature_flags = m->has_writer_feature_flags = 1;
+            m->reader_feature_flags |= 1;
+            m->writer_feature_flags |= 1;
+            break;
+        }
+    return GNV_OK;
+}
+
+static bool same_ids(const int32_t *a, size_t na, const int32_t *b, size_t nb)
+{
+    return na == nb && (na == 0 || memcmp(a, b, na * sizeof *a) == 0);
+}
+
+/*
+ * A data replacement over m (a copy of the latest version): for each replacement, the
+ * fragment's file with exactly the new file's fields (and file version) takes the new
+ * path and size; otherwise the file is added (as Lance does for a column that was all
+ * NULL), and in files that hold those fields among others (rows appended with every
+ * column in one file) the fields are tombstoned (id -2, as Lance marks a field whose
+ * data moved to another file). GNV_ECONFLICT when the fragment is gone or a field left
+ * the schema.
+ */
+static int apply_replacements(Gnvpb__Manifest *m, const gnv__commit *c)
+{
+    for (size_t i = 0; i < c->n_replace; i++) {
+        const Gnvpb__DataFile *nf = c->replace_files[i];
+        Gnvpb__DataFragment *f = NULL;
+        for (size_t j = 0; j < m->n_fragments && !f; j++)
+            if (m->fragments[j]->id == c->replace_ids[i])
+                f = m->fragments[j];
+        if (!f)
+            return gnv__error_set(GNV_ECONFLICT, GNV_SUB_TABLE,
+                                  "fragment %" PRIu64 " was rewritten or removed concurrently",
+                                  c->replace_ids[i]);
+        for (size_t k = 0; k < nf->n_fields; k++) {
+            bool known = false;
+            for (size_t q = 0; q < m->n_fields && !known; q++)
+                known = m->fields[q]->id == nf->fields[k];
+            if (!known)
+                return gnv__error_set(GNV_ECONFLICT, GNV_SUB_TABLE,
+                                      "field %d was dropped concurrently", (int)nf->fields[k]);
+        }
+        Gnvpb__DataFile *same = NULL;
+        bool overlap = false;
+        for (size_t k = 0; k < f->n_files; k++) {
+            Gnvpb__DataFile *d = f->files[k];
+            if (same_ids(d->fields, d->n_fields, nf->fields, nf->n_fields) &&
+                d->file_major_version == nf->file_major_version &&
+                d->file_minor_version == nf->file_minor_version) {
+                same = d;
+                continue;
+            }
+            for (size_t a = 0; a < d->n_fields; a++)
+                for (size_t b = 0; b < nf->n_fields; b++)
+                    overlap |= d->fields[a] == nf->fields[b];
+        }
+        if (overlap && !same)
+            for (size_t k = 0; k < f->n_files; k++) {
+                Gnvpb__DataFile *d = f->files[k];
+                for (size_t a = 0; a < d->n_fields; a++)
+                    for (size_t b = 0; b < nf->n_fields; b++)
+                        if (d->fields[a] == nf->fields[b])
+                            d->fields[a] = -2;
+            }
+        else if (overlap)
+            return gnv__error_set(GNV_ECONFLICT, GNV_SUB_TABLE,
+                                  "fragment %" PRIu64 " holds the replaced fields in two files",
+                                  f->id);
+        Gnvpb__DataFile *copy = (Gnvpb__DataFile *)gnv__pb_dup(&nf->base);
+        if (!copy)
+            return GNV_ENOMEM;
+        if (same) {
+            for (size_t k = 0; k < f->n_files; k++)
+                if (f->files[k] == same)
+                    f->files[k] = copy;
+            gnv__pb_free(&same->base);
+        } else {
+            Gnvpb__DataFile **arr = gnv__reallocarray(f->files, f->n_files + 1, sizeof *arr);
+            if (!arr) {
+                gnv__pb_free(&copy->base);
+                return gnv__error_oom();
+            }
+            f->files = arr;
+            f->files[f->n_files++] = copy;
+        }
+    }
+    return GNV_OK;
+}
+
+/*
  * The manifest of version base_version+1 for commit c over `base` (NULL for a new
  * dataset). `restored` is the manifest of c->restore_version for a restore. The index
  * section to write goes to index_out.
@@ -178,6 +394,28 @@ static int build_manifest(Gnvpb__Manifest **out,
         if (c->op == GNV__OP_APPEND) {
             if (base_index->size) /* carried forward byte for byte */
                 GNV_TRYG(gnv__buf_put(index_out, base_index->ptr, base_index->size));
+        } else if (c->op == GNV__OP_DELETE || c->op == GNV__OP_UPDATE) {
+            /* indexes stay: deleted rows are masked at query time, and the rewritten
+             * rows of an update land in new (unindexed) fragments */
+            if (base_index->size)
+                GNV_TRYG(gnv__buf_put(index_out, base_index->ptr, base_index->size));
+            GNV_TRYG(apply_deletions(m, c));
+        } else if (c->op == GNV__OP_MERGE || c->op == GNV__OP_PROJECT) {
+            /* schema evolution: new schema (merge: and the fragments, ids kept) */
+            GNV_TRYG(set_fields(m, c->fields, c->n_fields));
+            if (c->op == GNV__OP_MERGE) {
+                free_fragments(m);
+                GNV_TRYG(merge_fragments(m, c->frags, c->n_frags));
+            } else {
+                drop_unused_files(m);
+            }
+            GNV_TRYG(retain_indices(index_out, base_index, m));
+            goto stamped;
+        } else if (c->op == GNV__OP_DATA_REPLACEMENT) {
+            if (base_index->size)
+                GNV_TRYG(gnv__buf_put(index_out, base_index->ptr, base_index->size));
+            GNV_TRYG(apply_replacements(m, c));
+            goto stamped;
         } else {
             /* overwrite: new schema and rows; indexes and row-id state do not survive */
             free_fragments(m);
@@ -193,7 +431,11 @@ static int build_manifest(Gnvpb__Manifest **out,
             if (c->data_format)
                 GNV_TRYG(set_data_format(m, c->data_format));
         }
+        size_t first_new = m->n_fragments;
         GNV_TRYG(add_fragments(m, c->frags, c->n_frags, &next_id));
+        /* stable row ids: the new fragments' rows get the next ids */
+        if (gnv__table_stable_row_ids(m))
+            GNV_TRYG(gnv__rowids_assign(m, first_new, version));
     } else {
         m = gnv__malloc(sizeof *m);
         GNV_CHECK_ALLOC(m);
@@ -202,6 +444,7 @@ static int build_manifest(Gnvpb__Manifest **out,
         GNV_TRYG(set_data_format(m, c->data_format));
         GNV_TRYG(add_fragments(m, c->frags, c->n_frags, &next_id));
     }
+stamped:
     GNV_TRYG(stamp(m, version, txn_file));
     *out = m;
     m = NULL;
@@ -218,6 +461,12 @@ build_transaction(gnv_buf *out, const gnv__commit *c, uint64_t read_version, con
     Gnvpb__Transaction__Append app = GNVPB__TRANSACTION__APPEND__INIT;
     Gnvpb__Transaction__Overwrite ow = GNVPB__TRANSACTION__OVERWRITE__INIT;
     Gnvpb__Transaction__Restore rs = GNVPB__TRANSACTION__RESTORE__INIT;
+    Gnvpb__Transaction__Merge mg = GNVPB__TRANSACTION__MERGE__INIT;
+    Gnvpb__Transaction__Project pj = GNVPB__TRANSACTION__PROJECT__INIT;
+    Gnvpb__Transaction__Delete del = GNVPB__TRANSACTION__DELETE__INIT;
+    Gnvpb__Transaction__Update up = GNVPB__TRANSACTION__UPDATE__INIT;
+    Gnvpb__Transaction__DataReplacement dr = GNVPB__TRANSACTION__DATA_REPLACEMENT__INIT;
+    Gnvpb__Transaction__DataReplacementGroup *groups = NULL;
     x.has_read_version = 1;
     x.read_version = read_version;
     x.uuid = (char *)uuid;
@@ -236,6 +485,58 @@ build_transaction(gnv_buf *out, const gnv__commit *c, uint64_t read_version, con
         ow.n_schema = c->n_fields;
         x.overwrite = &ow;
         break;
+    case GNV__OP_MERGE:
+        x.operation_case = GNVPB__TRANSACTION__OPERATION_MERGE;
+        mg.fragments = c->frags;
+        mg.n_fragments = c->n_frags;
+        mg.schema = c->fields;
+        mg.n_schema = c->n_fields;
+        x.merge = &mg;
+        break;
+    case GNV__OP_PROJECT:
+        x.operation_case = GNVPB__TRANSACTION__OPERATION_PROJECT;
+        pj.schema = c->fields;
+        pj.n_schema = c->n_fields;
+        x.project = &pj;
+        break;
+    case GNV__OP_DELETE:
+        x.operation_case = GNVPB__TRANSACTION__OPERATION_DELETE;
+        del.updated_fragments = c->updated;
+        del.n_updated_fragments = c->n_updated;
+        del.deleted_fragment_ids = (uint64_t *)c->removed_ids;
+        del.n_deleted_fragment_ids = c->n_removed;
+        del.predicate = (char *)(c->predicate ? c->predicate : "");
+        x.delete_ = &del;
+        break;
+    case GNV__OP_UPDATE:
+        x.operation_case = GNVPB__TRANSACTION__OPERATION_UPDATE;
+        up.removed_fragment_ids = (uint64_t *)c->removed_ids;
+        up.n_removed_fragment_ids = c->n_removed;
+        up.updated_fragments = c->updated;
+        up.n_updated_fragments = c->n_updated;
+        up.new_fragments = c->frags;
+        up.n_new_fragments = c->n_frags;
+        x.update = &up;
+        break;
+    case GNV__OP_DATA_REPLACEMENT:
+        x.operation_case = GNVPB__TRANSACTION__OPERATION_DATA_REPLACEMENT;
+        groups = gnv__calloc(c->n_replace ? c->n_replace : 1, sizeof *groups);
+        dr.replacements = gnv__calloc(c->n_replace ? c->n_replace : 1, sizeof *dr.replacements);
+        if (!groups || !dr.replacements) {
+            gnv__free(groups);
+            gnv__free(dr.replacements);
+            return gnv__error_oom();
+        }
+        for (size_t i = 0; i < c->n_replace; i++) {
+            gnvpb__transaction__data_replacement_group__init(&groups[i]);
+            groups[i].has_fragment_id = 1;
+            groups[i].fragment_id = c->replace_ids[i];
+            groups[i].new_file = c->replace_files[i];
+            dr.replacements[i] = &groups[i];
+        }
+        dr.n_replacements = c->n_replace;
+        x.data_replacement = &dr;
+        break;
     default:
         x.operation_case = GNVPB__TRANSACTION__OPERATION_RESTORE;
         rs.has_version = 1;
@@ -245,15 +546,36 @@ build_transaction(gnv_buf *out, const gnv__commit *c, uint64_t read_version, con
     }
     size_t n = gnvpb__transaction__get_packed_size(&x);
     gnv__buf_clear(out);
-    GNV_TRY(gnv__buf_reserve(out, n));
-    gnvpb__transaction__pack(&x, (uint8_t *)out->ptr);
-    out->size = n;
-    return GNV_OK;
+    int rc = gnv__buf_reserve(out, n);
+    if (rc == GNV_OK) {
+        gnvpb__transaction__pack(&x, (uint8_t *)out->ptr);
+        out->size = n;
+    }
+    gnv__free(groups);
+    gnv__free(dr.replacements);
+    return rc;
 }
 
 static const char *op_name(int op)
 {
-    return op == GNV__OP_APPEND ? "append" : op == GNV__OP_OVERWRITE ? "overwrite" : "restore";
+    switch (op) {
+    case GNV__OP_APPEND:
+        return "append";
+    case GNV__OP_OVERWRITE:
+        return "overwrite";
+    case GNV__OP_MERGE:
+        return "merge";
+    case GNV__OP_PROJECT:
+        return "project";
+    case GNV__OP_DELETE:
+        return "delete";
+    case GNV__OP_UPDATE:
+        return "update";
+    case GNV__OP_DATA_REPLACEMENT:
+        return "data replacement";
+    default:
+        return "restore";
+    }
 }
 
 /* Whether our operation can be rebased over theirs. Appends commute with operations
@@ -261,6 +583,36 @@ static const char *op_name(int op)
  * before, as in Lance. */
 static bool commutes(int ours, const char *theirs)
 {
+    if (ours == GNV__OP_MERGE || ours == GNV__OP_PROJECT) {
+        /* a merge replaces every fragment and a project the schema: only operations
+         * that change neither may have come in between */
+        static const char *const keep[] = {"create_index", "reserve_fragments", "update_config"};
+        for (size_t i = 0; i < GNV_ARRAY_SIZE(keep); i++)
+            if (theirs && !strcmp(theirs, keep[i]))
+                return true;
+        return false;
+    }
+    if (ours == GNV__OP_DELETE || ours == GNV__OP_UPDATE) {
+        /* deletes and updates of other fragments are checked by touches_ours() */
+        static const char *const keep[] = {
+            "append", "delete", "update", "create_index", "reserve_fragments", "update_config"};
+        for (size_t i = 0; i < GNV_ARRAY_SIZE(keep); i++)
+            if (theirs && !strcmp(theirs, keep[i]))
+                return true;
+        return false;
+    }
+    if (ours == GNV__OP_DATA_REPLACEMENT) {
+        /* applied on the latest version: fragments or fields that went away are
+         * reported by apply_replacements() */
+        static const char *const keep[] = {"append",           "delete",        "update",
+                                           "rewrite",          "create_index",  "reserve_fragments",
+                                           "data_replacement", "update_config", "merge",
+                                           "project"};
+        for (size_t i = 0; i < GNV_ARRAY_SIZE(keep); i++)
+            if (theirs && !strcmp(theirs, keep[i]))
+                return true;
+        return false;
+    }
     if (ours != GNV__OP_APPEND)
         return true;
     static const char *const ok[] = {"append",           "delete",       "update",
@@ -270,6 +622,52 @@ static bool commutes(int ours, const char *theirs)
         if (theirs && !strcmp(theirs, ok[i]))
             return true;
     return false;
+}
+
+static bool ours_has(const gnv__commit *c, uint64_t id)
+{
+    for (size_t i = 0; i < c->n_updated; i++)
+        if (c->updated[i]->id == id)
+            return true;
+    for (size_t i = 0; i < c->n_removed; i++)
+        if (c->removed_ids[i] == id)
+            return true;
+    return false;
+}
+
+/* For our delete or update over their delete or update (the packed transaction txn):
+ * the first fragment both change, or -1 when none. GNV_ENOMEM only. */
+static int touches_ours(int64_t *out, const gnv__commit *c, const gnv_buf *txn)
+{
+    *out = -1;
+    if (c->op != GNV__OP_DELETE && c->op != GNV__OP_UPDATE)
+        return GNV_OK;
+    Gnvpb__Transaction *x = gnv__pb_unpack(&gnvpb__transaction__descriptor, txn->size,
+                                           (const uint8_t *)txn->ptr, "transaction");
+    if (!x)
+        return gnv__error_code() == GNV_ENOMEM ? GNV_ENOMEM : GNV_ECORRUPT;
+    Gnvpb__DataFragment **frags = NULL;
+    size_t n_frags = 0, n_ids = 0;
+    const uint64_t *ids = NULL;
+    if (x->operation_case == GNVPB__TRANSACTION__OPERATION_DELETE) {
+        frags = x->delete_->updated_fragments;
+        n_frags = x->delete_->n_updated_fragments;
+        ids = x->delete_->deleted_fragment_ids;
+        n_ids = x->delete_->n_deleted_fragment_ids;
+    } else if (x->operation_case == GNVPB__TRANSACTION__OPERATION_UPDATE) {
+        frags = x->update->updated_fragments;
+        n_frags = x->update->n_updated_fragments;
+        ids = x->update->removed_fragment_ids;
+        n_ids = x->update->n_removed_fragment_ids;
+    }
+    for (size_t i = 0; i < n_frags && *out < 0; i++)
+        if (ours_has(c, frags[i]->id))
+            *out = (int64_t)frags[i]->id;
+    for (size_t i = 0; i < n_ids && *out < 0; i++)
+        if (ours_has(c, ids[i]))
+            *out = (int64_t)ids[i];
+    gnv__pb_free(&x->base);
+    return GNV_OK;
 }
 
 static bool same_fields(const Gnvpb__Manifest *a, const Gnvpb__Manifest *b)
@@ -314,7 +712,9 @@ static int rebase(gnv_table *t, const gnv__commit *c, Gnvpb__Manifest **base, gn
         GNV_TRYG(gnv__table_version_txn(&txn, t->io, t->dir, m, &inl));
         const char *theirs;
         GNV_TRYG(gnv__txn_operation(&theirs, &txn));
-        GNV_ERR_IF(!theirs && c->op == GNV__OP_APPEND, GNV_ECONFLICT, GNV_SUB_TABLE,
+        GNV_ERR_IF(!theirs && (c->op == GNV__OP_APPEND || c->op == GNV__OP_DELETE ||
+                               c->op == GNV__OP_UPDATE || c->op == GNV__OP_DATA_REPLACEMENT),
+                   GNV_ECONFLICT, GNV_SUB_TABLE,
                    "table '%s': version %" PRIu64 " was committed concurrently and has no "
                    "transaction, so our %s cannot be rebased over it",
                    t->name, v, op_name(c->op));
@@ -326,6 +726,16 @@ static int rebase(gnv_table *t, const gnv__commit *c, Gnvpb__Manifest **base, gn
                    GNV_SUB_TABLE,
                    "table '%s': version %" PRIu64 " (%s) changed the schema while we appended",
                    t->name, v, theirs);
+        GNV_ERR_IF(c->op == GNV__OP_UPDATE && *base && !same_fields(*base, m), GNV_ECONFLICT,
+                   GNV_SUB_TABLE,
+                   "table '%s': version %" PRIu64 " (%s) changed the schema while we updated",
+                   t->name, v, theirs);
+        int64_t both;
+        GNV_TRYG(touches_ours(&both, c, &txn));
+        GNV_ERR_IF(both >= 0, GNV_ECONFLICT, GNV_SUB_TABLE,
+                   "table '%s': our %s conflicts with the %s committed concurrently as "
+                   "version %" PRIu64 ", which also changed fragment %" PRId64,
+                   t->name, op_name(c->op), theirs, v, both);
         if (v == latest) {
             gnv__manifest_free(*base);
             *base = m;

@@ -1,13 +1,15 @@
 /*
  * Reading rows: scans (a stream over the fragments of one version, reading only the
  * projected columns) and takes by row address. Without stable row ids `_rowid` and
- * `_rowaddr` are both the row address fragment_id << 32 | offset.
+ * `_rowaddr` are both the row address fragment_id << 32 | offset; with them `_rowid`
+ * comes from the fragments' row id sequences (table_rowids.c).
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arrow/arrow.h"
+#include "expr/expr.h"
 #include "table.h"
 
 #define DEFAULT_BATCH_ROWS 8192
@@ -34,6 +36,10 @@ typedef struct reader {
     gnv_lance_file **files;
     size_t n_files;
     size_t files_frag; /* the fragment they belong to, or SIZE_MAX */
+    /* stable row ids: the row ids of one fragment's physical rows */
+    bool stable;
+    uint64_t *rowids;
+    size_t rowids_frag; /* the fragment they belong to, or SIZE_MAX */
 } reader;
 
 static void close_files(reader *r)
@@ -55,6 +61,7 @@ static void reader_reset(reader *r)
     gnv__schema_release(&r->tschema);
     gnv__schema_release(&r->oschema);
     gnv__free(r->cols);
+    gnv__free(r->rowids);
     memset(r, 0, sizeof *r);
 }
 
@@ -128,6 +135,8 @@ static int reader_init(reader *r,
     int rc = GNV_OK;
     memset(r, 0, sizeof *r);
     r->files_frag = SIZE_MAX;
+    r->rowids_frag = SIZE_MAX;
+    r->stable = gnv__table_stable_row_ids(t->m);
     r->io = t->io;
     r->dir = gnv__strdup(t->dir);
     r->tname = gnv__strdup(t->name);
@@ -219,6 +228,29 @@ static bool locate(const Gnvpb__DataFragment *f, int32_t leaf, size_t *k, int *c
     return false;
 }
 
+/* True when a struct holding `leaf` is listed in the fragment's data files itself: LanceDB's
+ * opt-in packed struct stores the struct as one column instead of one per leaf. */
+static bool packed_ancestor(const Gnvpb__Manifest *m, const Gnvpb__DataFragment *f, int32_t leaf)
+{
+    int32_t id = leaf;
+    for (int depth = 0; depth < 64; depth++) {
+        int32_t parent = -1;
+        for (size_t i = 0; i < m->n_fields; i++)
+            if (m->fields[i]->id == id) {
+                parent = m->fields[i]->parent_id;
+                break;
+            }
+        size_t k;
+        int col;
+        if (parent < 0)
+            return false;
+        if (locate(f, parent, &k, &col))
+            return true;
+        id = parent;
+    }
+    return false;
+}
+
 static int addr_column(struct ArrowArray *out,
                        const struct ArrowSchema *s,
                        uint64_t frag,
@@ -248,6 +280,41 @@ static int null_column(struct ArrowArray *out, const struct ArrowSchema *s, int6
     return rc;
 }
 
+/* Stable row ids of fragment fi's rows [start, start+n) or rows[0..n). */
+static int rowid_column(reader *r,
+                        size_t fi,
+                        struct ArrowArray *out,
+                        const struct ArrowSchema *s,
+                        const int64_t *rows,
+                        int64_t start,
+                        int64_t n)
+{
+    const Gnvpb__DataFragment *f = r->m->fragments[fi];
+    if (r->rowids_frag != fi) {
+        gnv__free(r->rowids);
+        r->rowids = NULL;
+        r->rowids_frag = SIZE_MAX;
+        GNV_TRY(gnv__rowids_load(&r->rowids, r->io, r->dir, r->tname, f));
+        r->rowids_frag = fi;
+    }
+    GNV_TRY(gnv__array_init(out, s));
+    int rc = GNV_OK;
+    for (int64_t i = 0; i < n && rc == GNV_OK; i++) {
+        int64_t row = rows ? rows[i] : start + i;
+        if (row < 0 || (uint64_t)row >= f->physical_rows)
+            rc = gnv__error_set(GNV_ECORRUPT, GNV_SUB_TABLE,
+                                "table '%s' fragment %" PRIu64 ": row %" PRId64 " has no row id",
+                                r->tname, f->id, row);
+        else
+            rc = gnv__array_append_uint(out, r->rowids[row]);
+    }
+    if (rc == GNV_OK)
+        rc = gnv__array_finish(out);
+    if (rc < 0)
+        gnv__array_release(out);
+    return rc;
+}
+
 /* Column c of fragment fi, rows [start, start+n) or the sorted rows[0..n). */
 static int read_column(reader *r,
                        size_t fi,
@@ -260,12 +327,20 @@ static int read_column(reader *r,
     const Gnvpb__DataFragment *f = r->m->fragments[fi];
     const proj_col *pc = &r->cols[c];
     const struct ArrowSchema *s = r->oschema.children[c];
+    if (pc->kind == COL_ROWID && r->stable)
+        return rowid_column(r, fi, out, s, rows, start, n);
     if (pc->kind != COL_DATA)
         return addr_column(out, s, f->id, rows, start, n);
     size_t k;
     int col;
-    if (!locate(f, pc->leaf_id, &k, &col))
+    if (!locate(f, pc->leaf_id, &k, &col)) {
+        if (packed_ancestor(r->m, f, pc->leaf_id))
+            return gnv__error_set(GNV_ENOTSUP, GNV_SUB_TABLE,
+                                  "table '%s' fragment %" PRIu64 " column '%s': unsupported "
+                                  "Lance encoding 'packed struct'",
+                                  r->tname, f->id, s->name ? s->name : "");
         return null_column(out, s, n);
+    }
     GNV_TRY(open_files(r, fi));
     gnv_lance_file *lf;
     GNV_TRY(get_file(r, f, k, &lf));
@@ -396,8 +471,8 @@ done:
     return rc;
 }
 
-/* The deleted-row bitmap of a fragment (NULL when it has no deletion file). */
-static int load_deletions(const reader *r, const Gnvpb__DataFragment *f, uint8_t **out)
+int gnv__fragment_deletions(
+    gnv_io *io, const char *dir, const char *tname, const Gnvpb__DataFragment *f, uint8_t **out)
 {
     int rc = GNV_OK;
     const Gnvpb__DeletionFile *d = f->deletion_file;
@@ -407,13 +482,13 @@ static int load_deletions(const reader *r, const Gnvpb__DataFragment *f, uint8_t
     if (!d)
         return GNV_OK;
     bool bitmap = d->has_file_type && d->file_type == GNVPB__DELETION_FILE__KIND__BITMAP;
-    GNV_TRYG(gnv__buf_printf(&path, "%s/_deletions/%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s", r->dir,
+    GNV_TRYG(gnv__buf_printf(&path, "%s/_deletions/%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s", dir,
                              f->id, d->read_version, d->id, bitmap ? "bin" : "arrow"));
-    rc = gnv__io_read_all(r->io, path.ptr, &body);
+    rc = gnv__io_read_all(io, path.ptr, &body);
     if (rc == GNV_ENOTFOUND)
         rc = gnv__error_set(GNV_ECORRUPT, GNV_SUB_TABLE,
                             "table '%s': deletion file '%s' of fragment %" PRIu64 " is missing",
-                            r->tname, path.ptr, f->id);
+                            tname, path.ptr, f->id);
     if (rc < 0)
         goto done;
     bits = gnv__calloc((size_t)(f->physical_rows / 8 + 1), 1);
@@ -431,6 +506,12 @@ done:
     gnv_buf_dispose(&path);
     gnv_buf_dispose(&body);
     return rc;
+}
+
+/* The deleted-row bitmap of a fragment (NULL when it has no deletion file). */
+static int load_deletions(const reader *r, const Gnvpb__DataFragment *f, uint8_t **out)
+{
+    return gnv__fragment_deletions(r->io, r->dir, r->tname, f, out);
 }
 
 static bool is_deleted(const uint8_t *bits, int64_t row)
@@ -491,6 +572,11 @@ static int make_struct(struct ArrowArray *out, struct ArrowArray *cols, int64_t 
     return GNV_OK;
 }
 
+int gnv__struct_of(struct ArrowArray *out, struct ArrowArray *cols, int64_t n, int64_t length)
+{
+    return make_struct(out, cols, n, length);
+}
+
 /* ---- scans ---------------------------------------------------------------- */
 
 typedef struct scan {
@@ -502,6 +588,10 @@ typedef struct scan {
     uint8_t *del; /* deleted rows of the current fragment, or NULL */
     bool del_loaded;
     int64_t *sel; /* live row offsets of the batch being read */
+    /* with a `where`: the filter, bound to the output of fr (its columns) */
+    gnv_expr *filter;
+    reader fr;
+    int64_t *match; /* offsets of the matching rows of the batch */
 } scan;
 
 static int scan_schema(void *self, struct ArrowSchema *out)
@@ -536,6 +626,7 @@ static int emit(scan *s, int64_t start, const int64_t *sel, int64_t n, struct Ar
 static void next_fragment(scan *s)
 {
     close_files(&s->r);
+    close_files(&s->fr);
     gnv__free(s->del);
     s->del = NULL;
     s->del_loaded = false;
@@ -543,10 +634,93 @@ static void next_fragment(scan *s)
     s->row = 0;
 }
 
+/*
+ * The next batch of a filtered scan: take up to batch_rows live rows of the current
+ * fragment, read the filter's columns for them, evaluate the filter, and read the
+ * projected columns of the matching rows only. Offset and limit count matching rows.
+ */
+static int scan_next_filtered(scan *s, struct ArrowArray *out)
+{
+    reader *r = &s->r, *fr = &s->fr;
+    gnv_buf idx = GNV_BUF_INIT;
+    struct ArrowArray batch = {0};
+    struct ArrowArray *cols = NULL;
+    int rc = GNV_OK;
+    while (s->frag < r->m->n_fragments) {
+        const Gnvpb__DataFragment *f = r->m->fragments[s->frag];
+        int64_t phys = (int64_t)f->physical_rows;
+        if (s->limit >= 0 && s->emitted >= s->limit) {
+            rc = GNV_ITEROVER;
+            goto done;
+        }
+        if (!s->del_loaded) {
+            GNV_TRYG(load_deletions(r, f, &s->del));
+            s->del_loaded = true;
+        }
+        if (s->row >= phys) {
+            next_fragment(s);
+            continue;
+        }
+        int64_t k = 0;
+        while (s->row < phys && k < s->batch_rows) {
+            if (!is_deleted(s->del, s->row))
+                s->sel[k++] = s->row;
+            s->row++;
+        }
+        if (k == 0)
+            continue;
+        int64_t m = k;
+        if (!gnv__expr_is_always_true(s->filter)) {
+            cols = gnv__calloc(fr->n_cols ? (size_t)fr->n_cols : 1, sizeof *cols);
+            GNV_CHECK_ALLOC(cols);
+            bool dense = s->sel[k - 1] - s->sel[0] == k - 1;
+            for (int64_t c = 0; c < fr->n_cols; c++)
+                GNV_TRYG(
+                    read_column(fr, s->frag, c, s->sel[0], dense ? NULL : s->sel, k, &cols[c]));
+            rc = make_struct(&batch, cols, fr->n_cols, k);
+            gnv__free(cols);
+            cols = NULL;
+            GNV_TRYG(rc);
+            gnv__buf_clear(&idx);
+            rc = gnv__expr_filter(&idx, &m, s->filter, &fr->oschema, &batch);
+            if (rc < 0) {
+                gnv__error_prefix("where");
+                goto done;
+            }
+            gnv__array_release(&batch);
+            const int64_t *ix = (const int64_t *)idx.ptr;
+            for (int64_t i = 0; i < m; i++)
+                s->match[i] = s->sel[ix[i]];
+        } else {
+            memcpy(s->match, s->sel, (size_t)k * sizeof *s->match);
+        }
+        int64_t skip = GNV_MIN(s->offset - s->skipped, m);
+        s->skipped += skip;
+        if (s->limit >= 0)
+            m = GNV_MIN(m, skip + s->limit - s->emitted);
+        if (m - skip <= 0)
+            continue;
+        rc = emit(s, 0, s->match + skip, m - skip, out);
+        goto done;
+    }
+    rc = GNV_ITEROVER;
+done:
+    if (cols) {
+        for (int64_t c = 0; c < fr->n_cols; c++)
+            gnv__array_release(&cols[c]);
+        gnv__free(cols);
+    }
+    gnv__array_release(&batch);
+    gnv_buf_dispose(&idx);
+    return rc;
+}
+
 static int scan_next(void *self, struct ArrowArray *out)
 {
     scan *s = self;
     reader *r = &s->r;
+    if (s->filter)
+        return scan_next_filtered(s, out);
     while (s->frag < r->m->n_fragments) {
         const Gnvpb__DataFragment *f = r->m->fragments[s->frag];
         int64_t phys = (int64_t)f->physical_rows;
@@ -598,12 +772,65 @@ static void scan_free(void *self)
 {
     scan *s = self;
     reader_reset(&s->r);
+    reader_reset(&s->fr);
+    gnv__expr_free(s->filter);
+    gnv__free(s->match);
     gnv__free(s->del);
     gnv__free(s->sel);
     gnv__free(s);
 }
 
 static const gnv_stream_impl scan_impl = {scan_schema, scan_next, scan_free};
+
+/* The table's columns plus _rowid and _rowaddr: what a filter may name. */
+static int filter_schema(struct ArrowSchema *out, gnv_table *t)
+{
+    struct ArrowSchema ts = {0};
+    int rc = GNV_OK;
+    GNV_TRYG(gnv_table_schema(t, &ts));
+    GNV_TRYG(gnv__schema_init(out, "+s", "", 0));
+    GNV_TRYG(gnv__schema_alloc_children(out, ts.n_children + 2));
+    for (int64_t i = 0; i < ts.n_children; i++)
+        GNV_TRYG(gnv__schema_copy(out->children[i], ts.children[i]));
+    GNV_TRYG(gnv__schema_init(out->children[ts.n_children], "L", "_rowid", 0));
+    GNV_TRYG(gnv__schema_init(out->children[ts.n_children + 1], "L", "_rowaddr", 0));
+done:
+    gnv__schema_release(&ts);
+    if (rc < 0)
+        gnv__schema_release(out);
+    return rc;
+}
+
+/* Parse `where`, check it against the whole table (so an unknown column is named with
+ * the table's columns as suggestions), then bind it to the columns it reads (fr). */
+static int scan_filter_init(scan *s, gnv_table *t, const char *where)
+{
+    int rc = GNV_OK;
+    struct ArrowSchema all = {0};
+    const char *const *names = NULL;
+    int64_t n = 0;
+    rc = gnv__expr_parse(&s->filter, where);
+    if (rc < 0)
+        goto where_error;
+    GNV_TRYG(filter_schema(&all, t));
+    rc = gnv__expr_bind(s->filter, &all);
+    if (rc < 0)
+        goto where_error;
+    GNV_TRYG(gnv__expr_columns(&names, &n, s->filter));
+    GNV_TRYG(reader_init(&s->fr, t, (const char *const *)names, (size_t)n, false, false));
+    rc = gnv__expr_bind(s->filter, &s->fr.oschema);
+    if (rc < 0)
+        goto where_error;
+    s->match = gnv__calloc((size_t)s->batch_rows, sizeof *s->match);
+    GNV_CHECK_ALLOC(s->match);
+    goto done;
+where_error:
+    if (rc != GNV_ENOMEM)
+        gnv__error_prefix("where");
+done:
+    gnv__schema_release(&all);
+    return rc;
+}
 
 int gnv_table_scan(gnv_table *t, const gnv_scan_options *opts, struct ArrowArrayStream *out)
 {
@@ -618,6 +845,7 @@ int gnv_table_scan(gnv_table *t, const gnv_scan_options *opts, struct ArrowArray
                "gnv_table_scan: options version %u is newer than this library's", opts->version);
     GNV_ERR_IF(opts->offset < 0 || opts->batch_rows < 0 || opts->limit < -1, GNV_EINVAL,
                GNV_SUB_TABLE, "gnv_table_scan: negative offset, batch_rows or limit");
+    const char *where = opts->version >= 2 ? opts->where : NULL;
     s = gnv__calloc(1, sizeof *s);
     GNV_CHECK_ALLOC(s);
     GNV_TRYG(reader_init(&s->r, t, opts->columns, opts->n_columns, opts->with_row_id != 0,
@@ -627,6 +855,9 @@ int gnv_table_scan(gnv_table *t, const gnv_scan_options *opts, struct ArrowArray
     s->batch_rows = opts->batch_rows > 0 ? opts->batch_rows : DEFAULT_BATCH_ROWS;
     s->sel = gnv__calloc((size_t)s->batch_rows, sizeof *s->sel);
     GNV_CHECK_ALLOC(s->sel);
+    s->fr.files_frag = SIZE_MAX;
+    if (where && *where)
+        GNV_TRYG(scan_filter_init(s, t, where));
     rc = gnv__stream_init(out, &scan_impl, s);
     s = NULL; /* freed by the stream, or by gnv__stream_init on failure */
 done:

@@ -179,9 +179,15 @@ check_schema(const gnv_table *t, const struct ArrowSchema *want, const struct Ar
 {
     int rc = GNV_OK;
     gnv_buf a = GNV_BUF_INIT, b = GNV_BUF_INIT;
+    struct ArrowSchema decoded = {0};
     GNV_ERR_IF(!got->format || strcmp(got->format, "+s") != 0, GNV_EINVAL, GNV_SUB_TABLE,
                "table '%s': data must be record batches (struct arrays), got format '%s'", t->name,
                got->format ? got->format : "(null)");
+    /* dictionary-encoded data is stored as its value type */
+    if (gnv__lance_schema_has_dictionary(got)) {
+        GNV_TRYG(gnv__lance_schema_decoded(&decoded, got));
+        got = &decoded;
+    }
     for (int64_t i = 0; i < want->n_children && i < got->n_children; i++) {
         const struct ArrowSchema *w = want->children[i], *g = got->children[i];
         GNV_ERR_IF(strcmp(w->name ? w->name : "", g->name ? g->name : "") != 0, GNV_EINVAL,
@@ -206,6 +212,7 @@ check_schema(const gnv_table *t, const struct ArrowSchema *want, const struct Ar
 done:
     gnv_buf_dispose(&a);
     gnv_buf_dispose(&b);
+    gnv__schema_release(&decoded);
     return rc;
 }
 
@@ -250,9 +257,6 @@ int gnv_table_add(gnv_table *t, struct ArrowArrayStream *data, const gnv_add_opt
                "table '%s' is checked out at version %" PRIu64 " (read-only); call "
                "gnv_table_checkout_latest first",
                t->name, t->m->version);
-    GNV_ERR_IF(t->m->has_reader_feature_flags && (t->m->reader_feature_flags & 2), GNV_ENOTSUP,
-               GNV_SUB_TABLE,
-               "table '%s' uses stable row ids; appending to it is not supported yet", t->name);
     GNV_TRYG(gnv_table_schema(t, &want));
     GNV_TRYG(gnv__stream_get_schema(data, &got));
     GNV_TRYG(check_schema(t, &want, &got));
@@ -270,6 +274,30 @@ int gnv_table_add(gnv_table *t, struct ArrowArrayStream *data, const gnv_add_opt
 done:
     plan_reset(&p);
     gnv__schema_release(&want);
+    gnv__schema_release(&got);
+    return rc;
+}
+
+int gnv__table_write_fragments(Gnvpb__DataFragment ***frags_out,
+                               size_t *n_out,
+                               gnv_table *t,
+                               struct ArrowArrayStream *data)
+{
+    int rc = GNV_OK;
+    struct ArrowSchema got = {0};
+    write_plan p = {0};
+    *frags_out = NULL;
+    *n_out = 0;
+    GNV_TRYG(gnv__stream_get_schema(data, &got));
+    GNV_TRYG(plan_init(&p, t, &got, (Gnvpb__Field *const *)t->m->fields, t->m->n_fields,
+                       t->m->data_format ? t->m->data_format->version : NULL, 0, 0));
+    GNV_TRYG(write_stream(&p, data));
+    *frags_out = p.frags;
+    *n_out = p.n_frags;
+    p.frags = NULL;
+    p.n_frags = 0;
+done:
+    plan_reset(&p);
     gnv__schema_release(&got);
     return rc;
 }

@@ -1,0 +1,231 @@
+/* Changing a table's columns: add-column (a SQL expression), drop-column, alter-column. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char cli_usage_add_column[] =
+    "usage: geneva add-column DB TABLE NAME --sql EXPR [options]\n"
+    "       geneva add-column DB TABLE NAME --udf LIB:FUNC [--inputs A,B] [options]\n"
+    "\n"
+    "Add a column whose value in each row is a SQL expression (DataFusion's dialect, as\n"
+    "in LanceDB) over the table's columns, e.g. 'price * 2' or \"concat(a, '-', b)\".\n"
+    "The column's type is the expression's. Existing data is not rewritten: the new\n"
+    "column goes into new data files, committed as a new version. 'CAST(NULL AS type)'\n"
+    "adds a column of NULLs without writing data. Prints 'added column NAME to TABLE\n"
+    "(version N)' to standard error.\n"
+    "\n"
+    "With --udf the column is virtual: NULL until 'geneva backfill' computes it with the\n"
+    "function FUNC of the UDF library LIB (a copy of which is kept in the table), from\n"
+    "the --inputs columns (default: the columns named as the function's parameters).\n"
+    "\n"
+    "Options:\n"
+    "  --sql EXPR          the expression\n"
+    "  --udf LIB:FUNC      a UDF instead (see docs/backfill.md)\n"
+    "  --inputs A,B        the UDF's input columns, one per parameter\n"
+    "  -q, --quiet         print nothing\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Example:\n"
+    "  $ geneva add-column db products price_eur --sql 'price * 0.92'\n"
+    "  added column 'price_eur' to 'products' (version 3)\n";
+
+const char cli_usage_drop_column[] =
+    "usage: geneva drop-column DB TABLE COLUMN [COLUMN...] [options]\n"
+    "\n"
+    "Remove columns from a table's schema (a nested field is named 'a.b'). Only the\n"
+    "schema changes; older versions still hold the data. A table keeps at least one\n"
+    "column. Prints 'dropped N column(s) from TABLE (version N)' to standard error.\n"
+    "\n"
+    "Options:\n"
+    "  -q, --quiet         print nothing\n"
+    "  -h, --help          show this help\n";
+
+const char cli_usage_alter_column[] =
+    "usage: geneva alter-column DB TABLE COLUMN [--rename NAME] [--cast TYPE]\n"
+    "                           [--nullable true|false] [options]\n"
+    "\n"
+    "Change a column: its name, its type or whether it may hold nulls (at least one of\n"
+    "the three). Renaming and making a column nullable change only the schema; a cast,\n"
+    "or making a column non-nullable, writes the column again (a value that does not\n"
+    "convert, or a null, fails and changes nothing). Types are written as 'inspect'\n"
+    "prints them: int32, int64, float64, utf8, ... Prints 'altered column COLUMN of\n"
+    "TABLE (version N)' to standard error.\n"
+    "\n"
+    "Options:\n"
+    "  --rename NAME       the new name\n"
+    "  --cast TYPE         the new type\n"
+    "  --nullable B        true or false\n"
+    "  -q, --quiet         print nothing\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Example:\n"
+    "  $ geneva alter-column db products qty --cast int32 --rename quantity\n"
+    "  altered column 'qty' of 'products' (version 4)\n";
+
+enum { OPT_SQL = CLI_OPT_FIRST_FREE, OPT_RENAME, OPT_CAST, OPT_NULLABLE, OPT_UDF, OPT_INPUTS };
+
+typedef struct col_args {
+    bool quiet;
+    const char *sql;
+    const char *udf;
+    const char *inputs;
+    const char *rename;
+    const char *cast;
+    int nullable;
+} col_args;
+
+/* Parse the options of the three commands; -1 to go on, or an exit code. */
+static int col_parse(const cli_command *cmd, int argc, char **argv, col_args *a)
+{
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"sql", required_argument, NULL, OPT_SQL},
+        {"rename", required_argument, NULL, OPT_RENAME},
+        {"cast", required_argument, NULL, OPT_CAST},
+        {"nullable", required_argument, NULL, OPT_NULLABLE},
+        {"udf", required_argument, NULL, OPT_UDF},
+        {"inputs", required_argument, NULL, OPT_INPUTS},
+        {0, 0, 0, 0},
+    };
+    bool add = !strcmp(cmd->name, "add-column"), alter = !strcmp(cmd->name, "alter-column");
+    int opt;
+    optind = 0;
+    opterr = 0;
+    memset(a, 0, sizeof *a);
+    while ((opt = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            return cli_print_help(cmd);
+        case 'q':
+            a->quiet = true;
+            break;
+        case OPT_SQL:
+            if (!add)
+                return cli_usage_error(cmd, "unknown option '--sql'");
+            a->sql = optarg;
+            break;
+        case OPT_UDF:
+        case OPT_INPUTS:
+            if (!add)
+                return cli_usage_error(cmd, "unknown option '--%s'",
+                                       opt == OPT_UDF ? "udf" : "inputs");
+            *(opt == OPT_UDF ? &a->udf : &a->inputs) = optarg;
+            break;
+        case OPT_RENAME:
+        case OPT_CAST:
+        case OPT_NULLABLE:
+            if (!alter)
+                return cli_usage_error(cmd, "unknown option '--%s'",
+                                       opt == OPT_RENAME ? "rename"
+                                       : opt == OPT_CAST ? "cast"
+                                                         : "nullable");
+            if (opt == OPT_RENAME)
+                a->rename = optarg;
+            else if (opt == OPT_CAST)
+                a->cast = optarg;
+            else if (!strcmp(optarg, "true"))
+                a->nullable = GNV_NULLABLE_TRUE;
+            else if (!strcmp(optarg, "false"))
+                a->nullable = GNV_NULLABLE_FALSE;
+            else
+                return cli_usage_error(cmd, "bad --nullable '%s': use true or false", optarg);
+            break;
+        default:
+            return cli_bad_option(cmd, opt, argv);
+        }
+    }
+    return -1;
+}
+
+int cli_cmd_add_column(const cli_command *cmd, int argc, char **argv)
+{
+    static const char *const names[] = {"DB", "TABLE", "NAME"};
+    col_args a;
+    int rc = col_parse(cmd, argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    rc = cli_positionals(cmd, argc, argv, 3, 3, names);
+    if (rc >= 0)
+        return rc;
+    if (a.sql && a.udf)
+        return cli_usage_error(cmd, "give --sql or --udf, not both");
+    if (a.inputs && !a.udf)
+        return cli_usage_error(cmd, "--inputs goes with --udf");
+    if (a.udf)
+        return cli_add_udf_column(cmd, argv[optind], argv[optind + 1], argv[optind + 2], a.udf,
+                                  a.inputs, a.quiet);
+    if (!a.sql)
+        return cli_usage_error(cmd, "missing --sql EXPR (or --udf LIB:FUNC)");
+    gnv_db *db = NULL;
+    gnv_table *t = NULL;
+    if (!cli_open_table(cmd, &db, &t, argv[optind], argv[optind + 1]))
+        return CLI_EXIT_RUNTIME;
+    const char *col[] = {argv[optind + 2]}, *expr[] = {a.sql};
+    rc = CLI_EXIT_OK;
+    if (gnv_table_add_columns_sql(t, col, expr, 1) != GNV_OK)
+        rc = cli_fail_lib(cmd);
+    else if (!a.quiet)
+        fprintf(stderr, "added column '%s' to '%s' (version %" PRIu64 ")\n", col[0],
+                argv[optind + 1], gnv_table_version(t));
+    cli_close_table(db, t);
+    return rc;
+}
+
+int cli_cmd_drop_column(const cli_command *cmd, int argc, char **argv)
+{
+    static const char *const names[] = {"DB", "TABLE", "COLUMN"};
+    col_args a;
+    int rc = col_parse(cmd, argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    rc = cli_positionals(cmd, argc, argv, 3, (size_t)(argc > 3 ? argc : 3), names);
+    if (rc >= 0)
+        return rc;
+    gnv_db *db = NULL;
+    gnv_table *t = NULL;
+    if (!cli_open_table(cmd, &db, &t, argv[optind], argv[optind + 1]))
+        return CLI_EXIT_RUNTIME;
+    size_t n = (size_t)(argc - optind - 2);
+    rc = CLI_EXIT_OK;
+    if (gnv_table_drop_columns(t, (const char *const *)argv + optind + 2, n) != GNV_OK)
+        rc = cli_fail_lib(cmd);
+    else if (!a.quiet)
+        fprintf(stderr, "dropped %zu column%s from '%s' (version %" PRIu64 ")\n", n,
+                n == 1 ? "" : "s", argv[optind + 1], gnv_table_version(t));
+    cli_close_table(db, t);
+    return rc;
+}
+
+int cli_cmd_alter_column(const cli_command *cmd, int argc, char **argv)
+{
+    static const char *const names[] = {"DB", "TABLE", "COLUMN"};
+    col_args a;
+    int rc = col_parse(cmd, argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+    rc = cli_positionals(cmd, argc, argv, 3, 3, names);
+    if (rc >= 0)
+        return rc;
+    if (!a.rename && !a.cast && a.nullable == GNV_NULLABLE_KEEP)
+        return cli_usage_error(cmd, "nothing to change: give --rename, --cast or --nullable");
+    gnv_db *db = NULL;
+    gnv_table *t = NULL;
+    if (!cli_open_table(cmd, &db, &t, argv[optind], argv[optind + 1]))
+        return CLI_EXIT_RUNTIME;
+    gnv_column_alteration al = GNV_COLUMN_ALTERATION_INIT;
+    al.path = argv[optind + 2];
+    al.rename = a.rename;
+    al.cast = a.cast;
+    al.nullable = a.nullable;
+    rc = CLI_EXIT_OK;
+    if (gnv_table_alter_columns(t, &al, 1) != GNV_OK)
+        rc = cli_fail_lib(cmd);
+    else if (!a.quiet)
+        fprintf(stderr, "altered column '%s' of '%s' (version %" PRIu64 ")\n", al.path,
+                argv[optind + 1], gnv_table_version(t));
+    cli_close_table(db, t);
+    return rc;
+}

@@ -1,0 +1,375 @@
+/*
+ * Stable row ids (manifest feature flag 2). Each fragment of such a table carries a
+ * RowIdSequence, inline or in an external file (a byte range of a file under the table
+ * directory), that gives the row id of each of its physical rows, deleted ones included.
+ * The sequence is a list of segments: a range, a range with holes, a range with a
+ * bitmap (LSB-first), or an array of u16/u32 offsets from a base or of u64 values.
+ *
+ * Appends give each new fragment the ids next_row_id, next_row_id + 1, ... (a Range
+ * segment) and advance the manifest's next_row_id, as LanceDB does; they also record the
+ * created-at and last-updated-at versions of the rows (one run of the new version).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+
+bool gnv__table_stable_row_ids(const Gnvpb__Manifest *m)
+{
+    return m && m->has_reader_feature_flags && (m->reader_feature_flags & 2);
+}
+
+/* ---- decoding ---------------------------------------------------------------- */
+
+typedef struct u64vec {
+    uint64_t *v;
+    uint64_t n, cap, max; /* max: the fragment's physical rows */
+} u64vec;
+
+static int push(u64vec *a, uint64_t x, const char *what)
+{
+    if (a->n == a->max)
+        return gnv__error_set(GNV_ECORRUPT, GNV_SUB_TABLE,
+                              "%s: the row id sequence has more ids than the fragment's %" PRIu64
+                              " rows",
+                              what, a->max);
+    if (a->n == a->cap) {
+        uint64_t cap = a->cap ? a->cap * 2 : 64;
+        if (cap > a->max)
+            cap = a->max;
+        uint64_t *p = gnv__reallocarray(a->v, (size_t)cap, sizeof *p);
+        if (!p)
+            return gnv__error_oom();
+        a->v = p;
+        a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return GNV_OK;
+}
+
+static uint64_t le(const uint8_t *p, int bytes)
+{
+    uint64_t x = 0;
+    for (int i = bytes - 1; i >= 0; i--)
+        x = x << 8 | p[i];
+    return x;
+}
+
+/* The values of an EncodedU64Array, appended to out (at most max of them). */
+static int decode_array(u64vec *out, const Gnvpb__EncodedU64Array *a, const char *what)
+{
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    int w = 0;
+    uint64_t base = 0;
+    switch (a ? a->array_case : GNVPB__ENCODED_U64_ARRAY__ARRAY__NOT_SET) {
+    case GNVPB__ENCODED_U64_ARRAY__ARRAY_U16_ARRAY:
+        if (!a->u16_array)
+            break;
+        base = a->u16_array->base_value;
+        p = a->u16_array->offsets.data;
+        n = a->u16_array->offsets.len;
+        w = 2;
+        break;
+    case GNVPB__ENCODED_U64_ARRAY__ARRAY_U32_ARRAY:
+        if (!a->u32_array)
+            break;
+        base = a->u32_array->base_value;
+        p = a->u32_array->offsets.data;
+        n = a->u32_array->offsets.len;
+        w = 4;
+        break;
+    case GNVPB__ENCODED_U64_ARRAY__ARRAY_U64_ARRAY:
+        if (!a->u64_array)
+            break;
+        p = a->u64_array->values.data;
+        n = a->u64_array->values.len;
+        w = 8;
+        break;
+    default:
+        break;
+    }
+    if (w == 0 || n % (size_t)w != 0)
+        return gnv__error_set(GNV_ECORRUPT, GNV_SUB_TABLE,
+                              "%s: a row id array has no values or a partial value", what);
+    for (size_t i = 0; i < n; i += (size_t)w)
+        GNV_TRY(push(out, base + le(p + i, w), what));
+    return GNV_OK;
+}
+
+static int decode_segment(u64vec *out, const Gnvpb__U64Segment *s, const char *what)
+{
+    switch (s->segment_case) {
+    case GNVPB__U64_SEGMENT__SEGMENT_RANGE: {
+        uint64_t a = s->range ? s->range->start : 0, b = s->range ? s->range->end : 0;
+        if (b < a || b - a > out->max - out->n)
+            break;
+        for (uint64_t x = a; x < b; x++)
+            GNV_TRY(push(out, x, what));
+        return GNV_OK;
+    }
+    case GNVPB__U64_SEGMENT__SEGMENT_RANGE_WITH_HOLES: {
+        const Gnvpb__U64Segment__RangeWithHoles *r = s->range_with_holes;
+        if (!r || r->end < r->start)
+            break;
+        u64vec holes = {NULL, 0, 0, r->end - r->start};
+        int rc = decode_array(&holes, r->holes, what);
+        uint64_t h = 0;
+        for (uint64_t x = r->start; rc == GNV_OK && x < r->end; x++) {
+            while (h < holes.n && holes.v[h] < x)
+                h++;
+            if (h < holes.n && holes.v[h] == x)
+                continue;
+            rc = push(out, x, what);
+        }
+        gnv__free(holes.v);
+        return rc;
+    }
+    case GNVPB__U64_SEGMENT__SEGMENT_RANGE_WITH_BITMAP: {
+        const Gnvpb__U64Segment__RangeWithBitmap *r = s->range_with_bitmap;
+        if (!r || r->end < r->start || (r->end - r->start + 7) / 8 > r->bitmap.len)
+            break;
+        for (uint64_t i = 0; i < r->end - r->start; i++)
+            if (r->bitmap.data[i / 8] >> (i % 8) & 1)
+                GNV_TRY(push(out, r->start + i, what));
+        return GNV_OK;
+    }
+    case GNVPB__U64_SEGMENT__SEGMENT_SORTED_ARRAY:
+        return decode_array(out, s->sorted_array, what);
+    case GNVPB__U64_SEGMENT__SEGMENT_ARRAY:
+        return decode_array(out, s->array, what);
+    default:
+        break;
+    }
+    return gnv__error_set(GNV_ECORRUPT, GNV_SUB_TABLE, "%s: a row id segment is invalid", what);
+}
+
+int gnv__rowids_load(
+    uint64_t **out, gnv_io *io, const char *dir, const char *tname, const Gnvpb__DataFragment *f)
+{
+    int rc = GNV_OK;
+    gnv_buf what = GNV_BUF_INIT, path = GNV_BUF_INIT, body = GNV_BUF_INIT;
+    Gnvpb__RowIdSequence *seq = NULL;
+    u64vec ids = {NULL, 0, 0, f->physical_rows};
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    *out = NULL;
+    GNV_TRYG(gnv__buf_printf(&what, "table '%s' fragment %" PRIu64, tname, f->id));
+    if (f->row_id_sequence_case == GNVPB__DATA_FRAGMENT__ROW_ID_SEQUENCE_INLINE_ROW_IDS) {
+        data = f->inline_row_ids.data;
+        len = f->inline_row_ids.len;
+    } else if (f->row_id_sequence_case == GNVPB__DATA_FRAGMENT__ROW_ID_SEQUENCE_EXTERNAL_ROW_IDS &&
+               f->external_row_ids && f->external_row_ids->path) {
+        const Gnvpb__ExternalFile *x = f->external_row_ids;
+        GNV_TRYG(gnv__buf_printf(&path, "%s/%s", dir, x->path));
+        rc = gnv__io_read_all(io, path.ptr, &body);
+        if (rc == GNV_ENOTFOUND)
+            rc = gnv__error_set(GNV_ECORRUPT, GNV_SUB_TABLE, "%s: row id file '%s' is missing",
+                                what.ptr, path.ptr);
+        GNV_TRYG(rc);
+        GNV_ERR_IF(x->offset > body.size || x->size > body.size - x->offset, GNV_ECORRUPT,
+                   GNV_SUB_TABLE,
+                   "%s: row ids at bytes %" PRIu64 "+%" PRIu64 " of '%s', which has %zu bytes",
+                   what.ptr, x->offset, x->size, path.ptr, body.size);
+        data = (const uint8_t *)body.ptr + x->offset;
+        len = (size_t)x->size;
+    } else {
+        GNV_ERR_IF(true, GNV_ECORRUPT, GNV_SUB_TABLE,
+                   "%s has no row id sequence, but the table uses stable row ids", what.ptr);
+    }
+    seq = gnv__pb_unpack(&gnvpb__row_id_sequence__descriptor, len, data, what.ptr);
+    if (!seq) {
+        rc = gnv_error_last() ? gnv_error_last()->code : GNV_ECORRUPT;
+        goto done;
+    }
+    for (size_t i = 0; i < seq->n_segments; i++)
+        GNV_TRYG(decode_segment(&ids, seq->segments[i], what.ptr));
+    GNV_ERR_IF(ids.n != f->physical_rows, GNV_ECORRUPT, GNV_SUB_TABLE,
+               "%s: %" PRIu64 " row ids for %" PRIu64 " rows", what.ptr, ids.n, f->physical_rows);
+    if (!ids.v) { /* an empty fragment */
+        ids.v = gnv__malloc(sizeof *ids.v);
+        GNV_CHECK_ALLOC(ids.v);
+    }
+    *out = ids.v;
+    ids.v = NULL;
+done:
+    if (seq)
+        gnv__pb_free(&seq->base);
+    gnv__free(ids.v);
+    gnv_buf_dispose(&what);
+    gnv_buf_dispose(&path);
+    gnv_buf_dispose(&body);
+    return rc;
+}
+
+/* ---- assigning ids to appended fragments --------------------------------------- */
+
+static int pack(ProtobufCBinaryData *out, const ProtobufCMessage *msg)
+{
+    size_t n = protobuf_c_message_get_packed_size(msg);
+    out->data = gnv__malloc(n ? n : 1);
+    if (!out->data)
+        return gnv__error_oom();
+    out->len = protobuf_c_message_pack(msg, out->data);
+    return GNV_OK;
+}
+
+int gnv__rowids_assign(Gnvpb__Manifest *m, size_t first, uint64_t version)
+{
+    uint64_t next = m->has_next_row_id ? m->next_row_id : 0;
+    for (size_t i = first; i < m->n_fragments; i++) {
+        Gnvpb__DataFragment *f = m->fragments[i];
+        uint64_t rows = f->physical_rows;
+        if (f->row_id_sequence_case != GNVPB__DATA_FRAGMENT__ROW_ID_SEQUENCE__NOT_SET)
+            continue; /* rows that keep their ids (moved by an update) */
+        Gnvpb__U64Segment__Range ids_range = GNVPB__U64_SEGMENT__RANGE__INIT;
+        Gnvpb__U64Segment ids_seg = GNVPB__U64_SEGMENT__INIT;
+        Gnvpb__U64Segment *ids_segs[1] = {&ids_seg};
+        Gnvpb__RowIdSequence seq = GNVPB__ROW_ID_SEQUENCE__INIT;
+        ids_range.has_start = ids_range.has_end = 1;
+        ids_range.start = next;
+        ids_range.end = next + rows;
+        ids_seg.segment_case = GNVPB__U64_SEGMENT__SEGMENT_RANGE;
+        ids_seg.range = &ids_range;
+        seq.n_segments = 1;
+        seq.segments = ids_segs;
+        /* the versions: one run of `rows` rows at `version` */
+        Gnvpb__U64Segment__Range span_range = GNVPB__U64_SEGMENT__RANGE__INIT;
+        Gnvpb__U64Segment span = GNVPB__U64_SEGMENT__INIT;
+        Gnvpb__RowDatasetVersionRun run = GNVPB__ROW_DATASET_VERSION_RUN__INIT;
+        Gnvpb__RowDatasetVersionRun *runs[1] = {&run};
+        Gnvpb__RowDatasetVersionSequence vs = GNVPB__ROW_DATASET_VERSION_SEQUENCE__INIT;
+        span_range.has_start = span_range.has_end = 1;
+        span_range.start = 0;
+        span_range.end = rows;
+        span.segment_case = GNVPB__U64_SEGMENT__SEGMENT_RANGE;
+        span.range = &span_range;
+        run.span = &span;
+        run.has_version = 1;
+        run.version = version;
+        vs.n_runs = 1;
+        vs.runs = runs;
+
+        /* (version sequences the writer may have set are replaced) */
+        f->row_id_sequence_case = GNVPB__DATA_FRAGMENT__ROW_ID_SEQUENCE_INLINE_ROW_IDS;
+        memset(&f->inline_row_ids, 0, sizeof f->inline_row_ids);
+        GNV_TRY(pack(&f->inline_row_ids, &seq.base));
+
+        if (f->last_updated_at_version_sequence_case ==
+            GNVPB__DATA_FRAGMENT__LAST_UPDATED_AT_VERSION_SEQUENCE_INLINE_LAST_UPDATED_AT_VERSIONS)
+            gnv__free(f->inline_last_updated_at_versions.data);
+        else if (
+            f->last_updated_at_version_sequence_case ==
+            GNVPB__DATA_FRAGMENT__LAST_UPDATED_AT_VERSION_SEQUENCE_EXTERNAL_LAST_UPDATED_AT_VERSIONS)
+            gnv__pb_free(&f->external_last_updated_at_versions->base);
+        f->last_updated_at_version_sequence_case =
+            GNVPB__DATA_FRAGMENT__LAST_UPDATED_AT_VERSION_SEQUENCE_INLINE_LAST_UPDATED_AT_VERSIONS;
+        memset(&f->inline_last_updated_at_versions, 0, sizeof f->inline_last_updated_at_versions);
+        GNV_TRY(pack(&f->inline_last_updated_at_versions, &vs.base));
+
+        if (f->created_at_version_sequence_case ==
+            GNVPB__DATA_FRAGMENT__CREATED_AT_VERSION_SEQUENCE_INLINE_CREATED_AT_VERSIONS)
+            gnv__free(f->inline_created_at_versions.data);
+        else if (f->created_at_version_sequence_case ==
+                 GNVPB__DATA_FRAGMENT__CREATED_AT_VERSION_SEQUENCE_EXTERNAL_CREATED_AT_VERSIONS)
+            gnv__pb_free(&f->external_created_at_versions->base);
+        f->created_at_version_sequence_case =
+            GNVPB__DATA_FRAGMENT__CREATED_AT_VERSION_SEQUENCE_INLINE_CREATED_AT_VERSIONS;
+        memset(&f->inline_created_at_versions, 0, sizeof f->inline_created_at_versions);
+        GNV_TRY(pack(&f->inline_created_at_versions, &vs.base));
+        next += rows;
+    }
+    m->has_next_row_id = 1;
+    m->next_row_id = next;
+    return GNV_OK;
+}
+
+/* ---- take by row id ------------------------------------------------------------- */
+
+typedef struct id_req {
+    uint64_t id;
+    size_t index;
+} id_req;
+
+static int cmp_id(const void *a, const void *b)
+{
+    uint64_t x = ((const id_req *)a)->id, y = ((const id_req *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+int gnv__rowids_to_addrs(uint64_t *addrs, gnv_table *t, const uint64_t *row_ids, size_t n)
+{
+    int rc = GNV_OK;
+    id_req *req = NULL;
+    uint64_t *ids = NULL;
+    uint8_t *del = NULL;
+    bool *found = NULL;
+    if (!gnv__table_stable_row_ids(t->m)) {
+        memcpy(addrs, row_ids, n * sizeof *addrs);
+        return GNV_OK;
+    }
+    req = gnv__calloc(n ? n : 1, sizeof *req);
+    found = gnv__calloc(n ? n : 1, sizeof *found);
+    GNV_CHECK_ALLOC(req);
+    GNV_CHECK_ALLOC(found);
+    for (size_t i = 0; i < n; i++) {
+        req[i].id = row_ids[i];
+        req[i].index = i;
+    }
+    qsort(req, n, sizeof *req, cmp_id);
+    for (size_t fi = 0; fi < t->m->n_fragments && n > 0; fi++) {
+        const Gnvpb__DataFragment *f = t->m->fragments[fi];
+        GNV_TRYG(gnv__rowids_load(&ids, t->io, t->dir, t->name, f));
+        GNV_TRYG(gnv__fragment_deletions(t->io, t->dir, t->name, f, &del));
+        for (uint64_t r = 0; r < f->physical_rows; r++) {
+            if (del && (del[r >> 3] >> (r & 7) & 1))
+                continue;
+            id_req key = {ids[r], 0};
+            id_req *hit = bsearch(&key, req, n, sizeof *req, cmp_id);
+            if (!hit)
+                continue;
+            while (hit > req && hit[-1].id == ids[r]) /* duplicates in the request */
+                hit--;
+            for (; hit < req + n && hit->id == ids[r]; hit++) {
+                addrs[hit->index] = f->id << 32 | r;
+                found[hit->index] = true;
+            }
+        }
+        gnv__free(ids);
+        ids = NULL;
+        gnv__free(del);
+        del = NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        GNV_ERR_IF(!found[i], GNV_ENOTFOUND, GNV_SUB_TABLE,
+                   "table '%s' version %" PRIu64 ": no live row has row id %" PRIu64, t->name,
+                   t->m->version, row_ids[i]);
+done:
+    gnv__free(req);
+    gnv__free(found);
+    gnv__free(ids);
+    gnv__free(del);
+    return rc;
+}
+
+int gnv_table_take_row_ids(gnv_table *t,
+                           const uint64_t *row_ids,
+                           size_t n,
+                           const char *const *columns,
+                           size_t n_columns,
+                           struct ArrowSchema *schema_out,
+                           struct ArrowArray *array_out)
+{
+    int rc = GNV_OK;
+    uint64_t *addrs = NULL;
+    GNV_ERR_IF(!t || (!row_ids && n) || !schema_out || !array_out, GNV_EINVAL, GNV_SUB_TABLE,
+               "gnv_table_take_row_ids: NULL argument");
+    addrs = gnv__calloc(n ? n : 1, sizeof *addrs);
+    GNV_CHECK_ALLOC(addrs);
+    GNV_TRYG(gnv__rowids_to_addrs(addrs, t, row_ids, n));
+    rc = gnv_table_take(t, addrs, n, columns, n_columns, schema_out, array_out);
+done:
+    gnv__free(addrs);
+    return rc;
+}
