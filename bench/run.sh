@@ -12,7 +12,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 fi
 # The benchmarks are part of the default build unless GNV_BUILD_BENCH=OFF.
 cmake -S "$here/.." -B "$build" -DGNV_BUILD_BENCH=ON >/dev/null
-cmake --build "$build" -j "$(nproc)" --target bench_import bench_table bench_read
+cmake --build "$build" -j "$(nproc)" --target bench_import bench_table bench_read bench_expr
 echo "== $(uname -m), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 "$build/bench/bench_import" --check
 "$build/bench/bench_import"
@@ -21,6 +21,7 @@ echo "== $(uname -m), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 npm_dir="$build/npm-lancedb-bench"
 lancedb_cmd=
 lancedb_read_cmd=
+lancedb_expr_cmd=
 if command -v node >/dev/null && command -v npm >/dev/null; then
     if [ ! -d "$npm_dir/node_modules/@lancedb/lancedb" ] || [ ! -d "$npm_dir/node_modules/apache-arrow" ]; then
         mkdir -p "$npm_dir"
@@ -33,6 +34,7 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
     if [ -d "$npm_dir/node_modules/@lancedb/lancedb" ]; then
         lancedb_cmd="node '$here/lancedb_table.mjs'"
         lancedb_read_cmd="node '$here/lancedb_read.mjs'"
+        lancedb_expr_cmd="node '$here/lancedb_expr.mjs'"
     fi
 else
     echo "note: node/npm not found; bench_table runs without LanceDB"
@@ -41,3 +43,5 @@ N=${TABLE_N:-${N:-1000000}} LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd |
     LANCEDB_CMD="$lancedb_cmd" "$build/bench/bench_table"
 N=${TABLE_N:-${N:-1000000}} LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd || echo "$npm_dir") \
     LANCEDB_CMD="$lancedb_read_cmd" "$build/bench/bench_read"
+N=${TABLE_N:-${N:-1000000}} LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd || echo "$npm_dir") \
+    LANCEDB_CMD="$lancedb_expr_cmd" "$build/bench/bench_expr"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The main job, as a demo on bundled data: install what is needed, build, then load the
-# sample product catalogue into a Lance table, query it, append to it, travel back to
-# the first version, and export it as Arrow IPC.
+# sample product catalogue into a Lance table, add a UDF column and backfill it, filter
+# with SQL, append, travel back to the first version, and export it as Arrow IPC.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
@@ -22,12 +22,26 @@ $geneva create "$db" products --from $sample/products.csv
 step "geneva scan DB products --columns id,name,price,in_stock --limit 5 --with-row-id"
 $geneva scan "$db" products --columns id,name,price,in_stock --limit 5 --with-row-id
 
-step "geneva import DB products $sample/products.csv   (append: a second version)"
+step "geneva import DB products $sample/products.csv   (append: a new version)"
 $geneva import "$db" products $sample/products.csv
 
 step "geneva count DB products; geneva count DB products --version 1"
 $geneva count "$db" products
 $geneva count "$db" products --version 1
+
+udfs=build/examples/udfs/libdemo_udfs.so
+step "geneva add-column DB products name_len --udf $udfs:text_len --inputs name"
+$geneva add-column "$db" products name_len --udf "$udfs:text_len" --inputs name
+
+step "geneva backfill DB products name_len   (checkpointed; a rerun resumes)"
+$geneva backfill "$db" products name_len
+
+step "geneva scan DB products --columns id,name,name_len --where 'name_len > 12' --limit 5"
+$geneva scan "$db" products --columns id,name,name_len --where 'name_len > 12' --limit 5
+
+step "geneva add-column DB products price_eur --sql 'round(price * 0.92, 2)'"
+$geneva add-column "$db" products price_eur --sql 'round(price * 0.92, 2)'
+$geneva scan "$db" products --columns id,price,price_eur --limit 3
 
 step "geneva versions DB products"
 $geneva versions "$db" products

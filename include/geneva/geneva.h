@@ -12,6 +12,7 @@
 #include "common.h"
 #include "db.h"
 #include "errors.h"
+#include "job.h"
 #include "table.h"
 #include "udf.h"
 

@@ -42,8 +42,26 @@ int cli_cmd_count(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_versions(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_restore(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_tag(const cli_command *cmd, int argc, char **argv);
+/* Changing rows (cli_mutate.c). */
+int cli_cmd_delete(const cli_command *cmd, int argc, char **argv);
+int cli_cmd_update(const cli_command *cmd, int argc, char **argv);
 /* Maintenance (cli_maintenance.c). */
 int cli_cmd_cleanup(const cli_command *cmd, int argc, char **argv);
+/* Schema changes (cli_columns.c). */
+int cli_cmd_add_column(const cli_command *cmd, int argc, char **argv);
+int cli_cmd_drop_column(const cli_command *cmd, int argc, char **argv);
+int cli_cmd_alter_column(const cli_command *cmd, int argc, char **argv);
+/* Virtual columns (cli_backfill.c). */
+int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv);
+/* `add-column DB TABLE NAME --udf LIB:FUNC [--inputs a,b]`, called by add-column's
+ * handler: returns an exit code. */
+int cli_add_udf_column(const cli_command *cmd,
+                       const char *db_path,
+                       const char *table,
+                       const char *name,
+                       const char *spec,
+                       const char *inputs,
+                       bool quiet);
 /* Usage texts, kept beside their handlers. */
 extern const char cli_usage_version[];
 extern const char cli_usage_inspect[];
@@ -58,6 +76,12 @@ extern const char cli_usage_count[];
 extern const char cli_usage_versions[];
 extern const char cli_usage_restore[];
 extern const char cli_usage_tag[];
+extern const char cli_usage_add_column[];
+extern const char cli_usage_drop_column[];
+extern const char cli_usage_alter_column[];
+extern const char cli_usage_backfill[];
+extern const char cli_usage_delete[];
+extern const char cli_usage_update[];
 extern const char cli_usage_cleanup[];
 
 /* ---- helpers (cli_util.c) ------------------------------------------------ */
@@ -66,6 +90,9 @@ extern const char cli_usage_cleanup[];
 int cli_fail(const cli_command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The library's last error as a runtime failure: "geneva <cmd>: <message>". */
 int cli_fail_lib(const cli_command *cmd);
+/* As cli_fail_lib, naming the option when the message is about the filter
+ * ("where: ..." becomes "--where: ...") (cli_mutate.c). */
+int cli_fail_lib_where(const cli_command *cmd);
 /* A usage error: the message, then a hint to --help; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

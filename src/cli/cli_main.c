@@ -24,9 +24,18 @@ static const cli_command commands[] = {
     {"schema", "print the schema of a table", cli_usage_schema, cli_cmd_schema},
     {"scan", "print a table's rows, or write them to an Arrow file", cli_usage_scan, cli_cmd_scan},
     {"count", "print the number of rows of a table", cli_usage_count, cli_cmd_count},
+    {"delete", "delete the rows of a table that match a filter", cli_usage_delete, cli_cmd_delete},
+    {"update", "set columns of the rows of a table that match a filter", cli_usage_update,
+     cli_cmd_update},
     {"versions", "list the versions of a table", cli_usage_versions, cli_cmd_versions},
     {"restore", "make an older version of a table the latest", cli_usage_restore, cli_cmd_restore},
     {"tag", "create, delete or list the tags of a table", cli_usage_tag, cli_cmd_tag},
+    {"add-column", "add a column computed by a SQL expression or a UDF", cli_usage_add_column,
+     cli_cmd_add_column},
+    {"backfill", "compute a virtual (UDF) column, resumably", cli_usage_backfill, cli_cmd_backfill},
+    {"drop-column", "remove columns from a table", cli_usage_drop_column, cli_cmd_drop_column},
+    {"alter-column", "rename a column, change its type or nullability", cli_usage_alter_column,
+     cli_cmd_alter_column},
     {"cleanup", "remove old versions of a table and the files only they use", cli_usage_cleanup,
      cli_cmd_cleanup},
     {"drop", "delete a table", cli_usage_drop, cli_cmd_drop},
@@ -49,7 +58,7 @@ static void print_overview(FILE *f)
           "Commands:\n",
           f);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fputs("\n"
           "Run 'geneva <command> --help' for the options of a command.\n",
           f);

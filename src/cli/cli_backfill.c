@@ -1,0 +1,301 @@
+/*
+ * Virtual columns from the command line: `add-column ... --udf LIB:FUNC` (reached from
+ * add-column's handler in cli_columns.c) and `backfill`, with a progress line on a
+ * terminal.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const char cli_usage_backfill[] =
+    "usage: geneva backfill DB TABLE COLUMN [options]\n"
+    "\n"
+    "Compute a virtual column (added with 'add-column --udf') for the rows a filter\n"
+    "selects, by default those where it is still NULL. Each batch of results is\n"
+    "checkpointed in the table's _geneva/checkpoints/ before the next, and finished\n"
+    "fragments are committed every --commit-granularity fragments, so running the same\n"
+    "command again after a failure or a kill resumes where it stopped. Prints a summary\n"
+    "to standard error, and a progress line while it runs when that is a terminal.\n"
+    "\n"
+    "Options:\n"
+    "  --where EXPR            rows to compute (default: 'COLUMN IS NULL'; '1=1': all)\n"
+    "  --concurrency N         worker processes of the process executor (default 8)\n"
+    "  --checkpoint-size N     rows per checkpoint batch (default 100)\n"
+    "  --min-checkpoint-size N lower bound of the batch size\n"
+    "  --max-checkpoint-size N upper bound of the batch size\n"
+    "  --task-size N           rows per task (default: rows / workers / 2)\n"
+    "  --commit-granularity N  fragments per commit (default 64; 0: one commit at the end)\n"
+    "  --read-version V        plan on this version (default: the latest)\n"
+    "  --num-frags N           process at most N fragments\n"
+    "  --skip-frags N          skip the first N fragments\n"
+    "  --executor E            inline (this process) or process (forked workers; a\n"
+    "                          crashing UDF loses one task, retried once) (default inline)\n"
+    "  --plan                  print the plan (fragments, tasks, rows) and compute nothing\n"
+    "  -q, --quiet             print nothing but errors\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "Example:\n"
+    "  $ geneva add-column db docs len --udf ./libmy_udfs.so:text_len --inputs body\n"
+    "  added column 'len' to 'docs' (version 2)\n"
+    "  $ geneva backfill db docs len --checkpoint-size 1000\n"
+    "  backfilled 'len': 52000 rows in 3 fragments, 3 commits (version 5)\n";
+
+enum {
+    OPT_WHERE = CLI_OPT_FIRST_FREE,
+    OPT_CONCURRENCY,
+    OPT_CKPT,
+    OPT_MIN_CKPT,
+    OPT_MAX_CKPT,
+    OPT_TASK,
+    OPT_GRANULARITY,
+    OPT_READ_VERSION,
+    OPT_NUM_FRAGS,
+    OPT_SKIP_FRAGS,
+    OPT_EXECUTOR,
+    OPT_PLAN
+};
+
+typedef struct progress_line {
+    bool on;
+    bool shown;
+    double start, last;
+} progress_line;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* "rows done / total, rate, ETA", at most ten times a second. */
+static void on_progress(const gnv_backfill_stats *s, void *payload)
+{
+    progress_line *p = payload;
+    double now = now_seconds();
+    if (!p->on || (p->shown && now - p->last < 0.1))
+        return;
+    double elapsed = now - p->start;
+    double rate = elapsed > 0 ? (double)s->rows_computed / elapsed : 0;
+    int64_t left = s->rows - s->rows_computed;
+    fprintf(stderr,
+            "\rbackfill: %" PRId64 " of %" PRId64 " batches (%" PRId64 " rows computed, "
+            "%.0f rows/s",
+            s->batches_computed + s->batches_reused, s->batches, s->rows_computed, rate);
+    if (rate > 0 && left > 0)
+        fprintf(stderr, ", ETA %.0fs", (double)left / rate);
+    fprintf(stderr, "), %" PRId64 "/%" PRId64 " fragments committed\033[K", s->fragments_committed,
+            s->fragments);
+    fflush(stderr);
+    p->shown = true;
+    p->last = now;
+}
+
+static int parse_count(const cli_command *cmd, const char *opt, const char *arg, int64_t *out)
+{
+    if (!cli_parse_int64(arg, 0, INT64_MAX, out))
+        return cli_usage_error(cmd, "bad %s '%s': expected a whole number >= 0", opt, arg);
+    return -1;
+}
+
+int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"where", required_argument, NULL, OPT_WHERE},
+        {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
+        {"checkpoint-size", required_argument, NULL, OPT_CKPT},
+        {"min-checkpoint-size", required_argument, NULL, OPT_MIN_CKPT},
+        {"max-checkpoint-size", required_argument, NULL, OPT_MAX_CKPT},
+        {"task-size", required_argument, NULL, OPT_TASK},
+        {"commit-granularity", required_argument, NULL, OPT_GRANULARITY},
+        {"read-version", required_argument, NULL, OPT_READ_VERSION},
+        {"num-frags", required_argument, NULL, OPT_NUM_FRAGS},
+        {"skip-frags", required_argument, NULL, OPT_SKIP_FRAGS},
+        {"executor", required_argument, NULL, OPT_EXECUTOR},
+        {"plan", no_argument, NULL, OPT_PLAN},
+        {0, 0, 0, 0},
+    };
+    static const char *const names[] = {"DB", "TABLE", "COLUMN"};
+    gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+    bool quiet = false, plan = false;
+    int64_t v = 0;
+    int opt, rc;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
+        rc = -1;
+        switch (opt) {
+        case 'h':
+            return cli_print_help(cmd);
+        case 'q':
+            quiet = true;
+            break;
+        case OPT_WHERE:
+            o.where = optarg;
+            break;
+        case OPT_CONCURRENCY:
+            if (!cli_parse_int64(optarg, 1, 4096, &v))
+                return cli_usage_error(cmd, "bad --concurrency '%s': expected 1 to 4096", optarg);
+            o.concurrency = (int)v;
+            break;
+        case OPT_CKPT:
+            rc = parse_count(cmd, "--checkpoint-size", optarg, &o.checkpoint_size);
+            break;
+        case OPT_MIN_CKPT:
+            rc = parse_count(cmd, "--min-checkpoint-size", optarg, &o.min_checkpoint_size);
+            break;
+        case OPT_MAX_CKPT:
+            rc = parse_count(cmd, "--max-checkpoint-size", optarg, &o.max_checkpoint_size);
+            break;
+        case OPT_TASK:
+            rc = parse_count(cmd, "--task-size", optarg, &o.task_size);
+            break;
+        case OPT_GRANULARITY:
+            rc = parse_count(cmd, "--commit-granularity", optarg, &o.commit_granularity);
+            if (rc < 0 && o.commit_granularity == 0)
+                o.commit_granularity = -1;
+            break;
+        case OPT_READ_VERSION:
+            if (!cli_parse_version(optarg, &o.read_version))
+                return cli_usage_error(cmd, "bad --read-version '%s'", optarg);
+            break;
+        case OPT_NUM_FRAGS:
+            rc = parse_count(cmd, "--num-frags", optarg, &o.num_frags);
+            break;
+        case OPT_SKIP_FRAGS:
+            rc = parse_count(cmd, "--skip-frags", optarg, &o.skip_frags);
+            break;
+        case OPT_EXECUTOR:
+            if (!strcmp(optarg, "inline"))
+                o.executor = GNV_EXECUTOR_INLINE;
+            else if (!strcmp(optarg, "process"))
+                o.executor = GNV_EXECUTOR_PROCESS;
+            else
+                return cli_usage_error(cmd, "bad --executor '%s': use inline or process", optarg);
+            break;
+        case OPT_PLAN:
+            plan = true;
+            break;
+        default:
+            return cli_bad_option(cmd, opt, argv);
+        }
+        if (rc >= 0)
+            return rc;
+    }
+    rc = cli_positionals(cmd, argc, argv, 3, 3, names);
+    if (rc >= 0)
+        return rc;
+    gnv_db *db = NULL;
+    gnv_table *t = NULL;
+    if (!cli_open_table(cmd, &db, &t, argv[optind], argv[optind + 1]))
+        return CLI_EXIT_RUNTIME;
+    const char *col = argv[optind + 2];
+    gnv_backfill_stats st;
+    memset(&st, 0, sizeof st);
+    rc = CLI_EXIT_OK;
+    if (plan) {
+        if (gnv_table_plan_backfill(t, col, &o, &st) != GNV_OK) {
+            rc = cli_fail_lib_where(cmd);
+        } else {
+            printf("read_version\t%" PRIu64 "\nfragments\t%" PRId64 "\ntasks\t%" PRId64
+                   "\nrows\t%" PRId64 "\nbatches\t%" PRId64 "\ncheckpointed\t%" PRId64 "\n",
+                   st.read_version, st.fragments, st.tasks, st.rows, st.batches, st.batches_reused);
+        }
+        cli_close_table(db, t);
+        return rc;
+    }
+    progress_line pl = {!quiet && isatty(STDERR_FILENO), false, now_seconds(), 0};
+    o.progress = on_progress;
+    o.progress_payload = &pl;
+    int lrc = gnv_table_backfill(t, col, &o, &st);
+    if (pl.shown)
+        fprintf(stderr, "\r\033[K");
+    if (lrc != GNV_OK) {
+        rc = cli_fail_lib_where(cmd);
+        if (!quiet && (st.fragments_committed || st.batches_computed))
+            fprintf(stderr,
+                    "geneva backfill: kept %" PRId64 " committed fragments and %" PRId64
+                    " checkpointed batches; run the command again to resume\n",
+                    st.fragments_committed, st.batches_computed + st.batches_reused);
+    } else if (!quiet) {
+        fprintf(stderr,
+                "backfilled '%s': %" PRId64 " rows in %" PRId64 " fragment%s (%" PRId64
+                " computed, %" PRId64 " from checkpoints), %" PRId64 " commit%s (version %" PRIu64
+                ")\n",
+                col, st.rows, st.fragments, st.fragments == 1 ? "" : "s", st.rows_computed,
+                st.rows - st.rows_computed, st.commits, st.commits == 1 ? "" : "s", st.version);
+        if (st.fragments_skipped)
+            fprintf(stderr,
+                    "geneva backfill: %" PRId64 " fragments changed meanwhile and were left "
+                    "for a re-run\n",
+                    st.fragments_skipped);
+    }
+    cli_close_table(db, t);
+    return rc;
+}
+
+int cli_add_udf_column(const cli_command *cmd,
+                       const char *db_path,
+                       const char *table,
+                       const char *name,
+                       const char *spec,
+                       const char *inputs,
+                       bool quiet)
+{
+    char *lib_path = NULL, *fn_name = NULL, *copy = NULL;
+    const char **in = NULL;
+    size_t n_in = 0;
+    gnv_udf_library *lib = NULL;
+    const gnv_udf_function *fn = NULL;
+    gnv_db *db = NULL;
+    gnv_table *t = NULL;
+    int rc = CLI_EXIT_OK;
+    if (gnv_udf_spec_parse(&lib_path, &fn_name, spec) != GNV_OK) {
+        rc = cli_usage_error(cmd, "bad --udf '%s': expected LIBRARY:FUNCTION", spec);
+        goto done;
+    }
+    if (inputs) {
+        copy = strdup(inputs);
+        in = calloc(strlen(inputs) + 1, sizeof *in);
+        if (!copy || !in) {
+            rc = cli_fail(cmd, "out of memory");
+            goto done;
+        }
+        for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save))
+            in[n_in++] = tok;
+        if (n_in == 0) {
+            rc = cli_usage_error(cmd, "bad --inputs '%s': expected column names", inputs);
+            goto done;
+        }
+    }
+    if (gnv_udf_library_open(&lib, lib_path) != GNV_OK ||
+        gnv_udf_library_find(&fn, lib, fn_name) != GNV_OK) {
+        rc = cli_fail_lib(cmd);
+        goto done;
+    }
+    if (!cli_open_table(cmd, &db, &t, db_path, table)) {
+        rc = CLI_EXIT_RUNTIME;
+        goto done;
+    }
+    if (gnv_table_add_udf_column(t, name, fn, in, n_in) != GNV_OK)
+        rc = cli_fail_lib(cmd);
+    else if (!quiet)
+        fprintf(stderr, "added column '%s' to '%s' (version %" PRIu64 ")\n", name, table,
+                gnv_table_version(t));
+done:
+    cli_close_table(db, t);
+    gnv_udf_library_close(lib);
+    gnv_free(lib_path);
+    gnv_free(fn_name);
+    free(copy);
+    free(in);
+    return rc;
+}

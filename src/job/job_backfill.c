@@ -1,0 +1,994 @@
+/*
+ * Backfill jobs (DESIGN 5b): plan at a fixed version, apply the UDF batch by batch
+ * with a checkpoint after each, write one new data file per finished fragment, and
+ * commit groups of fragments as Lance DataReplacement transactions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "io/io.h"
+#include "job.h"
+
+#define DEFAULT_CHECKPOINT_SIZE    100
+#define DEFAULT_COMMIT_GRANULARITY 64
+#define DEFAULT_CONCURRENCY        8
+
+/* One checkpoint batch: rows[first, first + n) of its fragment's matching rows. */
+typedef struct bf_batch {
+    size_t first, n;
+    char *path;
+    bool done;
+} bf_batch;
+
+typedef struct bf_frag {
+    const Gnvpb__DataFragment *f; /* borrowed from the read handle's manifest */
+    uint32_t *rows;               /* offsets of the matching rows, ascending */
+    size_t n_rows;
+    bf_batch *batches;
+    size_t n_batches;
+    size_t first_task, n_tasks; /* its tasks: batches grouped by batches_per_task */
+    bool failed;                /* a batch could not be computed */
+} bf_frag;
+
+typedef struct bf_job {
+    gnv_table *t;  /* the caller's handle: commits */
+    gnv_table *rt; /* a read-only handle on the planned version */
+    const char *column;
+    char *where;
+    gnv_backfill_options o;
+    gnv__udf_coldef def;
+    struct ArrowSchema field; /* the column's Arrow field */
+    struct ArrowSchema cols;  /* struct<column>, for the new data files */
+    int32_t *leaf_ids;
+    size_t n_leaf;
+    int32_t field_id;
+    int32_t *in_leaves; /* the leaves of the input columns */
+    size_t n_in_leaf;
+    int minor;
+    bf_frag *frags;
+    size_t n_frags;
+    size_t batches_per_task;
+    gnv_udf_library *lib;
+    const gnv_udf_function *fn;
+    gnv_backfill_stats st;
+    bool clean_stale; /* a run (not a plan): remove stale checkpoints */
+    /* fragments written but not committed yet */
+    uint64_t *pend_ids;
+    Gnvpb__DataFile **pend_files;
+    size_t *pend_frag;
+    size_t n_pend;
+} bf_job;
+
+static void job_reset(bf_job *j)
+{
+    for (size_t i = 0; i < j->n_frags; i++) {
+        bf_frag *fr = &j->frags[i];
+        for (size_t b = 0; b < fr->n_batches; b++)
+            gnv__free(fr->batches[b].path);
+        gnv__free(fr->batches);
+        gnv__free(fr->rows);
+    }
+    gnv__free(j->frags);
+    for (size_t i = 0; i < j->n_pend; i++)
+        gnv__pb_free(&j->pend_files[i]->base);
+    gnv__free(j->pend_ids);
+    gnv__free(j->pend_files);
+    gnv__free(j->pend_frag);
+    gnv__free(j->leaf_ids);
+    gnv__free(j->in_leaves);
+    gnv__free(j->where);
+    gnv__schema_release(&j->field);
+    gnv__schema_release(&j->cols);
+    gnv__udf_coldef_reset(&j->def);
+    gnv_udf_library_close(j->lib);
+    gnv_table_close(j->rt);
+}
+
+static void progress(bf_job *j)
+{
+    if (j->o.progress)
+        j->o.progress(&j->st, j->o.progress_payload);
+}
+
+/* ---- options and the column --------------------------------------------------- */
+
+static int check_options(bf_job *j, const gnv_backfill_options *opts)
+{
+    gnv_backfill_options d = GNV_BACKFILL_OPTIONS_INIT;
+    if (opts) {
+        if (opts->version > GNV_BACKFILL_OPTIONS_VERSION || opts->version == 0)
+            return gnv__error_set(GNV_EVERSION, GNV_SUB_JOB,
+                                  "backfill options version %u (this library knows 1 to %d)",
+                                  opts->version, GNV_BACKFILL_OPTIONS_VERSION);
+        d = *opts;
+    }
+    if (d.concurrency < 0 || d.checkpoint_size < 0 || d.min_checkpoint_size < 0 ||
+        d.max_checkpoint_size < 0 || d.task_size < 0 || d.commit_granularity < -1 ||
+        d.num_frags < -1 || d.skip_frags < 0)
+        return gnv__error_set(GNV_EINVAL, GNV_SUB_JOB,
+                              "backfill options: sizes and counts must not be negative");
+    if (d.min_checkpoint_size && d.max_checkpoint_size &&
+        d.min_checkpoint_size > d.max_checkpoint_size)
+        return gnv__error_set(GNV_EINVAL, GNV_SUB_JOB,
+                              "backfill options: min_checkpoint_size %" PRId64
+                              " is above max_checkpoint_size %" PRId64,
+                              d.min_checkpoint_size, d.max_checkpoint_size);
+    if (d.executor != GNV_EXECUTOR_INLINE && d.executor != GNV_EXECUTOR_PROCESS)
+        return gnv__error_set(GNV_EINVAL, GNV_SUB_JOB, "backfill options: unknown executor %d",
+                              d.executor);
+    if (d.concurrency == 0)
+        d.concurrency = DEFAULT_CONCURRENCY;
+    if (d.checkpoint_size == 0)
+        d.checkpoint_size = d.min_checkpoint_size ? d.min_checkpoint_size : DEFAULT_CHECKPOINT_SIZE;
+    if (d.min_checkpoint_size && d.checkpoint_size < d.min_checkpoint_size)
+        d.checkpoint_size = d.min_checkpoint_size;
+    if (d.max_checkpoint_size && d.checkpoint_size > d.max_checkpoint_size)
+        d.checkpoint_size = d.max_checkpoint_size;
+    if (d.commit_granularity == 0)
+        d.commit_granularity = DEFAULT_COMMIT_GRANULARITY;
+    j->o = d;
+    return GNV_OK;
+}
+
+/* The leaf ids of top-level column `name` of m (appended to *ids); GNV_ENOTFOUND when
+ * there is no such column. */
+static int leaves_of(int32_t **ids, size_t *n_ids, const Gnvpb__Manifest *m, const char *name)
+{
+    int rc = GNV_OK;
+    Gnvpb__Field **sub = gnv__calloc(m->n_fields ? m->n_fields : 1, sizeof *sub);
+    int32_t *in = gnv__calloc(m->n_fields ? m->n_fields : 1, sizeof *in), *leaves = NULL;
+    size_t n = 0, nl = 0;
+    GNV_CHECK_ALLOC(sub);
+    GNV_CHECK_ALLOC(in);
+    for (size_t i = 0; i < m->n_fields; i++) {
+        bool hit = m->fields[i]->parent_id == -1 && m->fields[i]->name &&
+                   !strcmp(m->fields[i]->name, name);
+        for (size_t k = 0; k < n && !hit; k++)
+            hit = m->fields[i]->parent_id == in[k];
+        if (hit) {
+            sub[n] = m->fields[i];
+            in[n++] = m->fields[i]->id;
+        }
+    }
+    GNV_ERR_IF(n == 0, GNV_ENOTFOUND, GNV_SUB_JOB, "no column '%s'", name);
+    GNV_TRYG(gnv__lance_leaf_ids(&leaves, &nl, sub, n));
+    int32_t *grown = gnv__reallocarray(*ids, *n_ids + nl + 1, sizeof *grown);
+    GNV_CHECK_ALLOC(grown);
+    *ids = grown;
+    memcpy(*ids + *n_ids, leaves, nl * sizeof *leaves);
+    *n_ids += nl;
+done:
+    gnv__free(sub);
+    gnv__free(in);
+    gnv__free(leaves);
+    return rc;
+}
+
+/* The column's Lance field (top level), its subtree's leaf ids and Arrow schema; the
+ * leaves of the inputs. */
+static int column_fields(bf_job *j)
+{
+    int rc = GNV_OK;
+    const Gnvpb__Manifest *m = j->rt->m;
+    Gnvpb__Field **sub = gnv__calloc(m->n_fields ? m->n_fields : 1, sizeof *sub);
+    int32_t *ids = gnv__calloc(m->n_fields ? m->n_fields : 1, sizeof *ids);
+    size_t n = 0;
+    GNV_CHECK_ALLOC(sub);
+    GNV_CHECK_ALLOC(ids);
+    j->field_id = -1;
+    for (size_t i = 0; i < m->n_fields; i++)
+        if (m->fields[i]->parent_id == -1 && m->fields[i]->name &&
+            !strcmp(m->fields[i]->name, j->column))
+            j->field_id = m->fields[i]->id;
+    GNV_ERR_IF(j->field_id < 0, GNV_ENOTFOUND, GNV_SUB_JOB, "table '%s' has no column '%s'",
+               j->t->name, j->column);
+    /* the subtree, in manifest (depth-first) order */
+    for (size_t i = 0; i < m->n_fields; i++) {
+        bool in = m->fields[i]->id == j->field_id;
+        for (size_t k = 0; k < n && !in; k++)
+            in = m->fields[i]->parent_id == ids[k];
+        if (in) {
+            sub[n] = m->fields[i];
+            ids[n++] = m->fields[i]->id;
+        }
+    }
+    GNV_TRYG(gnv__lance_leaf_ids(&j->leaf_ids, &j->n_leaf, sub, n));
+    for (size_t i = 0; i < j->def.n_inputs; i++) {
+        rc = leaves_of(&j->in_leaves, &j->n_in_leaf, m, j->def.inputs[i]);
+        if (rc == GNV_ENOTFOUND)
+            gnv__error_set(rc, GNV_SUB_JOB,
+                           "column '%s': its input column '%s' is no longer in table '%s'",
+                           j->column, j->def.inputs[i], j->t->name);
+        if (rc < 0)
+            goto done;
+    }
+    GNV_TRYG(gnv__schema_init(&j->cols, "+s", "", 0));
+    GNV_TRYG(gnv__schema_alloc_children(&j->cols, 1));
+    GNV_TRYG(gnv__schema_copy(j->cols.children[0], &j->field));
+    const char *v = m->data_format ? m->data_format->version : NULL;
+    if (!v || !strcmp(v, "2.1"))
+        j->minor = 1;
+    else if (!strcmp(v, "2.2"))
+        j->minor = 2;
+    else
+        GNV_ERR_IF(true, GNV_ENOTSUP, GNV_SUB_JOB,
+                   "table '%s': cannot write Lance data format '%s' (only 2.1 and 2.2)", j->t->name,
+                   v);
+done:
+    gnv__free(sub);
+    gnv__free(ids);
+    return rc;
+}
+
+static bool is_own_file(const bf_job *j, const Gnvpb__DataFile *d)
+{
+    for (size_t a = 0; a < d->n_fields; a++)
+        for (size_t b = 0; b < j->n_leaf; b++)
+            if (d->fields[a] == j->leaf_ids[b])
+                return true;
+    return false;
+}
+
+/* The column may be in its own file, or among other columns (rows appended with every
+ * column), in which case the commit tombstones it there; not in two files. */
+static int check_layout(const bf_job *j, const Gnvpb__DataFragment *f)
+{
+    int holders = 0;
+    for (size_t k = 0; k < f->n_files; k++)
+        holders += is_own_file(j, f->files[k]);
+    if (holders > 1)
+        return gnv__error_set(GNV_ENOTSUP, GNV_SUB_JOB,
+                              "fragment %" PRIu64 " of table '%s' holds column '%s' in %d data "
+                              "files; backfilling it is not supported yet",
+                              f->id, j->t->name, j->column, holders);
+    return GNV_OK;
+}
+
+/* ---- plan ----------------------------------------------------------------------- */
+
+static int default_where(char **out, const char *column)
+{
+    gnv_buf b = GNV_BUF_INIT;
+    int rc = gnv__buf_putc(&b, '"');
+    for (const char *p = column; rc == GNV_OK && *p; p++)
+        rc = *p == '"' ? gnv__buf_puts(&b, "\"\"") : gnv__buf_putc(&b, *p);
+    if (rc == GNV_OK)
+        rc = gnv__buf_puts(&b, "\" IS NULL");
+    if (rc == GNV_OK)
+        *out = gnv__buf_detach(&b, NULL);
+    gnv_buf_dispose(&b);
+    return rc;
+}
+
+static int plan(bf_job *j)
+{
+    int rc = GNV_OK;
+    uint64_t *addrs = NULL;
+    size_t n_addrs = 0;
+    const Gnvpb__Manifest *m = j->rt->m;
+    size_t first = (size_t)GNV_MIN((uint64_t)j->o.skip_frags, (uint64_t)m->n_fragments);
+    size_t last = j->o.num_frags < 0 ? m->n_fragments
+                                     : (size_t)GNV_MIN((uint64_t)first + (uint64_t)j->o.num_frags,
+                                                       (uint64_t)m->n_fragments);
+    rc = gnv__table_match_addrs(&addrs, &n_addrs, j->rt, j->where);
+    if (rc < 0) {
+        const gnv_error *e = gnv_error_last();
+        if (rc == GNV_EINVAL && e && strncmp(e->message, "where", 5) != 0)
+            gnv__error_prefix("where");
+        goto done;
+    }
+    j->frags = gnv__calloc(last - first + 1, sizeof *j->frags);
+    GNV_CHECK_ALLOC(j->frags);
+    int64_t cks = j->o.checkpoint_size;
+    size_t a = 0;
+    for (size_t i = first; i < last; i++) {
+        const Gnvpb__DataFragment *f = m->fragments[i];
+        /* addrs come in fragment order: find this fragment's run from where the last
+         * one ended, else anywhere */
+        size_t s = a, e;
+        if (s >= n_addrs || (addrs[s] >> 32) != f->id) {
+            s = 0;
+            while (s < n_addrs && (addrs[s] >> 32) != f->id)
+                s++;
+        }
+        e = s;
+        while (e < n_addrs && (addrs[e] >> 32) == f->id)
+            e++;
+        if (e == s) {
+            /* nothing to compute: checkpoints left by a killed run are stale */
+            if (j->clean_stale)
+                GNV_TRYG(gnv__ckpt_remove_fragment(j->t->io, j->t, j->field_id, f->id, NULL));
+            continue;
+        }
+        a = e;
+        GNV_TRYG(check_layout(j, f));
+        bf_frag *fr = &j->frags[j->n_frags++];
+        fr->f = f;
+        fr->n_rows = e - s;
+        fr->rows = gnv__malloc(fr->n_rows * sizeof *fr->rows);
+        GNV_CHECK_ALLOC(fr->rows);
+        for (size_t k = 0; k < fr->n_rows; k++)
+            fr->rows[k] = (uint32_t)(addrs[s + k] & 0xffffffffu);
+        size_t nb = (fr->n_rows + (size_t)cks - 1) / (size_t)cks;
+        fr->batches = gnv__calloc(nb, sizeof *fr->batches);
+        GNV_CHECK_ALLOC(fr->batches);
+        fr->n_batches = nb;
+        for (size_t b = 0; b < fr->n_batches; b++) {
+            bf_batch *bt = &fr->batches[b];
+            bt->first = b * (size_t)cks;
+            bt->n = GNV_MIN((size_t)cks, fr->n_rows - bt->first);
+            gnv__ckpt_id id = {&j->def,
+                               j->column,
+                               j->where,
+                               j->t->name,
+                               f,
+                               j->field_id,
+                               j->leaf_ids,
+                               j->n_leaf,
+                               fr->rows[bt->first],
+                               (int64_t)fr->rows[bt->first + bt->n - 1] + 1};
+            GNV_TRYG(gnv__ckpt_path(&bt->path, j->t, &id));
+        }
+        if (j->clean_stale) { /* checkpoints of this fragment the plan does not use */
+            gnv_strset keep = {0};
+            for (size_t b = 0; b < fr->n_batches && rc == GNV_OK; b++) {
+                const char *base = strrchr(fr->batches[b].path, '/');
+                base = base ? base + 1 : fr->batches[b].path;
+                rc = gnv__strset_add(&keep, base, strlen(base), NULL);
+            }
+            if (rc == GNV_OK)
+                rc = gnv__ckpt_remove_fragment(j->t->io, j->t, j->field_id, f->id, &keep);
+            gnv__strset_reset(&keep);
+            if (rc < 0)
+                goto done;
+        }
+        j->st.rows += (int64_t)fr->n_rows;
+        j->st.batches += (int64_t)fr->n_batches;
+    }
+    j->st.fragments = (int64_t)j->n_frags;
+    /* tasks: task_size rows, i.e. whole batches */
+    int64_t ts = j->o.task_size;
+    if (ts == 0) {
+        int workers = j->o.executor == GNV_EXECUTOR_PROCESS ? j->o.concurrency : 1;
+        ts = j->st.rows / workers / 2;
+    }
+    if (ts < cks)
+        ts = cks;
+    j->batches_per_task = (size_t)(ts / cks);
+    size_t task = 0;
+    for (size_t i = 0; i < j->n_frags; i++) {
+        bf_frag *fr = &j->frags[i];
+        fr->first_task = task;
+        fr->n_tasks = (fr->n_batches + j->batches_per_task - 1) / j->batches_per_task;
+        task += fr->n_tasks;
+    }
+    j->st.tasks = (int64_t)task;
+done:
+    gnv__free(addrs);
+    return rc;
+}
+
+/* Which batches are checkpointed already. */
+static int scan_checkpoints(bf_job *j, int64_t *found_out)
+{
+    int64_t found = 0;
+    for (size_t i = 0; i < j->n_frags; i++) {
+        bf_frag *fr = &j->frags[i];
+        for (size_t b = 0; b < fr->n_batches; b++) {
+            bf_batch *bt = &fr->batches[b];
+            if (bt->done)
+                continue;
+            GNV_TRY(gnv__ckpt_read(&bt->done, NULL, j->t->io, bt->path, &j->field,
+                                   fr->rows + bt->first, (int64_t)bt->n));
+            found += bt->done;
+        }
+    }
+    *found_out = found;
+    return GNV_OK;
+}
+
+/* Open, set up and prepare everything a run or a plan needs. */
+static int
+prepare(bf_job *j, gnv_table *t, const char *column, const gnv_backfill_options *opts, bool run)
+{
+    int rc = GNV_OK;
+    memset(j, 0, sizeof *j);
+    j->clean_stale = run;
+    j->t = t;
+    j->column = column;
+    GNV_ERR_IF(!t || !column, GNV_EINVAL, GNV_SUB_JOB, "backfill: table and column are required");
+    GNV_TRYG(check_options(j, opts));
+    GNV_ERR_IF(t->read_only, GNV_EINVAL, GNV_SUB_JOB,
+               "table '%s' is a read-only checkout of version %llu", t->name,
+               (unsigned long long)gnv_table_version(t));
+    GNV_TRYG(gnv_table_checkout_latest(t));
+    uint64_t v = j->o.read_version ? j->o.read_version : gnv_table_version(t);
+    GNV_TRYG(gnv_table_checkout(&j->rt, t, v));
+    j->st.read_version = v;
+    GNV_TRYG(gnv__udf_coldef_of(&j->def, &j->field, j->rt, column));
+    if (j->o.where && *j->o.where) {
+        j->where = gnv__strdup(j->o.where);
+        GNV_CHECK_ALLOC(j->where);
+    } else {
+        GNV_TRYG(default_where(&j->where, column));
+    }
+    GNV_TRYG(column_fields(j));
+    GNV_TRYG(plan(j));
+done:
+    return rc;
+}
+
+/* Load the column's function from the table's copy of its library. */
+static int load_function(bf_job *j)
+{
+    int rc = GNV_OK;
+    gnv_buf rel = GNV_BUF_INIT, full = GNV_BUF_INIT;
+    uint64_t size;
+    GNV_TRYG(gnv__buf_printf(&rel, "%s/%s/%s", j->t->dir, GNV__UDF_DIR, j->def.library));
+    rc = j->t->io->vt->stat(j->t->io, rel.ptr, &size);
+    if (rc == GNV_ENOTFOUND)
+        GNV_ERR_IF(true, GNV_ENOTFOUND, GNV_SUB_JOB,
+                   "column '%s': its UDF library '%s' is missing from the table's %s/", j->column,
+                   j->def.library, GNV__UDF_DIR);
+    if (rc < 0)
+        goto done;
+    GNV_TRYG(gnv__buf_printf(&full, "%s/%s", j->t->db->path, rel.ptr));
+    GNV_TRYG(gnv_udf_library_open(&j->lib, full.ptr));
+    GNV_TRYG(gnv_udf_library_find(&j->fn, j->lib, j->def.function));
+    GNV_ERR_IF(strcmp(gnv_udf_function_version(j->fn), j->def.version) != 0, GNV_EINVAL,
+               GNV_SUB_JOB,
+               "column '%s': function '%s' of its library has version '%s', the column was "
+               "defined with '%s'",
+               j->column, j->def.function, gnv_udf_function_version(j->fn), j->def.version);
+done:
+    gnv_buf_dispose(&rel);
+    gnv_buf_dispose(&full);
+    return rc;
+}
+
+/* ---- apply ---------------------------------------------------------------------- */
+
+/* Compute one batch and write its checkpoint. */
+static int compute_batch(bf_job *j, bf_frag *fr, bf_batch *bt)
+{
+    int rc = GNV_OK;
+    uint64_t *addrs = gnv__malloc((bt->n ? bt->n : 1) * sizeof *addrs);
+    struct ArrowSchema in_schema = {0};
+    struct ArrowArray in = {0}, out = {0};
+    GNV_CHECK_ALLOC(addrs);
+    for (size_t k = 0; k < bt->n; k++)
+        addrs[k] = (fr->f->id << 32) | fr->rows[bt->first + k];
+    GNV_TRYG(gnv_table_take(j->rt, addrs, bt->n, (const char *const *)j->def.inputs,
+                            j->def.n_inputs, &in_schema, &in));
+    GNV_TRYG(gnv_udf_call(&out, j->fn, &in_schema, &in));
+    GNV_TRYG(
+        gnv__ckpt_write(j->t->io, bt->path, &j->field, fr->rows + bt->first, &out, (int64_t)bt->n));
+    bt->done = true;
+done:
+    gnv__free(addrs);
+    gnv__array_release(&in);
+    gnv__array_release(&out);
+    gnv__schema_release(&in_schema);
+    if (rc < 0 && rc != GNV_ENOMEM)
+        gnv__error_prefix("column '%s', fragment %" PRIu64 ", rows %u..%u", j->column, fr->f->id,
+                          fr->rows[bt->first], fr->rows[bt->first + bt->n - 1]);
+    return rc;
+}
+
+/* Run task `task` (its batches without checkpoint), in this process. */
+static int run_task(bf_job *j, size_t task, bool count)
+{
+    for (size_t i = 0; i < j->n_frags; i++) {
+        bf_frag *fr = &j->frags[i];
+        if (task < fr->first_task || task >= fr->first_task + fr->n_tasks)
+            continue;
+        size_t b0 = (task - fr->first_task) * j->batches_per_task;
+        size_t b1 = GNV_MIN(b0 + j->batches_per_task, fr->n_batches);
+        for (size_t b = b0; b < b1; b++) {
+            bf_batch *bt = &fr->batches[b];
+            if (bt->done)
+                continue;
+            GNV_TRY(compute_batch(j, fr, bt));
+            if (count) {
+                j->st.batches_computed++;
+                j->st.rows_computed += (int64_t)bt->n;
+                progress(j);
+            }
+        }
+    }
+    return GNV_OK;
+}
+
+/* ---- write ---------------------------------------------------------------------- */
+
+/* The new data file of fragment fr: new values where rows matched, the old values of
+ * the other live rows, NULL for deleted rows. */
+static int write_fragment(bf_job *j, bf_frag *fr, Gnvpb__DataFile **out)
+{
+    int rc = GNV_OK;
+    const Gnvpb__DataFragment *f = fr->f;
+    int64_t phys = (int64_t)f->physical_rows;
+    struct ArrowArray *vals = gnv__calloc(fr->n_batches, sizeof *vals);
+    gnv_array_view *views = gnv__calloc(fr->n_batches, sizeof *views);
+    size_t n_views = 0;
+    uint8_t *del = NULL;
+    uint64_t *old_addrs = NULL;
+    size_t n_old = 0;
+    struct ArrowSchema old_schema = {0};
+    struct ArrowArray old = {0}, col = {0}, batch = {0};
+    gnv_array_view old_view = {0};
+    bool has_old_view = false;
+    gnv_lance_writer *w = NULL;
+    Gnvpb__DataFile *d = NULL;
+    gnv_buf path = GNV_BUF_INIT;
+    char hex[33], name[48];
+    *out = NULL;
+    GNV_CHECK_ALLOC(vals);
+    GNV_CHECK_ALLOC(views);
+    for (size_t b = 0; b < fr->n_batches; b++) {
+        bf_batch *bt = &fr->batches[b];
+        bool found;
+        GNV_TRYG(gnv__ckpt_read(&found, &vals[b], j->t->io, bt->path, &j->field,
+                                fr->rows + bt->first, (int64_t)bt->n));
+        GNV_ERR_IF(!found, GNV_ECORRUPT, GNV_SUB_JOB,
+                   "checkpoint '%s' of fragment %" PRIu64 " vanished or is damaged", bt->path,
+                   f->id);
+        GNV_TRYG(gnv__array_view_init(&views[b], &j->field, &vals[b]));
+        n_views = b + 1;
+    }
+    /* the old values of the live rows that did not match, when the column has data */
+    bool has_data = false;
+    for (size_t k = 0; k < f->n_files; k++)
+        has_data |= is_own_file(j, f->files[k]);
+    GNV_TRYG(gnv__fragment_deletions(j->t->io, j->t->dir, j->t->name, f, &del));
+    if (has_data) {
+        old_addrs = gnv__malloc((size_t)(phys ? phys : 1) * sizeof *old_addrs);
+        GNV_CHECK_ALLOC(old_addrs);
+        size_t r = 0;
+        for (int64_t i = 0; i < phys; i++) {
+            if (r < fr->n_rows && fr->rows[r] == (uint32_t)i) {
+                r++;
+                continue;
+            }
+            if (del && (del[i >> 3] >> (i & 7)) & 1)
+                continue;
+            old_addrs[n_old++] = (f->id << 32) | (uint64_t)i;
+        }
+        if (n_old) {
+            const char *names[1] = {j->column};
+            GNV_TRYG(gnv_table_take(j->rt, old_addrs, n_old, names, 1, &old_schema, &old));
+            GNV_TRYG(gnv__array_view_init(&old_view, &old_schema, &old));
+            has_old_view = true;
+        }
+    }
+    GNV_TRYG(gnv__array_init(&col, &j->field));
+    GNV_TRYG(gnv__array_reserve(&col, phys));
+    size_t r = 0, o = 0;
+    for (int64_t i = 0; i < phys; i++) {
+        if (r < fr->n_rows && fr->rows[r] == (uint32_t)i) {
+            size_t b = r / (size_t)j->o.checkpoint_size;
+            GNV_TRYG(
+                gnv__array_append_view(&col, &views[b], (int64_t)(r - fr->batches[b].first), 1));
+            r++;
+        } else if (has_old_view && o < n_old && old_addrs[o] == ((f->id << 32) | (uint64_t)i)) {
+            GNV_TRYG(gnv__array_append_view(&col, &old_view.children[0], (int64_t)o, 1));
+            o++;
+        } else {
+            GNV_TRYG(gnv__array_append_null(&col, 1));
+        }
+    }
+    GNV_TRYG(gnv__array_finish(&col));
+    GNV_TRYG(gnv__struct_of(&batch, &col, 1, phys));
+
+    GNV_TRYG(gnv__random_hex(hex, 16));
+    snprintf(name, sizeof name, "%s.lance", hex);
+    GNV_TRYG(gnv__buf_printf(&path, "%s/data/%s", j->t->dir, name));
+    gnv_lance_write_options wo = {j->minor, 0};
+    GNV_TRYG(gnv__lance_writer_new(&w, j->t->io, path.ptr, &j->cols, &wo));
+    GNV_TRYG(gnv__lance_writer_write(w, &batch));
+    uint64_t size = 0;
+    GNV_TRYG(gnv__lance_writer_finish(w, &size));
+    d = gnv__malloc(sizeof *d);
+    GNV_CHECK_ALLOC(d);
+    gnvpb__data_file__init(d);
+    d->path = gnv__strdup(name);
+    GNV_CHECK_ALLOC(d->path);
+    d->fields = gnv__calloc(j->n_leaf ? j->n_leaf : 1, sizeof *d->fields);
+    GNV_CHECK_ALLOC(d->fields);
+    d->column_indices = gnv__calloc(j->n_leaf ? j->n_leaf : 1, sizeof *d->column_indices);
+    GNV_CHECK_ALLOC(d->column_indices);
+    for (size_t i = 0; i < j->n_leaf; i++) {
+        d->fields[i] = j->leaf_ids[i];
+        d->column_indices[i] = (int32_t)i;
+    }
+    d->n_fields = d->n_column_indices = j->n_leaf;
+    d->has_file_major_version = d->has_file_minor_version = d->has_file_size_bytes = 1;
+    d->file_major_version = 2;
+    d->file_minor_version = (uint32_t)j->minor;
+    d->file_size_bytes = size;
+    *out = d;
+    d = NULL;
+done:
+    if (d)
+        gnv__pb_free(&d->base);
+    gnv__lance_writer_free(w);
+    for (size_t b = 0; b < n_views; b++)
+        gnv__array_view_reset(&views[b]);
+    for (size_t b = 0; vals && b < fr->n_batches; b++)
+        gnv__array_release(&vals[b]);
+    gnv__free(vals);
+    gnv__free(views);
+    if (has_old_view)
+        gnv__array_view_reset(&old_view);
+    gnv__array_release(&old);
+    gnv__schema_release(&old_schema);
+    gnv__array_release(&col);
+    gnv__array_release(&batch);
+    gnv__free(old_addrs);
+    gnv__free(del);
+    gnv_buf_dispose(&path);
+    return rc;
+}
+
+/* ---- commit --------------------------------------------------------------------- */
+
+/* The path of the file fragment f reads field `leaf` from (later files win), or "". */
+static const char *leaf_file(const Gnvpb__DataFragment *f, int32_t leaf)
+{
+    for (size_t k = f->n_files; k-- > 0;)
+        for (size_t i = 0; i < f->files[k]->n_fields; i++)
+            if (f->files[k]->fields[i] == leaf)
+                return f->files[k]->path ? f->files[k]->path : "";
+    return "";
+}
+
+/* Whether the values computed for planned fragment p still fit fragment f of the latest
+ * version: the same physical rows, and the inputs read from the same files. Files
+ * added or replaced for other columns (their backfills, casts) do not matter. */
+static bool unchanged(const bf_job *j, const Gnvpb__DataFragment *p, const Gnvpb__DataFragment *f)
+{
+    if (p->physical_rows != f->physical_rows)
+        return false;
+    for (size_t i = 0; i < j->n_in_leaf; i++)
+        if (strcmp(leaf_file(p, j->in_leaves[i]), leaf_file(f, j->in_leaves[i])) != 0)
+            return false;
+    return true;
+}
+
+static void drop_pending(bf_job *j, size_t i, bool remove_file)
+{
+    if (remove_file) {
+        gnv_buf p = GNV_BUF_INIT;
+        if (gnv__buf_printf(&p, "%s/data/%s", j->t->dir, j->pend_files[i]->path) == GNV_OK)
+            (void)j->t->io->vt->remove(j->t->io, p.ptr);
+        gnv_buf_dispose(&p);
+        gnv_error_clear();
+    }
+    gnv__pb_free(&j->pend_files[i]->base);
+    j->pend_files[i] = NULL;
+}
+
+/* Commit the pending fragments on the latest version; remove their checkpoints. */
+static int commit_pending(bf_job *j)
+{
+    int rc = GNV_OK;
+    if (j->n_pend == 0)
+        return GNV_OK;
+    for (int attempt = 0;; attempt++) {
+        GNV_TRYG(gnv_table_checkout_latest(j->t));
+        const Gnvpb__Manifest *m = j->t->m;
+        /* drop the fragments that changed since the plan */
+        size_t keep = 0;
+        for (size_t i = 0; i < j->n_pend; i++) {
+            const bf_frag *fr = &j->frags[j->pend_frag[i]];
+            const Gnvpb__DataFragment *now = NULL;
+            for (size_t k = 0; k < m->n_fragments && !now; k++)
+                if (m->fragments[k]->id == fr->f->id)
+                    now = m->fragments[k];
+            if (!now || !unchanged(j, fr->f, now)) {
+                j->st.fragments_skipped++;
+                drop_pending(j, i, true);
+                continue;
+            }
+            j->pend_ids[keep] = j->pend_ids[i];
+            j->pend_files[keep] = j->pend_files[i];
+            j->pend_frag[keep++] = j->pend_frag[i];
+        }
+        j->n_pend = keep;
+        if (keep == 0)
+            goto done;
+        gnv__commit c = {0};
+        c.op = GNV__OP_DATA_REPLACEMENT;
+        c.replace_ids = j->pend_ids;
+        c.replace_files = j->pend_files;
+        c.n_replace = keep;
+        rc = gnv__table_commit(j->t, &c);
+        if (rc == GNV_ECONFLICT && attempt < 3) {
+            gnv_error_clear();
+            continue; /* a fragment went away while we committed: check again */
+        }
+        if (rc < 0)
+            goto done;
+        break;
+    }
+    j->st.commits++;
+    j->st.fragments_committed += (int64_t)j->n_pend;
+    j->st.version = gnv_table_version(j->t);
+    /* the values are visible: their checkpoints are not needed any more */
+    for (size_t i = 0; i < j->n_pend; i++) {
+        const bf_frag *fr = &j->frags[j->pend_frag[i]];
+        for (size_t b = 0; b < fr->n_batches; b++) {
+            (void)j->t->io->vt->remove(j->t->io, fr->batches[b].path);
+            gnv_error_clear();
+        }
+        drop_pending(j, i, false);
+    }
+    j->n_pend = 0;
+    progress(j);
+done:
+    return rc;
+}
+
+static int add_pending(bf_job *j, size_t frag_index, Gnvpb__DataFile *d)
+{
+    size_t n = j->n_pend + 1;
+    uint64_t *ids = gnv__reallocarray(j->pend_ids, n, sizeof *ids);
+    if (ids)
+        j->pend_ids = ids;
+    Gnvpb__DataFile **files = gnv__reallocarray(j->pend_files, n, sizeof *files);
+    if (files)
+        j->pend_files = files;
+    size_t *idx = gnv__reallocarray(j->pend_frag, n, sizeof *idx);
+    if (idx)
+        j->pend_frag = idx;
+    if (!ids || !files || !idx) {
+        gnv__pb_free(&d->base);
+        return gnv__error_oom();
+    }
+    j->pend_ids[j->n_pend] = j->frags[frag_index].f->id;
+    j->pend_files[j->n_pend] = d;
+    j->pend_frag[j->n_pend++] = frag_index;
+    return GNV_OK;
+}
+
+/* Write fragment i if all its batches are checkpointed, and commit when a group is
+ * complete. */
+static int finish_fragment(bf_job *j, size_t i)
+{
+    bf_frag *fr = &j->frags[i];
+    for (size_t b = 0; b < fr->n_batches; b++)
+        if (!fr->batches[b].done)
+            return GNV_OK;
+    Gnvpb__DataFile *d = NULL;
+    GNV_TRY(write_fragment(j, fr, &d));
+    GNV_TRY(add_pending(j, i, d));
+    if (j->o.commit_granularity > 0 && (int64_t)j->n_pend >= j->o.commit_granularity)
+        GNV_TRY(commit_pending(j));
+    return GNV_OK;
+}
+
+/* ---- executors ------------------------------------------------------------------ */
+
+static int run_inline(bf_job *j)
+{
+    for (size_t i = 0; i < j->n_frags; i++) {
+        bf_frag *fr = &j->frags[i];
+        for (size_t k = 0; k < fr->n_tasks; k++)
+            GNV_TRY(run_task(j, fr->first_task + k, true));
+        GNV_TRY(finish_fragment(j, i));
+    }
+    return GNV_OK;
+}
+
+/* One round of the process executor: each task of `todo` runs in a forked worker of
+ * its own, at most `concurrency` at a time; a worker writes its batches' checkpoints
+ * and exits, so a crashing UDF kills one worker and loses one task. The parent learns
+ * what was done from the checkpoints; msg receives why a worker died or failed. */
+static int process_round(bf_job *j, const size_t *todo, size_t n_todo, char *msg, size_t msg_size)
+{
+    int running = 0, slots = j->o.concurrency;
+    size_t next = 0;
+    /* our workers only: never reap a child of the caller's */
+    pid_t *pids = gnv__calloc((size_t)slots, sizeof *pids);
+    if (!pids)
+        return gnv__error_oom();
+    /* workers report their error through a pipe (non-blocking: a full pipe drops it) */
+    int fds[2];
+    if (pipe(fds) != 0) {
+        gnv__free(pids);
+        return gnv__error_os(GNV_SUB_JOB, errno, "cannot make a pipe for backfill workers");
+    }
+    (void)fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    (void)fcntl(fds[1], F_SETFL, O_NONBLOCK);
+    msg[0] = '\0';
+    fflush(NULL);
+    while (next < n_todo || running > 0) {
+        if (next < n_todo && running < slots) {
+            pid_t pid = fork();
+            if (pid < 0) {
+                int e = errno;
+                for (int k = 0; k < slots; k++)
+                    if (pids[k] > 0)
+                        waitpid(pids[k], NULL, 0);
+                gnv__free(pids);
+                close(fds[0]);
+                close(fds[1]);
+                return gnv__error_os(GNV_SUB_JOB, e, "cannot fork a backfill worker");
+            }
+            if (pid == 0) {
+                int code = 0;
+                close(fds[0]);
+                if (run_task(j, todo[next], false) < 0) {
+                    const gnv_error *e = gnv_error_last();
+                    char line[512];
+                    int n = snprintf(line, sizeof line, "%s", e ? e->message : "failed");
+                    if (n > 0)
+                        (void)!write(fds[1], line, (size_t)GNV_MIN(n + 1, (int)sizeof line));
+                    code = 1;
+                }
+                _exit(code);
+            }
+            for (int k = 0; k < slots; k++)
+                if (pids[k] == 0) {
+                    pids[k] = pid;
+                    break;
+                }
+            running++;
+            next++;
+            continue;
+        }
+        /* wait for one of ours to end (polling, as several may be running) */
+        int status = 0, slot = -1;
+        while (slot < 0) {
+            for (int k = 0; k < slots && slot < 0; k++) {
+                if (pids[k] <= 0)
+                    continue;
+                pid_t r = waitpid(pids[k], &status, WNOHANG);
+                if (r == pids[k] || (r < 0 && errno != EINTR))
+                    slot = k;
+            }
+            if (slot < 0)
+                usleep(2000);
+        }
+        pids[slot] = 0;
+        running--;
+        if (WIFSIGNALED(status) && !msg[0])
+            snprintf(msg, msg_size, "a worker was killed by signal %d", WTERMSIG(status));
+        else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && !msg[0]) {
+            char line[512];
+            ssize_t n = read(fds[0], line, sizeof line - 1);
+            line[n > 0 ? n : 0] = '\0';
+            snprintf(msg, msg_size, "%s", n > 0 ? line : "a worker failed");
+        }
+    }
+    gnv__free(pids);
+    close(fds[0]);
+    close(fds[1]);
+    return GNV_OK;
+}
+
+static bool task_done(const bf_job *j, size_t task)
+{
+    for (size_t i = 0; i < j->n_frags; i++) {
+        const bf_frag *fr = &j->frags[i];
+        if (task < fr->first_task || task >= fr->first_task + fr->n_tasks)
+            continue;
+        size_t b0 = (task - fr->first_task) * j->batches_per_task;
+        size_t b1 = GNV_MIN(b0 + j->batches_per_task, fr->n_batches);
+        for (size_t b = b0; b < b1; b++)
+            if (!fr->batches[b].done)
+                return false;
+    }
+    return true;
+}
+
+static int64_t rows_done(const bf_job *j)
+{
+    int64_t n = 0;
+    for (size_t i = 0; i < j->n_frags; i++)
+        for (size_t b = 0; b < j->frags[i].n_batches; b++)
+            if (j->frags[i].batches[b].done)
+                n += (int64_t)j->frags[i].batches[b].n;
+    return n;
+}
+
+static int run_process(bf_job *j)
+{
+    int rc = GNV_OK;
+    size_t n_tasks = (size_t)j->st.tasks, n_todo = 0;
+    size_t *todo = gnv__calloc(n_tasks ? n_tasks : 1, sizeof *todo);
+    char msg[256] = "";
+    int64_t rows_before = rows_done(j);
+    GNV_CHECK_ALLOC(todo);
+    for (int round = 0; round < 2; round++) {
+        n_todo = 0;
+        for (size_t k = 0; k < n_tasks; k++)
+            if (!task_done(j, k))
+                todo[n_todo++] = k;
+        if (n_todo == 0)
+            break;
+        GNV_TRYG(process_round(j, todo, n_todo, msg, sizeof msg));
+        int64_t found = 0;
+        GNV_TRYG(scan_checkpoints(j, &found));
+        j->st.batches_computed += found;
+        j->st.rows_computed = rows_done(j) - rows_before;
+        progress(j);
+    }
+    n_todo = 0;
+    for (size_t k = 0; k < n_tasks; k++)
+        if (!task_done(j, k))
+            n_todo++;
+    j->st.task_errors = (int64_t)n_todo;
+    for (size_t i = 0; i < j->n_frags; i++)
+        GNV_TRYG(finish_fragment(j, i));
+    GNV_TRYG(commit_pending(j));
+    GNV_ERR_IF(n_todo > 0, GNV_EUDF, GNV_SUB_JOB,
+               "column '%s': %zu of %zu tasks failed twice (%s); the other fragments were "
+               "committed, run the backfill again to retry",
+               j->column, n_todo, n_tasks, msg[0] ? msg : "worker failed");
+done:
+    gnv__free(todo);
+    return rc;
+}
+
+/* ---- the API -------------------------------------------------------------------- */
+
+int gnv_table_plan_backfill(gnv_table *t,
+                            const char *column,
+                            const gnv_backfill_options *opts,
+                            gnv_backfill_stats *out)
+{
+    int rc = GNV_OK;
+    bf_job j;
+    GNV_TRYG(prepare(&j, t, column, opts, false));
+    GNV_TRYG(scan_checkpoints(&j, &j.st.batches_reused));
+    j.st.version = gnv_table_version(t);
+    if (out)
+        *out = j.st;
+done:
+    job_reset(&j);
+    return rc;
+}
+
+int gnv_table_backfill(gnv_table *t,
+                       const char *column,
+                       const gnv_backfill_options *opts,
+                       gnv_backfill_stats *out)
+{
+    int rc = GNV_OK;
+    bf_job j;
+    GNV_TRYG(prepare(&j, t, column, opts, true));
+    GNV_TRYG(scan_checkpoints(&j, &j.st.batches_reused));
+    j.st.version = gnv_table_version(t);
+    progress(&j);
+    if (j.st.batches_reused < j.st.batches)
+        GNV_TRYG(load_function(&j));
+    if (j.o.executor == GNV_EXECUTOR_PROCESS) {
+        GNV_TRYG(run_process(&j));
+    } else {
+        rc = run_inline(&j);
+        if (rc < 0 && rc != GNV_ENOMEM && j.n_pend > 0) {
+            /* commit the fragments finished before the failure, then report it */
+            const gnv_error *e = gnv_error_last();
+            int sub = e ? e->subsystem : GNV_SUB_JOB;
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", e ? e->message : "backfill failed");
+            (void)commit_pending(&j);
+            gnv__error_set(rc, sub, "%s", msg);
+        }
+        if (rc < 0)
+            goto done;
+        GNV_TRYG(commit_pending(&j));
+    }
+    j.st.version = gnv_table_version(t);
+done:
+    if (out && (j.t || rc == GNV_OK))
+        *out = j.st;
+    job_reset(&j);
+    return rc;
+}
