@@ -863,7 +863,14 @@ static int process_round(bf_job *j, const size_t *todo, size_t n_todo, char *msg
             char line[512];
             ssize_t n = read(fds[0], line, sizeof line - 1);
             line[n > 0 ? n : 0] = '\0';
-            snprintf(msg, msg_size, "%s", n > 0 ? line : "a worker failed");
+            /* the worker's message, cut to what msg holds */
+            size_t len = n > 0 ? strnlen(line, msg_size - 1) : 0;
+            if (len) {
+                memcpy(msg, line, len);
+                msg[len] = '\0';
+            } else {
+                snprintf(msg, msg_size, "a worker failed");
+            }
         }
     }
     gnv__free(pids);

@@ -127,7 +127,8 @@ static int count_files(const char *dir)
 static int count_ckpts(const char *root, const char *tname)
 {
     char d[1024];
-    snprintf(d, sizeof d, "%s/%s.lance/_geneva/checkpoints", root, tname);
+    int len = snprintf(d, sizeof d, "%s/%s.lance/_geneva/checkpoints", root, tname);
+    assert_true(len > 0 && (size_t)len < sizeof d);
     return count_files(d);
 }
 
