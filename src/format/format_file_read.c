@@ -353,8 +353,15 @@ static uint16_t s_def(const stream *s, int64_t l)
     return s->L->max_def > 0 ? ((const uint16_t *)(const void *)s->def.ptr)[l] : 0;
 }
 
-static int put_u16(gnv_buf *b, uint16_t v)
+/* One level, without a call when there is room (levels are pushed one per value). */
+static inline int put_u16(gnv_buf *b, uint16_t v)
 {
+    if (b->asize > b->size + 2) {
+        memcpy(b->ptr + b->size, &v, 2);
+        b->size += 2;
+        b->ptr[b->size] = '\0';
+        return GNV_OK;
+    }
     return gnv__buf_put(b, &v, 2);
 }
 
@@ -886,6 +893,28 @@ static int chunk_values_plain(gnv_lance_file *f,
         uint64_t prev = ow == 8 ? gnv__lf_get64(buf[0]) : gnv__lf_get32(buf[0]);
         if (prev < ow * (uint64_t)(k + 1) || prev > bsize[0])
             return corrupt(f, "column %d: bad first offset in a variable chunk", col);
+        if (!d->fsst) {
+            /* plain bytes: one copy of the chunk's values, then the end offsets */
+            uint64_t first = prev,
+                     last = ow == 8 ? gnv__lf_get64(buf[0] + 8 * k) : gnv__lf_get32(buf[0] + 4 * k);
+            if (last < first || last > bsize[0])
+                return corrupt(f, "column %d: variable offsets out of order or range", col);
+            uint64_t base = s->vals.size;
+            GNV_TRY(gnv__buf_put(&s->vals, buf[0] + first, (size_t)(last - first)));
+            GNV_TRY(gnv__buf_reserve(&s->offs, (size_t)k * 8));
+            for (int64_t i = 1; i <= k; i++) {
+                uint64_t o =
+                    ow == 8 ? gnv__lf_get64(buf[0] + 8 * i) : gnv__lf_get32(buf[0] + 4 * i);
+                if (o < prev || o > last)
+                    return corrupt(f, "column %d: variable offsets out of order or range", col);
+                uint64_t e = base + (o - first);
+                memcpy(s->offs.ptr + s->offs.size, &e, 8);
+                s->offs.size += 8;
+                prev = o;
+            }
+            s->offs.ptr[s->offs.size] = '\0';
+            break;
+        }
         for (int64_t i = 1; i <= k; i++) {
             uint64_t o = ow == 8 ? gnv__lf_get64(buf[0] + 8 * i) : gnv__lf_get32(buf[0] + 4 * i);
             if (o < prev || o > bsize[0])
@@ -1383,8 +1412,11 @@ static int decode_chunk(gnv_lance_file *f,
         GNV_ERR_IF(s->L->max_rep > 0, GNV_ECORRUPT, GNV_SUB_FORMAT,
                    "Lance file %s is corrupt: column %d: a list page without levels", f->path,
                    s->col);
-        for (int64_t l = 0; l < k; l++)
-            GNV_TRYG(push_level(f, s, m, s->L->max_rep, 0));
+        if (s->L->max_def == 0 && m->nmap > 0) /* no levels kept: only count them */
+            s->nlevels += k;
+        else
+            for (int64_t l = 0; l < k; l++)
+                GNV_TRYG(push_level(f, s, m, s->L->max_rep, 0));
     }
     if (dc)
         GNV_TRYG(dict_values(f, s, dc, bp, bs, nb, k));
@@ -2202,6 +2234,43 @@ done:
     return rc;
 }
 
+/*
+ * Rows that cover at least half of their span (a scan skipping deleted rows): one read
+ * of the span, then the runs copied out, instead of one read (and chunk decode) per run.
+ */
+static int take_dense(gnv_lance_file *f,
+                      const struct ArrowSchema *field,
+                      int first_column,
+                      const int64_t *rows,
+                      int64_t n,
+                      struct ArrowArray *out)
+{
+    struct ArrowArray whole = {0};
+    gnv_array_view v;
+    bool have_view = false;
+    int64_t first = rows[0];
+    int rc = gnv__lance_file_read(f, field, first_column, first, rows[n - 1] - first + 1, &whole);
+    GNV_TRYG(rc);
+    GNV_TRYG(gnv__array_view_init(&v, field, &whole));
+    have_view = true;
+    GNV_TRYG(gnv__array_init(out, field));
+    for (int64_t i = 0; i < n;) {
+        int64_t j = i + 1;
+        while (j < n && rows[j] == rows[j - 1] + 1)
+            j++;
+        GNV_TRYG(gnv__array_append_view(out, &v, rows[i] - first, j - i));
+        i = j;
+    }
+    GNV_TRYG(gnv__array_finish(out));
+done:
+    if (rc < 0)
+        gnv__array_release(out);
+    if (have_view)
+        gnv__array_view_reset(&v);
+    gnv__array_release(&whole);
+    return rc;
+}
+
 int gnv__lance_file_take(gnv_lance_file *f,
                          const struct ArrowSchema *field,
                          int first_column,
@@ -2222,6 +2291,8 @@ int gnv__lance_file_take(gnv_lance_file *f,
                    f->path, (long long)rows[i], (long long)f->rows);
     if (n == 0)
         return gnv__lance_file_read(f, field, first_column, 0, 0, out);
+    if (n > 1 && rows[n - 1] - rows[0] + 1 <= 2 * n && rows[n - 1] - rows[0] + 1 > n)
+        return take_dense(f, field, first_column, rows, n, out);
     parts = gnv__calloc((size_t)n, sizeof *parts);
     pp = gnv__calloc((size_t)n, sizeof *pp);
     GNV_CHECK_ALLOC(parts);
