@@ -5,6 +5,11 @@
 #       returns 0 when installed (or already there), 1 with the reason on stdout.
 #   lancedb_npm_dir NPMBASE VERSION: the directory (scripts copied there can import
 #       the packages, which node resolves from the script's directory).
+#   lancedb_npm_copy DIR FILE...: copy files into DIR atomically (ctest runs interop
+#       scripts in parallel: a node process must never read a half-copied script).
+#
+# Installs take a lock on NPMBASE, so parallel scripts never see a half-installed
+# package.
 
 lancedb_npm_dir() {
     echo "$1/npm-lancedb-$2"
@@ -17,7 +22,24 @@ lancedb_npm_installed() { # DIR VERSION ARROW_JS_VERSION
         "$1" "$2" "$3" 2>/dev/null
 }
 
+lancedb_npm_copy() { # DIR FILE...
+    local dir=$1 f
+    shift
+    for f in "$@"; do
+        cp "$f" "$dir/.$(basename "$f").$$" && mv -f "$dir/.$(basename "$f").$$" "$dir/$(basename "$f")" ||
+            return 1
+    done
+}
+
 lancedb_npm_install() { # NPMBASE VERSION ARROW_JS_VERSION
+    mkdir -p "$1"
+    (
+        flock 9
+        lancedb_npm_install_locked "$@"
+    ) 9>"$1/.lancedb-npm.lock"
+}
+
+lancedb_npm_install_locked() {
     local d
     d=$(lancedb_npm_dir "$1" "$2")
     lancedb_npm_installed "$d" "$2" "$3" && return 0

@@ -52,7 +52,7 @@ last=
 for v in $VERSIONS; do
     msg=$(lancedb_npm_install "$NPMBASE" "$v" "$ARROW_JS_VERSION") || skip "$msg"
     d=$(lancedb_npm_dir "$NPMBASE" "$v")
-    cp "$EXPR/lancedb_expected.mjs" "$EXPR/expected_diff.mjs" "$d/"
+    lancedb_npm_copy "$d" "$EXPR/lancedb_expected.mjs" "$EXPR/expected_diff.mjs"
     echo "== LanceDB $v answers"
     # LanceDB logs a warning for each regexp_match filter on stderr: keep it in a file.
     if ! node "$d/lancedb_expected.mjs" "$WORK/db" t "$EXPR/filters.txt" "$EXPR/values.txt" \

@@ -66,8 +66,9 @@ for v in $VERSIONS; do
     [ -z "$msg" ] || echo "$msg"
     d=$(lancedb_npm_dir "$NPMBASE" "$v")
     # The scripts import the packages, which node resolves from the script's directory.
-    cp "$SRC"/tests/interop/lancedb_*.mjs "$SRC"/tests/interop/arrow_js_common.mjs \
-        "$SRC"/tests/interop/arrow_js_compare.mjs "$d/"
+    lancedb_npm_copy "$d" "$SRC"/tests/interop/lancedb_*.mjs \
+        "$SRC"/tests/interop/arrow_js_common.mjs "$SRC"/tests/interop/arrow_js_compare.mjs ||
+        { echo "FAIL: cannot copy the scripts into $d"; exit 1; }
 done
 
 rm -rf "$WORK"

@@ -94,7 +94,7 @@ JS
 for v in $VERSIONS; do
     msg=$(lancedb_npm_install "$NPMBASE" "$v" "$ARROW_JS_VERSION") || skip "$msg"
     d=$(lancedb_npm_dir "$NPMBASE" "$v")
-    cp "$WORK/check.mjs" "$d/check_backfill.mjs"
+    cp "$WORK/check.mjs" "$WORK/check_backfill.mjs" && lancedb_npm_copy "$d" "$WORK/check_backfill.mjs"
     CHECK="node $d/check_backfill.mjs"
     DB=$WORK/db-$v
     echo "== LanceDB $v"

@@ -69,7 +69,7 @@ JS
 for v in $VERSIONS; do
     msg=$(lancedb_npm_install "$NPMBASE" "$v" "$ARROW_JS_VERSION") || skip "$msg"
     d=$(lancedb_npm_dir "$NPMBASE" "$v")
-    cp "$WORK/check.mjs" "$d/check_cleanup.mjs"
+    cp "$WORK/check.mjs" "$WORK/check_cleanup.mjs" && lancedb_npm_copy "$d" "$WORK/check_cleanup.mjs"
     CHECK="node $d/check_cleanup.mjs"
     DB=$WORK/db-$v
     echo "== LanceDB $v"

@@ -60,8 +60,9 @@ for v in $VERSIONS; do
     msg=$(lancedb_npm_install "$NPMBASE" "$v" "$ARROW_JS_VERSION") || skip "$msg"
     [ -z "$msg" ] || echo "$msg"
     d=$(lancedb_npm_dir "$NPMBASE" "$v")
-    cp "$SRC"/tests/interop/lancedb_columns.mjs "$SRC"/tests/interop/arrow_js_common.mjs \
-        "$SRC"/tests/interop/arrow_js_compare.mjs "$d/"
+    lancedb_npm_copy "$d" "$SRC"/tests/interop/lancedb_columns.mjs \
+        "$SRC"/tests/interop/arrow_js_common.mjs "$SRC"/tests/interop/arrow_js_compare.mjs ||
+        { echo "FAIL: cannot copy the scripts into $d"; exit 1; }
     for sv in 2.1 2.2; do
         db=$WORK/db-$v-$sv
         t=products

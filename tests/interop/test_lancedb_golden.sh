@@ -48,8 +48,10 @@ for v in $VERSIONS; do
     msg=$(lancedb_npm_install "$NPMBASE" "$v" "$ARROW_JS_VERSION") || skip "$msg"
     [ -z "$msg" ] || echo "$msg"
     d=$(lancedb_npm_dir "$NPMBASE" "$v")
-    cp "$SRC"/tests/interop/lancedb_golden.mjs "$SRC"/tests/interop/arrow_js_common.mjs \
-        "$SRC"/tests/interop/arrow_js_compare.mjs "$SRC"/tests/data/lancedb/make_golden.mjs "$d/"
+    lancedb_npm_copy "$d" "$SRC"/tests/interop/lancedb_golden.mjs \
+        "$SRC"/tests/interop/arrow_js_common.mjs "$SRC"/tests/interop/arrow_js_compare.mjs \
+        "$SRC"/tests/data/lancedb/make_golden.mjs ||
+        { echo "FAIL: cannot copy the scripts into $d"; exit 1; }
 done
 
 rm -rf "$WORK"

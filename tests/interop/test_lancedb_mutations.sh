@@ -42,25 +42,14 @@ node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' ||
     skip "node $(node --version) is older than 18"
 [ -x "$GEN" ] || { echo "FAIL: $GEN is not built"; exit 1; }
 
-installed() { # NPMDIR VERSION
-    node -e 'const [d, v, a] = process.argv.slice(1);
-        const ver = (p) => require(d + "/node_modules/" + p + "/package.json").version;
-        process.exit(ver("@lancedb/lancedb") === v && ver("apache-arrow") === a ? 0 : 1)' \
-        "$1" "$2" "$ARROW_JS_VERSION" 2>/dev/null
-}
+. "$SRC/tests/interop/lancedb_npm.sh"
 for v in $VERSIONS; do
-    d=$NPMBASE/npm-lancedb-$v
-    if ! installed "$d" "$v"; then
-        mkdir -p "$d"
-        echo '{"name": "geneva-interop-lancedb", "private": true}' >"$d/package.json"
-        echo "installing @lancedb/lancedb@$v and apache-arrow@$ARROW_JS_VERSION into $d"
-        (cd "$d" && timeout 600 npm install --no-audit --no-fund "@lancedb/lancedb@$v" \
-            "apache-arrow@$ARROW_JS_VERSION" >npm-install.log 2>&1) ||
-            { tail -n 5 "$d/npm-install.log"; skip "npm could not install @lancedb/lancedb@$v"; }
-        installed "$d" "$v" || skip "@lancedb/lancedb@$v is not usable after npm install"
-    fi
-    cp "$SRC"/tests/interop/lancedb_*.mjs "$SRC"/tests/interop/arrow_js_common.mjs \
-        "$SRC"/tests/interop/arrow_js_compare.mjs "$d/"
+    msg=$(lancedb_npm_install "$NPMBASE" "$v" "$ARROW_JS_VERSION") || skip "$msg"
+    [ -z "$msg" ] || echo "$msg"
+    d=$(lancedb_npm_dir "$NPMBASE" "$v")
+    lancedb_npm_copy "$d" "$SRC"/tests/interop/lancedb_*.mjs \
+        "$SRC"/tests/interop/arrow_js_common.mjs "$SRC"/tests/interop/arrow_js_compare.mjs ||
+        { echo "FAIL: cannot copy the scripts into $d"; exit 1; }
 done
 
 rm -rf "$WORK"
