@@ -643,6 +643,18 @@ static int check_height(int h, int32_t pos)
 
 static int parse_expr(parser *p, int min_prec, gnv_expr_node **out, int *h);
 
+/* Parse one operand (operators binding tighter than prec) into n's args, raising *h
+ * to cover its height. */
+static int parse_arg(parser *p, int prec, gnv_expr_node *n, int *h)
+{
+    gnv_expr_node *a = NULL;
+    int ah = 0;
+    GNV_TRY(parse_expr(p, prec, &a, &ah));
+    GNV_TRY(add_arg(n, a));
+    *h = GNV_MAX(*h, ah + 1);
+    return GNV_OK;
+}
+
 /* Record a top-level column name as read. */
 static int note_column(parser *p, const char *name)
 {
@@ -1011,11 +1023,7 @@ static int parse_array(parser *p, gnv_expr_node **out, int *h)
         p->i++;
     } else {
         for (;;) {
-            gnv_expr_node *a = NULL;
-            int ah = 0;
-            GNV_TRYG(parse_expr(p, 0, &a, &ah));
-            GNV_TRYG(add_arg(n, a));
-            *h = GNV_MAX(*h, ah + 1);
+            GNV_TRYG(parse_arg(p, 0, n, h));
             if (is_sym(cur(p), ",")) {
                 p->i++;
                 continue;
@@ -1077,14 +1085,10 @@ static int parse_call(parser *p, gnv_expr_node **out, int *h)
         *h = ah + 1;
         if (is_kw(cur(p), "from")) {
             p->i++;
-            GNV_TRYG(parse_expr(p, 0, &a, &ah));
-            GNV_TRYG(add_arg(n, a));
-            *h = GNV_MAX(*h, ah + 1);
+            GNV_TRYG(parse_arg(p, 0, n, h));
             if (is_kw(cur(p), "for")) {
                 p->i++;
-                GNV_TRYG(parse_expr(p, 0, &a, &ah));
-                GNV_TRYG(add_arg(n, a));
-                *h = GNV_MAX(*h, ah + 1);
+                GNV_TRYG(parse_arg(p, 0, n, h));
             }
             GNV_TRYG(expect_sym(p, ")"));
         } else if (is_sym(cur(p), ",")) {
@@ -1200,13 +1204,9 @@ static int parse_case(parser *p, gnv_expr_node **out, int *h)
     }
     while (is_kw(cur(p), "when")) {
         p->i++;
-        GNV_TRYG(parse_expr(p, 0, &a, &ah));
-        GNV_TRYG(add_arg(n, a));
-        *h = GNV_MAX(*h, ah + 1);
+        GNV_TRYG(parse_arg(p, 0, n, h));
         GNV_TRYG(expect_kw(p, "then", "THEN"));
-        GNV_TRYG(parse_expr(p, 0, &a, &ah));
-        GNV_TRYG(add_arg(n, a));
-        *h = GNV_MAX(*h, ah + 1);
+        GNV_TRYG(parse_arg(p, 0, n, h));
     }
     a = NULL;
     if (is_kw(cur(p), "else")) {
@@ -1515,8 +1515,7 @@ parse_infix(parser *p, int prec, gnv_expr_node *left, int lh, gnv_expr_node **ou
 {
     int rc = GNV_OK;
     token *t = cur(p);
-    gnv_expr_node *n = NULL, *a = NULL;
-    int ah = 0;
+    gnv_expr_node *n = NULL;
     *h = lh + 1;
     if (is_sym(t, "[")) {
         /* l[i]: array_element(l, i) */
@@ -1527,9 +1526,7 @@ parse_infix(parser *p, int prec, gnv_expr_node *left, int lh, gnv_expr_node **ou
         left = NULL;
         GNV_TRYG(rc);
         p->i++;
-        GNV_TRYG(parse_expr(p, 0, &a, &ah));
-        GNV_TRYG(add_arg(n, a));
-        *h = GNV_MAX(*h, ah + 1);
+        GNV_TRYG(parse_arg(p, 0, n, h));
         GNV_TRYG(expect_sym(p, "]"));
         goto finish;
     }
@@ -1590,14 +1587,10 @@ parse_infix(parser *p, int prec, gnv_expr_node *left, int lh, gnv_expr_node **ou
         left = NULL;
         GNV_TRYG(rc);
         p->i++;
-        GNV_TRYG(parse_expr(p, prec, &a, &ah));
-        GNV_TRYG(add_arg(n, a));
-        *h = GNV_MAX(*h, ah + 1);
+        GNV_TRYG(parse_arg(p, prec, n, h));
         if (is_kw(cur(p), "escape")) {
             p->i++;
-            GNV_TRYG(parse_expr(p, prec, &a, &ah));
-            GNV_TRYG(add_arg(n, a));
-            *h = GNV_MAX(*h, ah + 1);
+            GNV_TRYG(parse_arg(p, prec, n, h));
         }
         goto finish;
     }
@@ -1609,13 +1602,9 @@ parse_infix(parser *p, int prec, gnv_expr_node *left, int lh, gnv_expr_node **ou
         left = NULL;
         GNV_TRYG(rc);
         p->i++;
-        GNV_TRYG(parse_expr(p, prec, &a, &ah));
-        GNV_TRYG(add_arg(n, a));
-        *h = GNV_MAX(*h, ah + 1);
+        GNV_TRYG(parse_arg(p, prec, n, h));
         GNV_TRYG(expect_kw(p, "and", "AND"));
-        GNV_TRYG(parse_expr(p, prec, &a, &ah));
-        GNV_TRYG(add_arg(n, a));
-        *h = GNV_MAX(*h, ah + 1);
+        GNV_TRYG(parse_arg(p, prec, n, h));
         goto finish;
     }
     if (is_kw(t, "in")) {
@@ -1647,9 +1636,7 @@ parse_infix(parser *p, int prec, gnv_expr_node *left, int lh, gnv_expr_node **ou
     left = NULL;
     GNV_TRYG(rc);
     p->i++;
-    GNV_TRYG(parse_expr(p, prec, &a, &ah));
-    GNV_TRYG(add_arg(n, a));
-    *h = GNV_MAX(*h, ah + 1);
+    GNV_TRYG(parse_arg(p, prec, n, h));
 finish:
     GNV_TRYG(check_height(*h, n->pos));
     *out = n;

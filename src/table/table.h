@@ -142,6 +142,15 @@ void gnv__pb_free(ProtobufCMessage *msg);
 
 /* ---- deletions (table_delete.c, table_read.c) ------------------------------ */
 
+/* Append a deletion file's path as Lance names it,
+ * "[dir/]_deletions/{fragment}-{read_version}-{id}.{arrow|bin}" (dir may be NULL). */
+int gnv__deletion_file_path(gnv_buf *out,
+                            const char *dir,
+                            uint64_t fragment_id,
+                            uint64_t read_version,
+                            uint64_t id,
+                            bool bitmap);
+
 /* The deleted-row bitmap of fragment f of the table at dir (bit i: row i deleted;
  * physical_rows/8+1 bytes), or NULL when it has no deletion file. GNV_ECORRUPT naming
  * a missing or damaged deletion file. */

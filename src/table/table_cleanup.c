@@ -97,8 +97,10 @@ static int collect(cleanup *c, gnv_strset *set, const Gnvpb__Manifest *m, const 
         const Gnvpb__DeletionFile *d = f->deletion_file;
         if (d) {
             bool bitmap = d->has_file_type && d->file_type == GNVPB__DELETION_FILE__KIND__BITMAP;
-            GNV_TRYG(add_path(set, &c->path, "_deletions/%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s",
-                              f->id, d->read_version, d->id, bitmap ? "bin" : "arrow"));
+            gnv__buf_clear(&c->path);
+            GNV_TRYG(
+                gnv__deletion_file_path(&c->path, NULL, f->id, d->read_version, d->id, bitmap));
+            GNV_TRYG(gnv__strset_add(set, c->path.ptr, c->path.size, NULL));
         }
         if (f->row_id_sequence_case == GNVPB__DATA_FRAGMENT__ROW_ID_SEQUENCE_EXTERNAL_ROW_IDS &&
             f->external_row_ids && f->external_row_ids->path)

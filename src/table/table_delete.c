@@ -147,8 +147,7 @@ static int write_deletion_file(Gnvpb__DeletionFile **out,
         GNV_TRYG(roaring_bytes(&body, bits, f->physical_rows));
     else
         GNV_TRYG(arrow_bytes(&body, bits, f->physical_rows));
-    GNV_TRYG(gnv__buf_printf(&path, "%s/_deletions/%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s", t->dir,
-                             f->id, t->m->version, id, bitmap ? "bin" : "arrow"));
+    GNV_TRYG(gnv__deletion_file_path(&path, t->dir, f->id, t->m->version, id, bitmap));
     GNV_TRYG(gnv__io_write_all(t->io, path.ptr, body.ptr, body.size, GNV_IO_NOREPLACE));
     d = gnv__malloc(sizeof *d);
     GNV_CHECK_ALLOC(d);

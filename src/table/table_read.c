@@ -471,6 +471,18 @@ done:
     return rc;
 }
 
+int gnv__deletion_file_path(gnv_buf *out,
+                            const char *dir,
+                            uint64_t fragment_id,
+                            uint64_t read_version,
+                            uint64_t id,
+                            bool bitmap)
+{
+    return gnv__buf_printf(out, "%s%s_deletions/%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s",
+                           dir ? dir : "", dir ? "/" : "", fragment_id, read_version, id,
+                           bitmap ? "bin" : "arrow");
+}
+
 int gnv__fragment_deletions(
     gnv_io *io, const char *dir, const char *tname, const Gnvpb__DataFragment *f, uint8_t **out)
 {
@@ -482,8 +494,7 @@ int gnv__fragment_deletions(
     if (!d)
         return GNV_OK;
     bool bitmap = d->has_file_type && d->file_type == GNVPB__DELETION_FILE__KIND__BITMAP;
-    GNV_TRYG(gnv__buf_printf(&path, "%s/_deletions/%" PRIu64 "-%" PRIu64 "-%" PRIu64 ".%s", dir,
-                             f->id, d->read_version, d->id, bitmap ? "bin" : "arrow"));
+    GNV_TRYG(gnv__deletion_file_path(&path, dir, f->id, d->read_version, d->id, bitmap));
     rc = gnv__io_read_all(io, path.ptr, &body);
     if (rc == GNV_ENOTFOUND)
         rc = gnv__error_set(GNV_ECORRUPT, GNV_SUB_TABLE,
