@@ -277,6 +277,14 @@ int gnv__rowids_load(
  * m->next_row_id. Fragments that carry a sequence (rows moved by an update keep their
  * ids) are left as they are. */
 int gnv__rowids_assign(Gnvpb__Manifest *m, size_t first, uint64_t version);
+/* Give fragment f the row ids ids[0..physical_rows) (rows moved by an update or a
+ * compaction keep theirs) as an inline sequence, their created-at versions
+ * created[0..physical_rows) (NULL: `version`) and last-updated-at version `version`.
+ * gnv__rowids_assign() then leaves f as it is. */
+int gnv__rowids_set(Gnvpb__DataFragment *f,
+                    const uint64_t *ids,
+                    const uint64_t *created,
+                    uint64_t version);
 /* The row addresses of live rows with the given row ids (the ids themselves without
  * stable row ids). GNV_ENOTFOUND naming an id no live row has. */
 int gnv__rowids_to_addrs(uint64_t *addrs, gnv_table *t, const uint64_t *row_ids, size_t n);

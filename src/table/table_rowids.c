@@ -215,6 +215,90 @@ static int pack(ProtobufCBinaryData *out, const ProtobufCMessage *msg)
     return GNV_OK;
 }
 
+/* Replace one of f's version sequences (inline or external) by the packed vs. */
+static int
+set_versions(Gnvpb__DataFragment *f, bool created, const Gnvpb__RowDatasetVersionSequence *vs)
+{
+    int *kase = created ? (int *)&f->created_at_version_sequence_case
+                        : (int *)&f->last_updated_at_version_sequence_case;
+    ProtobufCBinaryData *inl =
+        created ? &f->inline_created_at_versions : &f->inline_last_updated_at_versions;
+    Gnvpb__ExternalFile **ext =
+        created ? &f->external_created_at_versions : &f->external_last_updated_at_versions;
+    int inline_case =
+        created
+            ? GNVPB__DATA_FRAGMENT__CREATED_AT_VERSION_SEQUENCE_INLINE_CREATED_AT_VERSIONS
+            : GNVPB__DATA_FRAGMENT__LAST_UPDATED_AT_VERSION_SEQUENCE_INLINE_LAST_UPDATED_AT_VERSIONS;
+    if (*kase == inline_case)
+        gnv__free(inl->data);
+    else if (*kase != 0)
+        gnv__pb_free(&(*ext)->base);
+    *kase = inline_case;
+    memset(inl, 0, sizeof *inl);
+    return pack(inl, &vs->base);
+}
+
+/* Runs of equal versions over rows [0, n): versions[i] per row, or `version` for every
+ * row when versions is NULL. */
+static int pack_versions(
+    Gnvpb__DataFragment *f, bool created, const uint64_t *versions, uint64_t n, uint64_t version)
+{
+    int rc = GNV_OK;
+    size_t n_runs = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (i == 0 || (versions && versions[i] != versions[i - 1]))
+            n_runs++;
+    Gnvpb__U64Segment__Range *ranges = gnv__calloc(n_runs + 1, sizeof *ranges);
+    Gnvpb__U64Segment *spans = gnv__calloc(n_runs + 1, sizeof *spans);
+    Gnvpb__RowDatasetVersionRun *runs = gnv__calloc(n_runs + 1, sizeof *runs);
+    Gnvpb__RowDatasetVersionRun **run_ptrs = gnv__calloc(n_runs + 1, sizeof *run_ptrs);
+    if (!ranges || !spans || !runs || !run_ptrs) {
+        rc = gnv__error_oom();
+        goto done;
+    }
+    size_t k = 0;
+    for (uint64_t i = 0; i < n; k++) {
+        uint64_t j = versions ? i + 1 : n, v = versions ? versions[i] : version;
+        while (j < n && versions[j] == v)
+            j++;
+        gnvpb__u64_segment__range__init(&ranges[k]);
+        ranges[k].has_start = ranges[k].has_end = 1;
+        ranges[k].start = i;
+        ranges[k].end = j;
+        gnvpb__u64_segment__init(&spans[k]);
+        spans[k].segment_case = GNVPB__U64_SEGMENT__SEGMENT_RANGE;
+        spans[k].range = &ranges[k];
+        gnvpb__row_dataset_version_run__init(&runs[k]);
+        runs[k].span = &spans[k];
+        runs[k].has_version = 1;
+        runs[k].version = v;
+        run_ptrs[k] = &runs[k];
+        i = j;
+    }
+    Gnvpb__RowDatasetVersionSequence vs = GNVPB__ROW_DATASET_VERSION_SEQUENCE__INIT;
+    vs.n_runs = k;
+    vs.runs = run_ptrs;
+    rc = set_versions(f, created, &vs);
+done:
+    gnv__free(ranges);
+    gnv__free(spans);
+    gnv__free(runs);
+    gnv__free(run_ptrs);
+    return rc;
+}
+
+/* Set f's inline row id sequence to the packed seq (replacing an external one). */
+static int set_sequence(Gnvpb__DataFragment *f, const Gnvpb__RowIdSequence *seq)
+{
+    if (f->row_id_sequence_case == GNVPB__DATA_FRAGMENT__ROW_ID_SEQUENCE_INLINE_ROW_IDS)
+        gnv__free(f->inline_row_ids.data);
+    else if (f->row_id_sequence_case == GNVPB__DATA_FRAGMENT__ROW_ID_SEQUENCE_EXTERNAL_ROW_IDS)
+        gnv__pb_free(&f->external_row_ids->base);
+    f->row_id_sequence_case = GNVPB__DATA_FRAGMENT__ROW_ID_SEQUENCE_INLINE_ROW_IDS;
+    memset(&f->inline_row_ids, 0, sizeof f->inline_row_ids);
+    return pack(&f->inline_row_ids, &seq->base);
+}
+
 int gnv__rowids_assign(Gnvpb__Manifest *m, size_t first, uint64_t version)
 {
     uint64_t next = m->has_next_row_id ? m->next_row_id : 0;
@@ -234,55 +318,96 @@ int gnv__rowids_assign(Gnvpb__Manifest *m, size_t first, uint64_t version)
         ids_seg.range = &ids_range;
         seq.n_segments = 1;
         seq.segments = ids_segs;
-        /* the versions: one run of `rows` rows at `version` */
-        Gnvpb__U64Segment__Range span_range = GNVPB__U64_SEGMENT__RANGE__INIT;
-        Gnvpb__U64Segment span = GNVPB__U64_SEGMENT__INIT;
-        Gnvpb__RowDatasetVersionRun run = GNVPB__ROW_DATASET_VERSION_RUN__INIT;
-        Gnvpb__RowDatasetVersionRun *runs[1] = {&run};
-        Gnvpb__RowDatasetVersionSequence vs = GNVPB__ROW_DATASET_VERSION_SEQUENCE__INIT;
-        span_range.has_start = span_range.has_end = 1;
-        span_range.start = 0;
-        span_range.end = rows;
-        span.segment_case = GNVPB__U64_SEGMENT__SEGMENT_RANGE;
-        span.range = &span_range;
-        run.span = &span;
-        run.has_version = 1;
-        run.version = version;
-        vs.n_runs = 1;
-        vs.runs = runs;
-
         /* (version sequences the writer may have set are replaced) */
-        f->row_id_sequence_case = GNVPB__DATA_FRAGMENT__ROW_ID_SEQUENCE_INLINE_ROW_IDS;
-        memset(&f->inline_row_ids, 0, sizeof f->inline_row_ids);
-        GNV_TRY(pack(&f->inline_row_ids, &seq.base));
-
-        if (f->last_updated_at_version_sequence_case ==
-            GNVPB__DATA_FRAGMENT__LAST_UPDATED_AT_VERSION_SEQUENCE_INLINE_LAST_UPDATED_AT_VERSIONS)
-            gnv__free(f->inline_last_updated_at_versions.data);
-        else if (
-            f->last_updated_at_version_sequence_case ==
-            GNVPB__DATA_FRAGMENT__LAST_UPDATED_AT_VERSION_SEQUENCE_EXTERNAL_LAST_UPDATED_AT_VERSIONS)
-            gnv__pb_free(&f->external_last_updated_at_versions->base);
-        f->last_updated_at_version_sequence_case =
-            GNVPB__DATA_FRAGMENT__LAST_UPDATED_AT_VERSION_SEQUENCE_INLINE_LAST_UPDATED_AT_VERSIONS;
-        memset(&f->inline_last_updated_at_versions, 0, sizeof f->inline_last_updated_at_versions);
-        GNV_TRY(pack(&f->inline_last_updated_at_versions, &vs.base));
-
-        if (f->created_at_version_sequence_case ==
-            GNVPB__DATA_FRAGMENT__CREATED_AT_VERSION_SEQUENCE_INLINE_CREATED_AT_VERSIONS)
-            gnv__free(f->inline_created_at_versions.data);
-        else if (f->created_at_version_sequence_case ==
-                 GNVPB__DATA_FRAGMENT__CREATED_AT_VERSION_SEQUENCE_EXTERNAL_CREATED_AT_VERSIONS)
-            gnv__pb_free(&f->external_created_at_versions->base);
-        f->created_at_version_sequence_case =
-            GNVPB__DATA_FRAGMENT__CREATED_AT_VERSION_SEQUENCE_INLINE_CREATED_AT_VERSIONS;
-        memset(&f->inline_created_at_versions, 0, sizeof f->inline_created_at_versions);
-        GNV_TRY(pack(&f->inline_created_at_versions, &vs.base));
+        GNV_TRY(set_sequence(f, &seq));
+        GNV_TRY(pack_versions(f, false, NULL, rows, version));
+        GNV_TRY(pack_versions(f, true, NULL, rows, version));
         next += rows;
     }
     m->has_next_row_id = 1;
     m->next_row_id = next;
     return GNV_OK;
+}
+
+/* Runs of consecutive ids at least this long become Range segments; shorter ones are
+ * gathered into u64 array segments. */
+#define RANGE_MIN_RUN 16
+
+int gnv__rowids_set(Gnvpb__DataFragment *f,
+                    const uint64_t *ids,
+                    const uint64_t *created,
+                    uint64_t version)
+{
+    int rc = GNV_OK;
+    uint64_t n = f->physical_rows;
+    /* at most one segment per run plus one array segment between runs */
+    Gnvpb__U64Segment *segs = gnv__calloc(2 * n + 1, sizeof *segs);
+    Gnvpb__U64Segment **seg_ptrs = gnv__calloc(2 * n + 1, sizeof *seg_ptrs);
+    Gnvpb__U64Segment__Range *ranges = gnv__calloc(n + 1, sizeof *ranges);
+    Gnvpb__EncodedU64Array *arrays = gnv__calloc(n + 1, sizeof *arrays);
+    Gnvpb__EncodedU64Array__U64Array *u64s = gnv__calloc(n + 1, sizeof *u64s);
+    uint8_t *bytes = gnv__malloc(8 * n + 1);
+    if (!segs || !seg_ptrs || !ranges || !arrays || !u64s || !bytes) {
+        rc = gnv__error_oom();
+        goto done;
+    }
+    size_t n_segs = 0, n_ranges = 0, n_arrays = 0;
+    uint64_t pending = 0; /* start of ids not yet in a segment */
+    for (uint64_t i = 0; i <= n;) {
+        uint64_t j = i + 1;
+        while (i < n && j < n && ids[j] == ids[j - 1] + 1)
+            j++;
+        bool run = i < n && j - i >= RANGE_MIN_RUN;
+        if ((run || i == n) && pending < i) { /* flush ids [pending, i) as an array */
+            Gnvpb__EncodedU64Array__U64Array *u = &u64s[n_arrays];
+            Gnvpb__EncodedU64Array *a = &arrays[n_arrays++];
+            gnvpb__encoded_u64_array__u64_array__init(u);
+            gnvpb__encoded_u64_array__init(a);
+            u->has_values = 1;
+            u->values.data = bytes + 8 * pending;
+            u->values.len = 8 * (i - pending);
+            for (uint64_t k = pending; k < i; k++)
+                for (int b = 0; b < 8; b++)
+                    bytes[8 * k + b] = (uint8_t)(ids[k] >> (8 * b));
+            a->array_case = GNVPB__ENCODED_U64_ARRAY__ARRAY_U64_ARRAY;
+            a->u64_array = u;
+            gnvpb__u64_segment__init(&segs[n_segs]);
+            segs[n_segs].segment_case = GNVPB__U64_SEGMENT__SEGMENT_ARRAY;
+            segs[n_segs].array = a;
+            seg_ptrs[n_segs] = &segs[n_segs];
+            n_segs++;
+        }
+        if (i == n)
+            break;
+        if (run) {
+            Gnvpb__U64Segment__Range *r = &ranges[n_ranges++];
+            gnvpb__u64_segment__range__init(r);
+            r->has_start = r->has_end = 1;
+            r->start = ids[i];
+            r->end = ids[i] + (j - i);
+            gnvpb__u64_segment__init(&segs[n_segs]);
+            segs[n_segs].segment_case = GNVPB__U64_SEGMENT__SEGMENT_RANGE;
+            segs[n_segs].range = r;
+            seg_ptrs[n_segs] = &segs[n_segs];
+            n_segs++;
+            pending = j;
+        }
+        i = j;
+    }
+    Gnvpb__RowIdSequence seq = GNVPB__ROW_ID_SEQUENCE__INIT;
+    seq.n_segments = n_segs;
+    seq.segments = seg_ptrs;
+    GNV_TRYG(set_sequence(f, &seq));
+    GNV_TRYG(pack_versions(f, false, NULL, n, version));
+    GNV_TRYG(pack_versions(f, true, created, n, version));
+done:
+    gnv__free(segs);
+    gnv__free(seg_ptrs);
+    gnv__free(ranges);
+    gnv__free(arrays);
+    gnv__free(u64s);
+    gnv__free(bytes);
+    return rc;
 }
 
 /* ---- take by row id ------------------------------------------------------------- */

@@ -192,6 +192,53 @@ typedef struct fixture {
     gnv_table *t;
 } fixture;
 
+/* gnv__rowids_set: runs become ranges, the rest arrays; every id reads back */
+static void test_set_roundtrip(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    uint64_t ids[N], created[N];
+    for (uint64_t i = 0; i < N; i++) {
+        /* a short scattered head, a long run, scattered ids, a run at the very end */
+        ids[i] = i < 5     ? 1000 - 7 * i
+                 : i < 100 ? 50 + i
+                 : i < 280 ? (i * 7919) % 100000 + 200000
+                           : i;
+        created[i] = i < 150 ? 3 : 4;
+    }
+    Gnvpb__DataFragment f = GNVPB__DATA_FRAGMENT__INIT;
+    f.physical_rows = N;
+    GNV_ASSERT_OK(gnv__rowids_set(&f, ids, created, 9));
+    uint64_t *got = NULL;
+    GNV_ASSERT_OK(gnv__rowids_load(&got, NULL, "t.lance", "t", &f));
+    for (uint64_t i = 0; i < N; i++)
+        assert_int_equal(got[i], ids[i]);
+    gnv__free(got);
+    Gnvpb__RowIdSequence *seq =
+        gnvpb__row_id_sequence__unpack(NULL, f.inline_row_ids.len, f.inline_row_ids.data);
+    assert_non_null(seq);
+    assert_int_equal(seq->n_segments, 4); /* array, range, array, range */
+    assert_int_equal(seq->segments[1]->segment_case, GNVPB__U64_SEGMENT__SEGMENT_RANGE);
+    assert_int_equal(seq->segments[3]->segment_case, GNVPB__U64_SEGMENT__SEGMENT_RANGE);
+    gnvpb__row_id_sequence__free_unpacked(seq, NULL);
+    Gnvpb__RowDatasetVersionSequence *vs = gnvpb__row_dataset_version_sequence__unpack(
+        NULL, f.inline_created_at_versions.len, f.inline_created_at_versions.data);
+    assert_non_null(vs);
+    assert_int_equal(vs->n_runs, 2);
+    assert_int_equal(vs->runs[1]->version, 4);
+    assert_int_equal(vs->runs[1]->span->range->start, 150);
+    gnvpb__row_dataset_version_sequence__free_unpacked(vs, NULL);
+    vs = gnvpb__row_dataset_version_sequence__unpack(NULL, f.inline_last_updated_at_versions.len,
+                                                     f.inline_last_updated_at_versions.data);
+    assert_non_null(vs);
+    assert_int_equal(vs->n_runs, 1);
+    assert_int_equal(vs->runs[0]->version, 9);
+    gnvpb__row_dataset_version_sequence__free_unpacked(vs, NULL);
+    gnv__free(f.inline_row_ids.data);
+    gnv__free(f.inline_created_at_versions.data);
+    gnv__free(f.inline_last_updated_at_versions.data);
+}
+
 static int setup(void **state)
 {
     fixture *fx = calloc(1, sizeof *fx);
@@ -353,6 +400,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_segments),
         cmocka_unit_test(test_external),
+        cmocka_unit_test(test_set_roundtrip),
         cmocka_unit_test_setup_teardown(test_take_row_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append, setup, teardown),
     };
