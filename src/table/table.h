@@ -40,6 +40,23 @@ struct gnv_table {
     bool read_only; /* a checkout of an older version */
 };
 
+/* ---- system tables (table_write.c) ------------------------------------------ */
+
+/* The directory of a database's system tables (geneva_jobs, geneva_errors): Lance
+ * tables like any other, kept apart from the user's. */
+#define GNV__SYSTEM_DIR "__system"
+
+/*
+ * Open the system table `name` (at <db>/__system/<name>.lance), creating it with
+ * `schema` when missing (a concurrent creator is tolerated); an existing table's schema
+ * must equal `schema` (GNV_EINVAL naming the difference). gnv_table_name() of the handle
+ * is "__system/<name>". Users cannot create tables of such names.
+ */
+int gnv__db_system_table(gnv_table **out,
+                         gnv_db *db,
+                         const char *name,
+                         const struct ArrowSchema *schema);
+
 /* ---- names and paths (table_db.c) ----------------------------------------- */
 
 /* GNV_EINVAL with a message saying what is wrong with a table name. */

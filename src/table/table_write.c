@@ -333,7 +333,7 @@ done:
     return rc;
 }
 
-int gnv_db_create_table(gnv_table **out,
+static int create_table(gnv_table **out,
                         gnv_db *db,
                         const char *name,
                         struct ArrowArrayStream *data,
@@ -354,7 +354,10 @@ int gnv_db_create_table(gnv_table **out,
                opts->version);
     GNV_ERR_IF(mode < GNV_CREATE_MODE_CREATE || mode > GNV_CREATE_MODE_EXIST_OK, GNV_EINVAL,
                GNV_SUB_TABLE, "gnv_db_create_table: unknown mode %d", mode);
-    GNV_TRYG(gnv__table_check_name(name));
+    if (strncmp(name ? name : "", GNV__SYSTEM_DIR "/", sizeof GNV__SYSTEM_DIR) != 0)
+        GNV_TRYG(gnv__table_check_name(name));
+    else
+        GNV_TRYG(gnv__table_check_name(name + sizeof GNV__SYSTEM_DIR));
     if (opts && opts->storage_version) {
         const char *sv = opts->storage_version;
         GNV_ERR_IF(strcmp(sv, "2.1") != 0 && strcmp(sv, "2.2") != 0, GNV_EINVAL, GNV_SUB_TABLE,
@@ -406,5 +409,40 @@ done:
     gnv_table_close(t);
     gnv__schema_release(&got);
     gnv__schema_release(&have);
+    return rc;
+}
+
+int gnv_db_create_table(gnv_table **out,
+                        gnv_db *db,
+                        const char *name,
+                        struct ArrowArrayStream *data,
+                        const struct ArrowSchema *schema,
+                        const gnv_create_table_options *opts)
+{
+    if (name && strncmp(name, GNV__SYSTEM_DIR "/", sizeof GNV__SYSTEM_DIR) == 0) {
+        if (out)
+            *out = NULL;
+        return gnv__table_check_name(name); /* names the '/' */
+    }
+    return create_table(out, db, name, data, schema, opts);
+}
+
+int gnv__db_system_table(gnv_table **out,
+                         gnv_db *db,
+                         const char *name,
+                         const struct ArrowSchema *schema)
+{
+    int rc = GNV_OK;
+    gnv_buf full = GNV_BUF_INIT;
+    gnv_create_table_options o = GNV_CREATE_TABLE_OPTIONS_INIT;
+    o.mode = GNV_CREATE_MODE_EXIST_OK;
+    GNV_TRYG(gnv__buf_printf(&full, GNV__SYSTEM_DIR "/%s", name));
+    rc = create_table(out, db, full.ptr, NULL, schema, &o);
+    if (rc == GNV_EEXISTS) { /* another process created it first */
+        gnv_error_clear();
+        rc = create_table(out, db, full.ptr, NULL, schema, &o);
+    }
+done:
+    gnv_buf_dispose(&full);
     return rc;
 }
