@@ -12,7 +12,7 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 fi
 # The benchmarks are part of the default build unless GNV_BUILD_BENCH=OFF.
 cmake -S "$here/.." -B "$build" -DGNV_BUILD_BENCH=ON >/dev/null
-cmake --build "$build" -j "$(nproc)" --target bench_import bench_table bench_read bench_expr
+cmake --build "$build" -j "$(nproc)" --target bench_import bench_table bench_read bench_expr bench_commit
 echo "== $(uname -m), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 "$build/bench/bench_import" --check
 "$build/bench/bench_import"
@@ -22,6 +22,7 @@ npm_dir="$build/npm-lancedb-bench"
 lancedb_cmd=
 lancedb_read_cmd=
 lancedb_expr_cmd=
+lancedb_commit_cmd=
 if command -v node >/dev/null && command -v npm >/dev/null; then
     if [ ! -d "$npm_dir/node_modules/@lancedb/lancedb" ] || [ ! -d "$npm_dir/node_modules/apache-arrow" ]; then
         mkdir -p "$npm_dir"
@@ -35,6 +36,7 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
         lancedb_cmd="node '$here/lancedb_table.mjs'"
         lancedb_read_cmd="node '$here/lancedb_read.mjs'"
         lancedb_expr_cmd="node '$here/lancedb_expr.mjs'"
+        lancedb_commit_cmd="node '$here/lancedb_commit.mjs'"
     fi
 else
     echo "note: node/npm not found; bench_table runs without LanceDB"
@@ -45,3 +47,5 @@ N=${TABLE_N:-${N:-1000000}} LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd |
     LANCEDB_CMD="$lancedb_read_cmd" "$build/bench/bench_read"
 N=${TABLE_N:-${N:-1000000}} LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd || echo "$npm_dir") \
     LANCEDB_CMD="$lancedb_expr_cmd" "$build/bench/bench_expr"
+LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd || echo "$npm_dir") \
+    LANCEDB_CMD="$lancedb_commit_cmd" "$build/bench/bench_commit"

@@ -37,12 +37,16 @@ typedef struct gnv_db_options {
     /** A storage backend whose root is the database directory (see sys/io.h), borrowed:
      * it must outlive the database. NULL: a local-directory backend over `path`. */
     struct gnv_io *io;
+    /** With io NULL: how much the local backend syncs, a gnv_sync_mode (sys/io.h):
+     * 0 (GNV_SYNC_FULL) survives power loss; 1 (GNV_SYNC_OFF) skips fsync, as LanceDB
+     * does. -1: from the environment (GENEVA_SYNC=off), else full. @since 0.2 */
+    int sync_mode;
 } gnv_db_options;
 
-#define GNV_DB_OPTIONS_VERSION 1
+#define GNV_DB_OPTIONS_VERSION 2
 #define GNV_DB_OPTIONS_INIT                                                                        \
     {                                                                                              \
-        GNV_DB_OPTIONS_VERSION, NULL                                                               \
+        GNV_DB_OPTIONS_VERSION, NULL, -1                                                           \
     }
 
 /**

@@ -1,11 +1,13 @@
 /* The local-directory backend. New files are written under a hidden temporary name in
  * their target directory, fsynced, then linked (no replace) or renamed (replace) into
- * place, and the directory is fsynced: a file is either whole at its path or absent. */
+ * place, and the directory is fsynced: a file is either whole at its path or absent.
+ * GNV_SYNC_OFF (and GNV_IO_NOSYNC commits) skip both fsyncs, keeping the atomicity. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 typedef struct local_io {
     gnv_io base;
     char *root;
+    bool sync; /* GNV_SYNC_FULL */
 } local_io;
 
 struct gnv_io_reader {
@@ -29,6 +32,7 @@ struct gnv_io_writer {
     char *tmp;
     char *target;
     char *display; /* path relative to the root, for messages */
+    bool sync;     /* the backend's sync mode */
 };
 
 static char *full_path(local_io *io, const char *path)
@@ -159,6 +163,7 @@ static int l_create(gnv_io *base, const char *path, gnv_io_writer **out)
     if (!w)
         return gnv__error_oom();
     w->fd = -1;
+    w->sync = io->sync;
     w->target = full_path(io, path);
     w->display = gnv__strdup(path);
     GNV_CHECK_ALLOC(w->target);
@@ -212,8 +217,10 @@ static int l_commit(gnv_io_writer *w, int mode)
     /* Allocate before the file becomes visible: after link/rename nothing may fail for
      * want of memory, or a caller would think a visible commit had failed. */
     char *dir = dir_of(w->target);
+    bool sync = w->sync && !(mode & GNV_IO_NOSYNC);
+    mode &= ~GNV_IO_NOSYNC;
     GNV_CHECK_ALLOC(dir);
-    if (fsync(w->fd) != 0) {
+    if (sync && fsync(w->fd) != 0) {
         rc = gnv__error_os(GNV_SUB_IO, errno, "cannot sync '%s'", w->display);
         goto done;
     }
@@ -232,7 +239,8 @@ static int l_commit(gnv_io_writer *w, int mode)
         rc = gnv__error_os(GNV_SUB_IO, errno, "cannot commit '%s'", w->display);
         goto done;
     }
-    rc = fsync_dir(dir);
+    if (sync)
+        rc = fsync_dir(dir);
 done:
     gnv__free(dir);
     unlink(w->tmp);
@@ -389,11 +397,21 @@ static const gnv_io_vtable local_vtable = {
 
 int gnv_io_local_new(gnv_io **out, const char *root)
 {
+    const char *env = getenv("GENEVA_SYNC");
+    return gnv_io_local_new_sync(out, root,
+                                 env && strcmp(env, "off") == 0 ? GNV_SYNC_OFF : GNV_SYNC_FULL);
+}
+
+int gnv_io_local_new_sync(gnv_io **out, const char *root, int sync_mode)
+{
     *out = NULL;
+    if (sync_mode != GNV_SYNC_FULL && sync_mode != GNV_SYNC_OFF)
+        return gnv__error_set(GNV_EINVAL, GNV_SUB_IO, "unknown sync mode %d", sync_mode);
     local_io *io = gnv__calloc(1, sizeof *io);
     if (!io)
         return gnv__error_oom();
     io->base.vt = &local_vtable;
+    io->sync = sync_mode == GNV_SYNC_FULL;
     size_t n = strlen(root);
     while (n > 1 && root[n - 1] == '/')
         n--;

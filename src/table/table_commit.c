@@ -772,7 +772,8 @@ static void write_hint(gnv_table *t, uint64_t version)
     gnv_buf path = GNV_BUF_INIT, body = GNV_BUF_INIT;
     if (gnv__buf_printf(&path, "%s/latest_version_hint.json", t->dir) == GNV_OK &&
         gnv__buf_printf(&body, "{\"version\":%" PRIu64 "}", version) == GNV_OK)
-        (void)gnv__io_write_all(t->io, path.ptr, body.ptr, body.size, GNV_IO_REPLACE);
+        (void)gnv__io_write_all(t->io, path.ptr, body.ptr, body.size,
+                                GNV_IO_REPLACE | GNV_IO_NOSYNC);
     /* only a hint: readers list _versions/, so a failure here changes nothing */
     gnv_error_clear();
     gnv_buf_dispose(&path);

@@ -89,7 +89,11 @@ int gnv_db_open(gnv_db **out, const char *path, const gnv_db_options *opts)
     if (opts && opts->io) {
         db->io = opts->io;
     } else {
-        GNV_TRYG(gnv_io_local_new(&db->io, path));
+        int sync_mode = opts && opts->version >= 2 ? opts->sync_mode : -1;
+        if (sync_mode < 0)
+            GNV_TRYG(gnv_io_local_new(&db->io, path));
+        else
+            GNV_TRYG(gnv_io_local_new_sync(&db->io, path, sync_mode));
         db->own_io = true;
     }
     *out = db;

@@ -27,8 +27,12 @@ typedef struct gnv_io_writer gnv_io_writer;
 
 /** Commit modes of gnv_io_vtable.commit. */
 typedef enum gnv_io_commit_mode {
-    GNV_IO_REPLACE = 0,  /**< replace the target if it exists */
-    GNV_IO_NOREPLACE = 1 /**< fail with GNV_EEXISTS if the target exists */
+    GNV_IO_REPLACE = 0,   /**< replace the target if it exists */
+    GNV_IO_NOREPLACE = 1, /**< fail with GNV_EEXISTS if the target exists */
+    /** A flag or-ed with either mode: the file must become visible atomically but need
+     * not be durable (a hint that is rebuilt when lost), so backends may skip syncing.
+     * @since 0.2 */
+    GNV_IO_NOSYNC = 0x100
 } gnv_io_commit_mode;
 
 /** Callback of gnv_io_vtable.list: one entry name (not a path). Non-zero stops. */
@@ -75,16 +79,35 @@ struct gnv_io {
     const gnv_io_vtable *vt;
 };
 
+/** How much a local backend syncs (gnv_io_local_new_sync()). */
+typedef enum gnv_sync_mode {
+    /** Every committed file and its directory are fsynced before the commit returns:
+     * a commit survives power loss. The default. */
+    GNV_SYNC_FULL = 0,
+    /** Nothing is fsynced; files still appear atomically, so a killed process never
+     * leaves a torn table, but the last commits may be lost on power loss or an OS
+     * crash (LanceDB's behaviour on local disks). */
+    GNV_SYNC_OFF = 1
+} gnv_sync_mode;
+
 /**
  * A backend over a local directory. Files are written to a temporary name, fsynced,
  * and linked into place (never replacing with GNV_IO_NOREPLACE); directories are
- * created as needed and fsynced after a commit.
+ * created as needed and fsynced after a commit. The environment variable
+ * GENEVA_SYNC=off chooses GNV_SYNC_OFF (anything else, or unset: GNV_SYNC_FULL).
  * @param[out] out the backend; free with gnv_io_free().
  * @param root the directory (created if missing).
  * @return GNV_OK, GNV_EIO, GNV_ENOMEM.
  * @since 0.1
  */
 GNV_EXTERN int gnv_io_local_new(gnv_io **out, const char *root);
+
+/**
+ * gnv_io_local_new() with an explicit gnv_sync_mode (the environment is not read).
+ * @return GNV_OK, GNV_EINVAL (unknown mode), GNV_EIO, GNV_ENOMEM.
+ * @since 0.2
+ */
+GNV_EXTERN int gnv_io_local_new_sync(gnv_io **out, const char *root, int sync_mode);
 
 /** What a fault-injecting backend does to the operation it targets. */
 typedef enum gnv_io_fault {

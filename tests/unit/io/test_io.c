@@ -194,12 +194,42 @@ static void test_fault_backend(void **state)
     GNV_ASSERT_ERR(gnv_io_fault_new(&io, NULL, GNV_IO_FAULT_EIO, 1), GNV_EINVAL, "inner");
 }
 
+/* GNV_SYNC_OFF and GNV_IO_NOSYNC skip fsync but keep the commit modes' meaning */
+static void test_sync_modes(void **state)
+{
+    (void)state;
+    char *dir = gnv_test_tmpdir();
+    gnv_io *io;
+    GNV_ASSERT_ERR(gnv_io_local_new_sync(&io, dir, 7), GNV_EINVAL, "sync mode");
+    for (int mode = GNV_SYNC_FULL; mode <= GNV_SYNC_OFF; mode++) {
+        GNV_ASSERT_OK(gnv_io_local_new_sync(&io, dir, mode));
+        const char *path = mode ? "off.txt" : "full.txt";
+        GNV_ASSERT_OK(gnv__io_write_all(io, path, "one", 3, GNV_IO_NOREPLACE | GNV_IO_NOSYNC));
+        GNV_ASSERT_ERR(gnv__io_write_all(io, path, "two", 3, GNV_IO_NOREPLACE | GNV_IO_NOSYNC),
+                       GNV_EEXISTS, path);
+        GNV_ASSERT_OK(gnv__io_write_all(io, path, "three", 5, GNV_IO_REPLACE | GNV_IO_NOSYNC));
+        gnv_buf b = GNV_BUF_INIT;
+        GNV_ASSERT_OK(gnv__io_read_all(io, path, &b));
+        assert_int_equal(b.size, 5);
+        gnv_buf_dispose(&b);
+        gnv_io_free(io);
+    }
+    setenv("GENEVA_SYNC", "off", 1);
+    GNV_ASSERT_OK(gnv_io_local_new(&io, dir));
+    GNV_ASSERT_ERR(gnv__io_write_all(io, "off.txt", "x", 1, GNV_IO_NOREPLACE), GNV_EEXISTS,
+                   "off.txt");
+    gnv_io_free(io);
+    unsetenv("GENEVA_SYNC");
+    gnv_test_rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_local_roundtrip),
         cmocka_unit_test(test_noreplace_race),
         cmocka_unit_test(test_fault_backend),
+        cmocka_unit_test(test_sync_modes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
