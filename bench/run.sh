@@ -12,7 +12,8 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 fi
 # The benchmarks are part of the default build unless GNV_BUILD_BENCH=OFF.
 cmake -S "$here/.." -B "$build" -DGNV_BUILD_BENCH=ON >/dev/null
-cmake --build "$build" -j "$(nproc)" --target bench_import bench_table bench_read bench_expr bench_commit
+cmake --build "$build" -j "$(nproc)" --target bench_import bench_table bench_read bench_expr bench_commit \
+    bench_maint
 echo "== $(uname -m), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 "$build/bench/bench_import" --check
 "$build/bench/bench_import"
@@ -23,6 +24,7 @@ lancedb_cmd=
 lancedb_read_cmd=
 lancedb_expr_cmd=
 lancedb_commit_cmd=
+lancedb_maint_cmd=
 if command -v node >/dev/null && command -v npm >/dev/null; then
     if [ ! -d "$npm_dir/node_modules/@lancedb/lancedb" ] || [ ! -d "$npm_dir/node_modules/apache-arrow" ]; then
         mkdir -p "$npm_dir"
@@ -37,6 +39,7 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
         lancedb_read_cmd="node '$here/lancedb_read.mjs'"
         lancedb_expr_cmd="node '$here/lancedb_expr.mjs'"
         lancedb_commit_cmd="node '$here/lancedb_commit.mjs'"
+        lancedb_maint_cmd="node '$here/lancedb_maint.mjs'"
     fi
 else
     echo "note: node/npm not found; bench_table runs without LanceDB"
@@ -49,3 +52,5 @@ N=${TABLE_N:-${N:-1000000}} LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd |
     LANCEDB_CMD="$lancedb_expr_cmd" "$build/bench/bench_expr"
 LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd || echo "$npm_dir") \
     LANCEDB_CMD="$lancedb_commit_cmd" "$build/bench/bench_commit"
+N=${TABLE_N:-${N:-1000000}} LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd || echo "$npm_dir") \
+    LANCEDB_CMD="$lancedb_maint_cmd" "$build/bench/bench_maint"

@@ -96,12 +96,21 @@ typedef struct gnv_create_table_options {
     const char *storage_version;
     int64_t max_rows_per_file;   /**< rows per data file; 0: 1,048,576 */
     uint64_t max_bytes_per_file; /**< bytes per data file (approximate); 0: 90 GiB */
+    /**
+     * Non-zero: give the new table stable row ids (Lance feature flag 2, LanceDB's
+     * `enableStableRowIds`): every row keeps its `_rowid` through deletes, updates and
+     * column changes. An existing table keeps what it has; asking for them when
+     * overwriting a table without them is GNV_ENOTSUP, as in Lance. Read only when
+     * `version` >= 2 (older callers' structs end before it).
+     * @since 0.1 (options version 2)
+     */
+    int enable_stable_row_ids;
 } gnv_create_table_options;
 
-#define GNV_CREATE_TABLE_OPTIONS_VERSION 1
+#define GNV_CREATE_TABLE_OPTIONS_VERSION 2
 #define GNV_CREATE_TABLE_OPTIONS_INIT                                                              \
     {                                                                                              \
-        GNV_CREATE_TABLE_OPTIONS_VERSION, GNV_CREATE_MODE_CREATE, NULL, 0, 0                       \
+        GNV_CREATE_TABLE_OPTIONS_VERSION, GNV_CREATE_MODE_CREATE, NULL, 0, 0, 0                    \
     }
 
 /**
@@ -125,8 +134,10 @@ typedef struct gnv_create_table_options {
  * @param schema the schema when data is NULL (borrowed); ignored otherwise.
  * @param opts options, or NULL for the defaults.
  * @return GNV_OK; GNV_EINVAL (bad name, no schema, bad options, unsupported types);
- *         GNV_EEXISTS (the table exists and mode is CREATE); GNV_ECONFLICT (a
- *         concurrent writer won); GNV_EIO, GNV_ENOMEM; or the stream's error.
+ *         GNV_EEXISTS (the table exists and mode is CREATE); GNV_ENOTSUP (stable
+ *         row ids asked for when overwriting a table without them); GNV_EVERSION
+ *         (options of a newer version); GNV_ECONFLICT (a concurrent writer won);
+ *         GNV_EIO, GNV_ENOMEM; or the stream's error.
  * @since 0.1
  */
 GNV_EXTERN int gnv_db_create_table(gnv_table **out,

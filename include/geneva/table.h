@@ -1,7 +1,7 @@
 /**
  * @file table.h
- * @brief Tables: append, scan (with SQL filters), take, delete, update, versions, time
- * travel, restore and tags.
+ * @brief Tables: append, scan (with SQL filters), take, delete, update, merge insert,
+ * versions, time travel, restore and tags.
  * @defgroup table Tables
  *
  * A gnv_table reads one version of a Lance dataset. Writes (gnv_table_add,
@@ -185,12 +185,13 @@ GNV_EXTERN int gnv_table_count_rows_where(gnv_table *t, const char *where, int64
  * handle moves to the new version. No version is committed when no row matches.
  * A concurrent append is rebased over; after a concurrent delete or update of the same
  * fragments (or another change that conflicts) the delete runs again on the latest
- * version, up to 10 times, as Lance's does.
+ * version, up to 10 times, as Lance's does. On a table with stable row ids the
+ * remaining rows keep their `_rowid` (fragments keep their row id sequences).
  * @param where the filter (required; "true" deletes every row).
  * @param[out] deleted_out the number of rows deleted, or NULL.
  * @return GNV_OK; GNV_EINVAL (bad filter, naming it; a read-only checkout);
- *         GNV_ENOTSUP (a table with stable row ids); GNV_ECONFLICT; GNV_ECORRUPT;
- *         GNV_EIO; GNV_ENOMEM. On failure the table is unchanged.
+ *         GNV_ECONFLICT; GNV_ECORRUPT; GNV_EIO; GNV_ENOMEM. On failure the table is
+ *         unchanged.
  * @since 0.2
  */
 GNV_EXTERN int gnv_table_delete(gnv_table *t, const char *where, int64_t *deleted_out);
@@ -201,17 +202,18 @@ GNV_EXTERN int gnv_table_delete(gnv_table *t, const char *where, int64_t *delete
  * column's type, as Lance's update does: the matching rows are deleted (deletion
  * files) and written again with their new values as new fragments, in one Update
  * transaction; the handle moves to the new version. Nothing is committed when no row
- * matches. Rows keep no stable position: their addresses change. Concurrent changes
- * are handled as by gnv_table_delete().
+ * matches. Rows keep no stable position: their addresses change. On a table with
+ * stable row ids each updated row keeps its `_rowid` and its created-at version, and
+ * its last-updated-at version becomes the new version, as Lance records them; no new
+ * row ids are used. Concurrent changes are handled as by gnv_table_delete().
  * @param columns the column names (each at most once).
  * @param values_sql one SQL expression per column, over the row's columns.
  * @param n the number of columns (>= 1).
  * @param[out] updated_out the number of rows updated, or NULL.
  * @return GNV_OK; GNV_EINVAL (unknown column; an expression that does not parse or
  *         bind, or a value that cannot be cast to the column's type or is NULL for a
- *         non-nullable column, each message naming the column); GNV_ENOTSUP (stable
- *         row ids); GNV_ECONFLICT; GNV_ECORRUPT; GNV_EIO; GNV_ENOMEM. On failure the
- *         table is unchanged.
+ *         non-nullable column, each message naming the column); GNV_ECONFLICT;
+ *         GNV_ECORRUPT; GNV_EIO; GNV_ENOMEM. On failure the table is unchanged.
  * @since 0.2
  */
 GNV_EXTERN int gnv_table_update(gnv_table *t,
@@ -220,6 +222,85 @@ GNV_EXTERN int gnv_table_update(gnv_table *t,
                                 const char *const *values_sql,
                                 size_t n,
                                 int64_t *updated_out);
+
+/** Options of gnv_table_merge_insert(): which of the three clauses apply. */
+typedef struct gnv_merge_insert_options {
+    unsigned int version;  /**< GNV_MERGE_INSERT_OPTIONS_VERSION */
+    const char *const *on; /**< the key columns (at least one), matched by equality */
+    size_t n_on;           /**< number of key columns */
+    /** WHEN MATCHED: set the matched target rows' columns to the source row's values */
+    int when_matched_update;
+    /** the columns to update; NULL: every column of the source */
+    const char *const *update_columns;
+    size_t n_update_columns; /**< number of update_columns */
+    /** only update the matched rows where this SQL filter is TRUE, or NULL. It sees
+     * the target row as struct `target` and the source row as struct `source`:
+     * "source.ts > target.ts" (as LanceDB's when_matched_update_all(where=...)). */
+    const char *when_matched_condition;
+    /** WHEN NOT MATCHED: insert the source rows that match no target row */
+    int when_not_matched_insert;
+    /** WHEN NOT MATCHED BY SOURCE: delete the target rows that match no source row */
+    int when_not_matched_by_source_delete;
+    /** only delete those where this SQL filter over the target's columns is TRUE, or
+     * NULL for all of them */
+    const char *delete_condition;
+} gnv_merge_insert_options;
+
+#define GNV_MERGE_INSERT_OPTIONS_VERSION 1
+#define GNV_MERGE_INSERT_OPTIONS_INIT                                                              \
+    {                                                                                              \
+        GNV_MERGE_INSERT_OPTIONS_VERSION, NULL, 0, 0, NULL, 0, NULL, 0, 0, NULL                    \
+    }
+
+/** What gnv_table_merge_insert() did. */
+typedef struct gnv_merge_insert_stats {
+    int64_t inserted; /**< source rows inserted */
+    int64_t updated;  /**< target rows updated */
+    int64_t deleted;  /**< target rows deleted (not matched by the source) */
+    uint64_t version; /**< the table's version afterwards */
+} gnv_merge_insert_stats;
+
+/**
+ * Merge the rows of `source` into the table by key (an upsert), as LanceDB's
+ * merge_insert: a target row matches a source row when every key column is equal and
+ * not NULL (NULL keys never match, as in SQL). Matched target rows are updated with the
+ * source row's values (when_matched_update, optionally only where the condition is
+ * TRUE); source rows that match nothing are inserted (when_not_matched_insert); target
+ * rows that match nothing are deleted (when_not_matched_by_source_delete, optionally
+ * only where delete_condition is TRUE). All of it is one Update transaction, as
+ * Lance commits it: updated rows are deleted (deletion files) and written again, with
+ * the inserted rows, as new fragments; on a table with stable row ids updated rows keep
+ * their row ids. Nothing is committed when no row changes. A concurrent append is
+ * rebased over; after a conflicting concurrent change the merge runs again on the
+ * latest version, up to 10 times.
+ *
+ * The source's columns are a subset of the table's (any order, the keys included),
+ * each of the table's type. Columns the source lacks keep their values in updated rows
+ * and are NULL in inserted rows (an error when such a column is not nullable and rows
+ * are to be inserted). Two source rows with the same key that match a target row are
+ * an error when updating (inserted, they are both inserted, as in LanceDB).
+ *
+ * Memory: the source is read whole into memory and indexed by key; the table is
+ * streamed (keys, delete_condition's columns and row addresses only), and the matched
+ * rows' other columns are read by address a bounded chunk at a time.
+ *
+ * @param source the new rows; read to the end but not released (the caller releases
+ *        it).
+ * @param opts the clauses; at least one must be set.
+ * @param[out] stats_out the counts and the new version, or NULL.
+ * @return GNV_OK; GNV_EINVAL (no clause; a key or update column missing from the source
+ *         or the table, a source column the table lacks or of another type, each naming
+ *         the column; duplicate source keys matching a target row, naming the key; a
+ *         condition that does not parse or bind; a NULL for a non-nullable column; a
+ *         read-only checkout); GNV_ENOTSUP (a key column of a nested type);
+ *         GNV_EVERSION (a newer options struct); GNV_ECONFLICT; GNV_ECORRUPT; GNV_EIO;
+ *         GNV_ENOMEM; or the stream's error. On failure the table is unchanged.
+ * @since 0.2
+ */
+GNV_EXTERN int gnv_table_merge_insert(gnv_table *t,
+                                      struct ArrowArrayStream *source,
+                                      const gnv_merge_insert_options *opts,
+                                      gnv_merge_insert_stats *stats_out);
 
 /**
  * Add columns computed by SQL expressions (DataFusion's dialect, as LanceDB's
@@ -423,6 +504,65 @@ typedef struct gnv_cleanup_stats {
  */
 GNV_EXTERN int
 gnv_table_cleanup(gnv_table *t, const gnv_cleanup_options *opts, gnv_cleanup_stats *stats_out);
+
+/** Options of gnv_table_optimize(). */
+typedef struct gnv_optimize_options {
+    unsigned int version;                   /**< GNV_OPTIMIZE_OPTIONS_VERSION */
+    int64_t target_rows_per_fragment;       /**< rows a compacted fragment aims at; fragments with
+                                                 fewer rows are candidates; 0: 1,048,576 */
+    int64_t max_rows_per_group;             /**< rows per row group of Lance's legacy file format;
+                                                 Lance 2.x files (the ones written) have no row
+                                                 groups, so it only has to be >= 0; 0: 1024 */
+    int materialize_deletions;              /**< rewrite fragments whose deleted rows exceed the
+                                                 threshold, dropping those rows (default true) */
+    double materialize_deletions_threshold; /**< fraction of deleted rows above which a
+                                                 fragment is rewritten; 0: 0.1 */
+} gnv_optimize_options;
+
+#define GNV_OPTIMIZE_OPTIONS_VERSION 1
+#define GNV_OPTIMIZE_OPTIONS_INIT                                                                  \
+    {                                                                                              \
+        GNV_OPTIMIZE_OPTIONS_VERSION, 0, 0, 1, 0.0                                                 \
+    }
+
+/** What gnv_table_optimize() did. */
+typedef struct gnv_optimize_stats {
+    int64_t fragments_removed; /**< fragments rewritten */
+    int64_t fragments_added;   /**< fragments written in their place */
+    int64_t files_removed;     /**< data and deletion files of the rewritten fragments */
+    int64_t files_added;       /**< data files written */
+    int64_t rows_rewritten;    /**< live rows copied into the new fragments */
+    uint64_t version;          /**< the version committed, or the handle's version when
+                                    there was nothing to do */
+} gnv_optimize_stats;
+
+/**
+ * Compact the table's fragments, as Lance's compact_files (LanceDB's
+ * `optimize`/`compact_files`): consecutive runs of fragments with fewer rows than
+ * `target_rows_per_fragment`, and fragments whose share of deleted rows exceeds the
+ * threshold, are rewritten into new fragments of about the target size holding their
+ * live rows in the same order, and one Lance Rewrite transaction replaces them. The
+ * schema, field metadata (virtual column definitions) and every row's values stay; a
+ * column a fragment lacks (added as NULL) is written out as NULL. With stable row ids,
+ * rows keep their `_rowid` (and created/updated versions); without them their row
+ * addresses change. Rows are streamed in bounded batches (a large group is read on a
+ * second thread while it is written; the thread ends before the call returns). Nothing
+ * is committed when no fragment qualifies. Old files are left for gnv_table_cleanup():
+ * readers of older versions are unaffected. A concurrent append, or a change to other fragments, is
+ * rebased over; a concurrent delete, update or rewrite of a fragment being rewritten
+ * fails the call with GNV_ECONFLICT (nothing is committed; run it again). The handle
+ * moves to the new version.
+ *
+ * @param opts options, or NULL for the defaults.
+ * @param[out] stats_out what was done; may be NULL.
+ * @return GNV_OK; GNV_EINVAL (a checkout, negative options); GNV_EVERSION (newer
+ *         options); GNV_ENOTSUP (a table with indexes, which compaction would have to
+ *         remap); GNV_ECONFLICT; GNV_ECORRUPT; GNV_EIO; GNV_ENOMEM. On failure the table
+ *         is unchanged (orphan data files at most).
+ * @since 0.2
+ */
+GNV_EXTERN int
+gnv_table_optimize(gnv_table *t, const gnv_optimize_options *opts, gnv_optimize_stats *stats_out);
 
 #ifdef __cplusplus
 }

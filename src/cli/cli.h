@@ -45,14 +45,21 @@ int cli_cmd_tag(const cli_command *cmd, int argc, char **argv);
 /* Changing rows (cli_mutate.c). */
 int cli_cmd_delete(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_update(const cli_command *cmd, int argc, char **argv);
+/* Upserts (cli_merge.c). */
+int cli_cmd_merge_insert(const cli_command *cmd, int argc, char **argv);
 /* Maintenance (cli_maintenance.c). */
 int cli_cmd_cleanup(const cli_command *cmd, int argc, char **argv);
+int cli_cmd_optimize(const cli_command *cmd, int argc, char **argv);
 /* Schema changes (cli_columns.c). */
 int cli_cmd_add_column(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_drop_column(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_alter_column(const cli_command *cmd, int argc, char **argv);
 /* Virtual columns (cli_backfill.c). */
 int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv);
+/* Jobs (cli_jobs.c). */
+int cli_cmd_jobs(const cli_command *cmd, int argc, char **argv);
+int cli_cmd_job(const cli_command *cmd, int argc, char **argv);
+int cli_cmd_errors(const cli_command *cmd, int argc, char **argv);
 /* `add-column DB TABLE NAME --udf LIB:FUNC [--inputs a,b]`, called by add-column's
  * handler: returns an exit code. */
 int cli_add_udf_column(const cli_command *cmd,
@@ -80,9 +87,14 @@ extern const char cli_usage_add_column[];
 extern const char cli_usage_drop_column[];
 extern const char cli_usage_alter_column[];
 extern const char cli_usage_backfill[];
+extern const char cli_usage_jobs[];
+extern const char cli_usage_job[];
+extern const char cli_usage_errors[];
 extern const char cli_usage_delete[];
 extern const char cli_usage_update[];
+extern const char cli_usage_merge_insert[];
 extern const char cli_usage_cleanup[];
+extern const char cli_usage_optimize[];
 
 /* ---- helpers (cli_util.c) ------------------------------------------------ */
 
@@ -245,5 +257,43 @@ void cli_progress_wrap(cli_progress *p, struct ArrowArrayStream *stream, bool sh
 void cli_progress_end(cli_progress *p);
 /* Whether progress should be shown: standard error is a terminal and not `quiet`. */
 bool cli_progress_wanted(bool quiet);
+
+/* The progress of a job on standard error: on a terminal one updating line
+ * "[####....] LABEL: done/total rows (P%), R rows/s, ETA T, E errors" (at most ten times a
+ * second); otherwise that text as a plain line every GENEVA_PROGRESS_SECONDS (10); with
+ * `quiet` nothing. */
+typedef struct cli_bar {
+    const char *label;
+    bool tty, lines, shown;
+    double start, last, line_every;
+} cli_bar;
+void cli_bar_init(cli_bar *b, const char *label, bool quiet);
+/* computed: rows computed by this run (the rate); errors: failed or skipped rows. */
+void cli_bar_update(cli_bar *b, int64_t done, int64_t total, int64_t computed, int64_t errors);
+/* Erase the bar, if one is on screen (call before printing anything). */
+void cli_bar_end(cli_bar *b);
+/* A gnv_backfill_progress_fn drawing the cli_bar given as payload. */
+void cli_backfill_progress(const gnv_backfill_stats *s, void *payload);
+/* "stages: read 0.10s, udf 2.00s, ..." from a job's record. */
+void cli_print_job_stages(FILE *f, const gnv_job_info *ji);
+
+/* ---- jobs (cli_jobs.c) ------------------------------------------------------- */
+
+/* `backfill --async` (prints the job id and returns) and `backfill --timeout S` (waits
+ * at most S seconds with a progress bar): a detached job. Returns an exit code. */
+int cli_backfill_job(const cli_command *cmd,
+                     gnv_db *db,
+                     gnv_table *t,
+                     const char *db_path,
+                     const char *column,
+                     gnv_backfill_options *o,
+                     bool async,
+                     double timeout,
+                     bool quiet);
+/* A warning callback (gnv_backfill_options.warn) printing "geneva CMD: warning: MSG"
+ * to stderr; payload: the cli_command. */
+void cli_warn_stderr(const char *msg, void *payload);
+/* Print the stage times of job `id` of db to stderr (nothing when it cannot be read). */
+void cli_print_stages_of(gnv_db *db, const char *id);
 
 #endif

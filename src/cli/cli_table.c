@@ -21,6 +21,9 @@ const char cli_usage_create[] =
     "                             schema must equal the table's)\n"
     "      --storage-version V    Lance data file version: 2.1 (default) or 2.2\n"
     "      --max-rows-per-file N  rows per data file (default 1048576)\n"
+    "      --stable-row-ids       give the table stable row ids (LanceDB's\n"
+    "                             enableStableRowIds): each row keeps its _rowid\n"
+    "                             through deletes, updates and column changes\n"
     "  -q, --quiet                no progress line and no summary\n"
     "  -h, --help                 show this help\n"
     "\n" CLI_READ_OPTIONS_HELP "\n"
@@ -70,6 +73,7 @@ enum {
     OPT_MODE,
     OPT_STORAGE_VERSION,
     OPT_MAX_ROWS,
+    OPT_STABLE_ROW_IDS,
 };
 
 static const char *const db_table_file[] = {"DB", "TABLE", "FILE"};
@@ -104,6 +108,7 @@ static int load_parse(const cli_command *cmd, int argc, char **argv, bool is_cre
         {"mode", required_argument, NULL, OPT_MODE},
         {"storage-version", required_argument, NULL, OPT_STORAGE_VERSION},
         {"max-rows-per-file", required_argument, NULL, OPT_MAX_ROWS},
+        {"stable-row-ids", no_argument, NULL, OPT_STABLE_ROW_IDS},
         CLI_READ_LONG_OPTIONS,
         {0, 0, 0, 0},
     };
@@ -148,6 +153,9 @@ static int load_parse(const cli_command *cmd, int argc, char **argv, bool is_cre
             if (!cli_parse_int64(optarg, 1, INT64_MAX, &a->co.max_rows_per_file))
                 return cli_usage_error(
                     cmd, "bad --max-rows-per-file '%s': give a whole number >= 1", optarg);
+            break;
+        case OPT_STABLE_ROW_IDS:
+            a->co.enable_stable_row_ids = 1;
             break;
         default:
             return cli_bad_option(cmd, opt, argv);

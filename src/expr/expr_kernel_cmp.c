@@ -172,7 +172,7 @@ int gnv__kernel_logic(struct ArrowArray *out,
         uint8_t byte = 0;                                                                          \
         int64_t e = GNV_MIN(8, m - j);                                                             \
         for (int64_t t = 0; t < e; t++) {                                                          \
-            int64_t x = ka_[j + t], y = kb_[j + t];                                                \
+            int64_t x = xa[j + t], y = kb_[j + t];                                                 \
             byte |= (uint8_t)((EXPR) << t);                                                        \
         }                                                                                          \
         ov[j >> 3] = byte;                                                                         \
@@ -183,7 +183,7 @@ int gnv__kernel_logic(struct ArrowArray *out,
         uint8_t byte = 0;                                                                          \
         int64_t e = GNV_MIN(8, m - j);                                                             \
         for (int64_t t = 0; t < e; t++) {                                                          \
-            int64_t x = ka_[j + t];                                                                \
+            int64_t x = xa[j + t];                                                                 \
             byte |= (uint8_t)((EXPR) << t);                                                        \
         }                                                                                          \
         ov[j >> 3] = byte;                                                                         \
@@ -258,7 +258,12 @@ int gnv__kcompare(
         for (int64_t s = 0; s < n; s += KCHUNK) {
             int64_t m = GNV_MIN(KCHUNK, n - s);
             uint8_t *ov = o.values + s / 8;
-            gnv__kload_key(&ka, s, m, ka_);
+            const int64_t *xa = ka_;
+            if (!ka.scalar && !ka.all_null && ka.data &&
+                (ka.type.id == GNV_TYPE_INT64 || ka.type.id == GNV_TYPE_TIMESTAMP))
+                xa = (const int64_t *)(const void *)ka.data + ka.off + s; /* keys as they are */
+            else
+                gnv__kload_key(&ka, s, m, ka_);
             if (zeros)
                 for (int64_t j = 0; j < m; j++)
                     ka_[j] = ka_[j] == KEY_NEG_ZERO ? 0 : ka_[j];

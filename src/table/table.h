@@ -102,12 +102,23 @@ typedef enum gnv__op {
     GNV__OP_APPEND = 100,
     GNV__OP_DELETE = 101, /* deletion files on some fragments, others removed */
     GNV__OP_OVERWRITE = 102,
-    GNV__OP_MERGE = 105, /* new schema and every fragment (ids kept): add/alter columns */
+    GNV__OP_REWRITE = 104, /* groups of fragments replaced by new ones holding their rows */
+    GNV__OP_MERGE = 105,   /* new schema and every fragment (ids kept): add/alter columns */
     GNV__OP_RESTORE = 106,
     GNV__OP_UPDATE = 108,          /* a delete plus new fragments holding the rewritten rows */
     GNV__OP_PROJECT = 109,         /* new schema only: drop, rename, relax nullability */
     GNV__OP_DATA_REPLACEMENT = 111 /* new data files for columns of some fragments */
 } gnv__op;
+
+/* One group of a rewrite (Lance's RewriteGroup): the fragments old[0..n_old) of the base,
+ * consecutive in its fragment list, are replaced by new_frags[0..n_new) (ids assigned by
+ * the commit) at the position of old[0]. */
+typedef struct gnv__rewrite_group {
+    Gnvpb__DataFragment *const *old;
+    size_t n_old;
+    Gnvpb__DataFragment *const *new_frags;
+    size_t n_new;
+} gnv__rewrite_group;
 
 /* What a commit changes. Everything is borrowed; the commit copies what it keeps. */
 typedef struct gnv__commit {
@@ -125,6 +136,8 @@ typedef struct gnv__commit {
     uint64_t restore_version;
     /* creating a new table: losing the race for version 1 is GNV_EEXISTS */
     bool create_only;
+    /* overwrite creating a new table: give it stable row ids (feature flag 2) */
+    bool stable_row_ids;
     /* delete, update: fragments replaced by these (same ids, new deletion files), and
      * fragments removed whole; update also adds `frags` (the rewritten rows) */
     Gnvpb__DataFragment **updated;
@@ -141,6 +154,10 @@ typedef struct gnv__commit {
     const uint64_t *replace_ids;
     Gnvpb__DataFile *const *replace_files;
     size_t n_replace;
+    /* rewrite (compaction): applied on the latest version; GNV_ECONFLICT when one of
+     * the old fragments is gone or was changed since (a deletion file, new data) */
+    const gnv__rewrite_group *groups;
+    size_t n_groups;
 } gnv__commit;
 
 /*
@@ -239,6 +256,14 @@ int gnv__table_write_fragments(Gnvpb__DataFragment ***frags_out,
                                size_t *n_out,
                                gnv_table *t,
                                struct ArrowArrayStream *data);
+/* The same with a file's limits: at most max_rows rows (0: 1,048,576) and about
+ * max_bytes bytes (0: 90 GiB) per data file, hence per fragment. */
+int gnv__table_write_fragments_limited(Gnvpb__DataFragment ***frags_out,
+                                       size_t *n_out,
+                                       gnv_table *t,
+                                       struct ArrowArrayStream *data,
+                                       int64_t max_rows,
+                                       uint64_t max_bytes);
 
 /* ---- schema evolution (table_columns.c) ------------------------------------ */
 
@@ -289,11 +314,25 @@ bool gnv__table_stable_row_ids(const Gnvpb__Manifest *m);
  * sequence is missing, damaged or of the wrong length. */
 int gnv__rowids_load(
     uint64_t **out, gnv_io *io, const char *dir, const char *tname, const Gnvpb__DataFragment *f);
+/* The created-at (created) or last-updated-at version of each physical row of fragment
+ * f (physical_rows values, gnv__free), from its inline or external version sequence;
+ * version 1 for every row when f records none (as Lance reads it). GNV_ECORRUPT naming
+ * the fragment when the sequence is damaged or of the wrong length. */
+int gnv__rowids_load_versions(uint64_t **out,
+                              gnv_io *io,
+                              const char *dir,
+                              const char *tname,
+                              const Gnvpb__DataFragment *f,
+                              bool created);
 /* Give the fragments [first, n_fragments) of m that have no row id sequence yet the
  * next row ids (a Range each) and the created/updated version `version`; advance
  * m->next_row_id. Fragments that carry a sequence (rows moved by an update keep their
  * ids) are left as they are. */
 int gnv__rowids_assign(Gnvpb__Manifest *m, size_t first, uint64_t version);
+/* Set the last-updated-at version of the fragments [first, n_fragments) of m that carry
+ * a row id sequence (the rows an update moved) to `version`, the version the commit
+ * lands at; their created-at versions stay. */
+int gnv__rowids_touch(Gnvpb__Manifest *m, size_t first, uint64_t version);
 /* Give fragment f the row ids ids[0..physical_rows) (rows moved by an update or a
  * compaction keep theirs) as an inline sequence, their created-at versions
  * created[0..physical_rows) (NULL: `version`) and last-updated-at version `version`.
@@ -302,6 +341,16 @@ int gnv__rowids_set(Gnvpb__DataFragment *f,
                     const uint64_t *ids,
                     const uint64_t *created,
                     uint64_t version);
+/* Rows moved by an update or a merge insert keep their ids: give the fragments
+ * frags[0..n_frags), written in this order from the rows at addrs[0..n_rows) (row
+ * addresses of t's version, fragment by fragment), the ids ids[0..n_rows), the rows'
+ * created-at versions, and t's next version as last-updated-at. */
+int gnv__rowids_keep_moved(gnv_table *t,
+                           const uint64_t *addrs,
+                           const uint64_t *ids,
+                           size_t n_rows,
+                           Gnvpb__DataFragment **frags,
+                           size_t n_frags);
 /* The row addresses of live rows with the given row ids (the ids themselves without
  * stable row ids). GNV_ENOTFOUND naming an id no live row has. */
 int gnv__rowids_to_addrs(uint64_t *addrs, gnv_table *t, const uint64_t *row_ids, size_t n);

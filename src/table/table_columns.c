@@ -174,10 +174,8 @@ static int check_writable(const gnv_table *t, const char *what)
                "table '%s' is checked out at version %" PRIu64 " (read-only); call "
                "gnv_table_checkout_latest first",
                t->name, t->m->version);
-    GNV_ERR_IF(t->m->has_reader_feature_flags && (t->m->reader_feature_flags & 2), GNV_ENOTSUP,
-               GNV_SUB_TABLE,
-               "table '%s' uses stable row ids; changing its columns is not supported yet",
-               t->name);
+    /* with stable row ids the fragments keep their row id sequences: a merge passes
+     * copies of them, a project and a data replacement change only their files */
 done:
     return rc;
 }

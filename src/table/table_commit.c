@@ -357,6 +357,75 @@ static int apply_replacements(Gnvpb__Manifest *m, const gnv__commit *c)
     return GNV_OK;
 }
 
+static bool same_deletion(const Gnvpb__DeletionFile *a, const Gnvpb__DeletionFile *b)
+{
+    if (!a || !b)
+        return !a && !b;
+    return a->id == b->id && a->read_version == b->read_version && a->file_type == b->file_type;
+}
+
+/*
+ * A rewrite over m (a copy of the latest version), as Lance's handle_rewrite_fragments:
+ * each group's old fragments are removed and its new fragments, with ids from *next_id
+ * on, take the place of the first old one. GNV_ECONFLICT when an old fragment is gone or
+ * changed (new deletions, data files or rows) since the rewrite read it. Row ids the
+ * new fragments carry (stable row ids) are kept; next_row_id does not move.
+ */
+static int apply_rewrite(Gnvpb__Manifest *m, const gnv__commit *c, uint64_t *next_id)
+{
+    for (size_t g = 0; g < c->n_groups; g++) {
+        const gnv__rewrite_group *grp = &c->groups[g];
+        size_t at = SIZE_MAX;
+        for (size_t i = 0; i < grp->n_old; i++) {
+            const Gnvpb__DataFragment *old = grp->old[i];
+            size_t j = 0;
+            while (j < m->n_fragments && m->fragments[j]->id != old->id)
+                j++;
+            if (j == m->n_fragments)
+                return gnv__error_set(GNV_ECONFLICT, GNV_SUB_TABLE,
+                                      "fragment %" PRIu64 " was removed concurrently", old->id);
+            const Gnvpb__DataFragment *cur = m->fragments[j];
+            if (!same_deletion(cur->deletion_file, old->deletion_file) ||
+                cur->n_files != old->n_files || cur->physical_rows != old->physical_rows)
+                return gnv__error_set(GNV_ECONFLICT, GNV_SUB_TABLE,
+                                      "fragment %" PRIu64 " was changed concurrently", old->id);
+            if (i == 0)
+                at = j;
+            gnv__pb_free(&m->fragments[j]->base);
+            memmove(&m->fragments[j], &m->fragments[j + 1],
+                    (m->n_fragments - j - 1) * sizeof *m->fragments);
+            m->n_fragments--;
+            if (j < at)
+                at--;
+        }
+        if (at == SIZE_MAX)
+            at = m->n_fragments;
+        if (grp->n_new == 0)
+            continue;
+        Gnvpb__DataFragment **arr =
+            gnv__reallocarray(m->fragments, m->n_fragments + grp->n_new, sizeof *arr);
+        if (!arr)
+            return gnv__error_oom();
+        m->fragments = arr;
+        memmove(&m->fragments[at + grp->n_new], &m->fragments[at],
+                (m->n_fragments - at) * sizeof *m->fragments);
+        for (size_t i = 0; i < grp->n_new; i++) {
+            Gnvpb__DataFragment *f = (Gnvpb__DataFragment *)gnv__pb_dup(&grp->new_frags[i]->base);
+            if (!f) { /* close the gap so that m frees cleanly */
+                memmove(&m->fragments[at + i], &m->fragments[at + grp->n_new],
+                        (m->n_fragments - i - at) * sizeof *m->fragments);
+                return GNV_ENOMEM;
+            }
+            f->id = (*next_id)++;
+            m->fragments[at + i] = f;
+            m->n_fragments++;
+        }
+        m->has_max_fragment_id = 1;
+        m->max_fragment_id = (uint32_t)(*next_id - 1);
+    }
+    return GNV_OK;
+}
+
 /*
  * The manifest of version base_version+1 for commit c over `base` (NULL for a new
  * dataset). `restored` is the manifest of c->restore_version for a restore. The index
@@ -416,6 +485,12 @@ static int build_manifest(Gnvpb__Manifest **out,
                 GNV_TRYG(gnv__buf_put(index_out, base_index->ptr, base_index->size));
             GNV_TRYG(apply_replacements(m, c));
             goto stamped;
+        } else if (c->op == GNV__OP_REWRITE) {
+            /* the caller rewrote no indexed fragment, so indexes stay as they are */
+            if (base_index->size)
+                GNV_TRYG(gnv__buf_put(index_out, base_index->ptr, base_index->size));
+            GNV_TRYG(apply_rewrite(m, c, &next_id));
+            goto stamped;
         } else {
             /* overwrite: new schema and rows; indexes and row-id state do not survive */
             free_fragments(m);
@@ -425,17 +500,24 @@ static int build_manifest(Gnvpb__Manifest **out,
             gnv__free(m->schema_metadata);
             m->schema_metadata = NULL;
             m->n_schema_metadata = 0;
-            m->has_reader_feature_flags = m->has_writer_feature_flags = 0;
-            m->reader_feature_flags = m->writer_feature_flags = 0;
-            m->has_next_row_id = 0;
+            /* except stable row ids: the new rows get the next ids, as in Lance */
+            bool stable = gnv__table_stable_row_ids(base) || c->stable_row_ids;
+            m->has_reader_feature_flags = m->has_writer_feature_flags = stable;
+            m->reader_feature_flags = m->writer_feature_flags = stable ? 2 : 0;
+            if (!stable)
+                m->has_next_row_id = 0;
             if (c->data_format)
                 GNV_TRYG(set_data_format(m, c->data_format));
         }
         size_t first_new = m->n_fragments;
         GNV_TRYG(add_fragments(m, c->frags, c->n_frags, &next_id));
-        /* stable row ids: the new fragments' rows get the next ids */
-        if (gnv__table_stable_row_ids(m))
+        /* stable row ids: rows an update moved keep theirs (updated now), the new
+         * fragments' rows get the next ids */
+        if (gnv__table_stable_row_ids(m)) {
+            if (c->op == GNV__OP_UPDATE)
+                GNV_TRYG(gnv__rowids_touch(m, first_new, version));
             GNV_TRYG(gnv__rowids_assign(m, first_new, version));
+        }
     } else {
         m = gnv__malloc(sizeof *m);
         GNV_CHECK_ALLOC(m);
@@ -443,6 +525,11 @@ static int build_manifest(Gnvpb__Manifest **out,
         GNV_TRYG(set_fields(m, c->fields, c->n_fields));
         GNV_TRYG(set_data_format(m, c->data_format));
         GNV_TRYG(add_fragments(m, c->frags, c->n_frags, &next_id));
+        if (c->stable_row_ids) { /* reader and writer flag 2; the rows get ids 0, 1, ... */
+            m->has_reader_feature_flags = m->has_writer_feature_flags = 1;
+            m->reader_feature_flags = m->writer_feature_flags = 2;
+            GNV_TRYG(gnv__rowids_assign(m, 0, version));
+        }
     }
 stamped:
     GNV_TRYG(stamp(m, version, txn_file));
@@ -467,6 +554,8 @@ build_transaction(gnv_buf *out, const gnv__commit *c, uint64_t read_version, con
     Gnvpb__Transaction__Update up = GNVPB__TRANSACTION__UPDATE__INIT;
     Gnvpb__Transaction__DataReplacement dr = GNVPB__TRANSACTION__DATA_REPLACEMENT__INIT;
     Gnvpb__Transaction__DataReplacementGroup *groups = NULL;
+    Gnvpb__Transaction__Rewrite rw = GNVPB__TRANSACTION__REWRITE__INIT;
+    Gnvpb__Transaction__Rewrite__RewriteGroup *rw_groups = NULL;
     x.has_read_version = 1;
     x.read_version = read_version;
     x.uuid = (char *)uuid;
@@ -537,6 +626,26 @@ build_transaction(gnv_buf *out, const gnv__commit *c, uint64_t read_version, con
         dr.n_replacements = c->n_replace;
         x.data_replacement = &dr;
         break;
+    case GNV__OP_REWRITE:
+        x.operation_case = GNVPB__TRANSACTION__OPERATION_REWRITE;
+        rw_groups = gnv__calloc(c->n_groups ? c->n_groups : 1, sizeof *rw_groups);
+        rw.groups = gnv__calloc(c->n_groups ? c->n_groups : 1, sizeof *rw.groups);
+        if (!rw_groups || !rw.groups) {
+            gnv__free(rw_groups);
+            gnv__free(rw.groups);
+            return gnv__error_oom();
+        }
+        for (size_t i = 0; i < c->n_groups; i++) {
+            gnvpb__transaction__rewrite__rewrite_group__init(&rw_groups[i]);
+            rw_groups[i].old_fragments = (Gnvpb__DataFragment **)c->groups[i].old;
+            rw_groups[i].n_old_fragments = c->groups[i].n_old;
+            rw_groups[i].new_fragments = (Gnvpb__DataFragment **)c->groups[i].new_frags;
+            rw_groups[i].n_new_fragments = c->groups[i].n_new;
+            rw.groups[i] = &rw_groups[i];
+        }
+        rw.n_groups = c->n_groups;
+        x.rewrite = &rw;
+        break;
     default:
         x.operation_case = GNVPB__TRANSACTION__OPERATION_RESTORE;
         rs.has_version = 1;
@@ -553,6 +662,8 @@ build_transaction(gnv_buf *out, const gnv__commit *c, uint64_t read_version, con
     }
     gnv__free(groups);
     gnv__free(dr.replacements);
+    gnv__free(rw_groups);
+    gnv__free(rw.groups);
     return rc;
 }
 
@@ -573,6 +684,8 @@ static const char *op_name(int op)
         return "update";
     case GNV__OP_DATA_REPLACEMENT:
         return "data replacement";
+    case GNV__OP_REWRITE:
+        return "rewrite";
     default:
         return "restore";
     }
@@ -593,9 +706,10 @@ static bool commutes(int ours, const char *theirs)
         return false;
     }
     if (ours == GNV__OP_DELETE || ours == GNV__OP_UPDATE) {
-        /* deletes and updates of other fragments are checked by touches_ours() */
-        static const char *const keep[] = {
-            "append", "delete", "update", "create_index", "reserve_fragments", "update_config"};
+        /* deletes, updates and rewrites of other fragments are checked by touches_ours() */
+        static const char *const keep[] = {"append",       "delete",       "update",
+                                           "rewrite",      "create_index", "reserve_fragments",
+                                           "update_config"};
         for (size_t i = 0; i < GNV_ARRAY_SIZE(keep); i++)
             if (theirs && !strcmp(theirs, keep[i]))
                 return true;
@@ -608,6 +722,18 @@ static bool commutes(int ours, const char *theirs)
                                            "rewrite",          "create_index",  "reserve_fragments",
                                            "data_replacement", "update_config", "merge",
                                            "project"};
+        for (size_t i = 0; i < GNV_ARRAY_SIZE(keep); i++)
+            if (theirs && !strcmp(theirs, keep[i]))
+                return true;
+        return false;
+    }
+    if (ours == GNV__OP_REWRITE) {
+        /* as Lance's check_rewrite_txn: changes to the rewritten fragments are found by
+         * touches_ours() and apply_rewrite(); merges, overwrites, restores and new
+         * indexes conflict */
+        static const char *const keep[] = {"append",           "delete",       "update",
+                                           "rewrite",          "project",      "reserve_fragments",
+                                           "data_replacement", "update_config"};
         for (size_t i = 0; i < GNV_ARRAY_SIZE(keep); i++)
             if (theirs && !strcmp(theirs, keep[i]))
                 return true;
@@ -632,15 +758,20 @@ static bool ours_has(const gnv__commit *c, uint64_t id)
     for (size_t i = 0; i < c->n_removed; i++)
         if (c->removed_ids[i] == id)
             return true;
+    for (size_t g = 0; g < c->n_groups; g++)
+        for (size_t i = 0; i < c->groups[g].n_old; i++)
+            if (c->groups[g].old[i]->id == id)
+                return true;
     return false;
 }
 
-/* For our delete or update over their delete or update (the packed transaction txn):
- * the first fragment both change, or -1 when none. GNV_ENOMEM only. */
+/* For our delete, update or rewrite over their delete, update or rewrite (or data
+ * replacement, for our rewrite) (the packed transaction txn): the first fragment both
+ * change, or -1 when none. GNV_ENOMEM only. */
 static int touches_ours(int64_t *out, const gnv__commit *c, const gnv_buf *txn)
 {
     *out = -1;
-    if (c->op != GNV__OP_DELETE && c->op != GNV__OP_UPDATE)
+    if (c->op != GNV__OP_DELETE && c->op != GNV__OP_UPDATE && c->op != GNV__OP_REWRITE)
         return GNV_OK;
     Gnvpb__Transaction *x = gnv__pb_unpack(&gnvpb__transaction__descriptor, txn->size,
                                            (const uint8_t *)txn->ptr, "transaction");
@@ -659,6 +790,21 @@ static int touches_ours(int64_t *out, const gnv__commit *c, const gnv_buf *txn)
         n_frags = x->update->n_updated_fragments;
         ids = x->update->removed_fragment_ids;
         n_ids = x->update->n_removed_fragment_ids;
+    } else if (x->operation_case == GNVPB__TRANSACTION__OPERATION_REWRITE) {
+        const Gnvpb__Transaction__Rewrite *r = x->rewrite;
+        for (size_t i = 0; i < r->n_old_fragments && *out < 0; i++)
+            if (ours_has(c, r->old_fragments[i]->id))
+                *out = (int64_t)r->old_fragments[i]->id;
+        for (size_t g = 0; g < r->n_groups && *out < 0; g++)
+            for (size_t i = 0; i < r->groups[g]->n_old_fragments && *out < 0; i++)
+                if (ours_has(c, r->groups[g]->old_fragments[i]->id))
+                    *out = (int64_t)r->groups[g]->old_fragments[i]->id;
+    } else if (x->operation_case == GNVPB__TRANSACTION__OPERATION_DATA_REPLACEMENT &&
+               c->op == GNV__OP_REWRITE) {
+        const Gnvpb__Transaction__DataReplacement *d = x->data_replacement;
+        for (size_t i = 0; i < d->n_replacements && *out < 0; i++)
+            if (ours_has(c, d->replacements[i]->fragment_id))
+                *out = (int64_t)d->replacements[i]->fragment_id;
     }
     for (size_t i = 0; i < n_frags && *out < 0; i++)
         if (ours_has(c, frags[i]->id))
@@ -713,7 +859,8 @@ static int rebase(gnv_table *t, const gnv__commit *c, Gnvpb__Manifest **base, gn
         const char *theirs;
         GNV_TRYG(gnv__txn_operation(&theirs, &txn));
         GNV_ERR_IF(!theirs && (c->op == GNV__OP_APPEND || c->op == GNV__OP_DELETE ||
-                               c->op == GNV__OP_UPDATE || c->op == GNV__OP_DATA_REPLACEMENT),
+                               c->op == GNV__OP_UPDATE || c->op == GNV__OP_DATA_REPLACEMENT ||
+                               c->op == GNV__OP_REWRITE),
                    GNV_ECONFLICT, GNV_SUB_TABLE,
                    "table '%s': version %" PRIu64 " was committed concurrently and has no "
                    "transaction, so our %s cannot be rebased over it",

@@ -270,18 +270,15 @@ done:
     return rc;
 }
 
-/* Writes through a handle need the latest version, no stable row ids. */
-static int check_writable(const gnv_table *t, const char *what)
+/* Writes through a handle need the latest version. With stable row ids a delete only
+ * writes deletion files: the fragments keep their row id sequences, as in Lance. */
+static int check_writable(const gnv_table *t)
 {
     if (t->read_only)
         return gnv__error_set(GNV_EINVAL, GNV_SUB_TABLE,
                               "table '%s' is checked out at version %" PRIu64
                               " (read-only); call gnv_table_checkout_latest first",
                               t->name, t->m->version);
-    if (t->m->has_reader_feature_flags && (t->m->reader_feature_flags & 2))
-        return gnv__error_set(GNV_ENOTSUP, GNV_SUB_TABLE,
-                              "table '%s' uses stable row ids; %s is not supported for it yet",
-                              t->name, what);
     return GNV_OK;
 }
 
@@ -295,7 +292,7 @@ int gnv__table_delete_rows(gnv_table *t,
     gnv__deletions d = {0};
     if (deleted_out)
         *deleted_out = 0;
-    GNV_TRYG(check_writable(t, "deleting rows"));
+    GNV_TRYG(check_writable(t));
     GNV_TRYG(gnv__table_write_deletions(&d, t, sets, n_sets));
     if (d.n_deleted == 0)
         goto done;
@@ -430,7 +427,7 @@ int gnv_table_delete(gnv_table *t, const char *where, int64_t *deleted_out)
     GNV_ERR_IF(!t, GNV_EINVAL, GNV_SUB_TABLE, "gnv_table_delete: NULL table");
     GNV_ERR_IF(!where || !*where, GNV_EINVAL, GNV_SUB_TABLE,
                "table '%s': delete needs a filter (give \"true\" to delete every row)", t->name);
-    GNV_TRYG(check_writable(t, "deleting rows"));
+    GNV_TRYG(check_writable(t));
     /* a concurrent change of the same fragments: run again on the latest version */
     for (int attempt = 1;; attempt++) {
         rc = delete_once(t, where, deleted_out);

@@ -145,39 +145,64 @@ static int decode_segment(u64vec *out, const Gnvpb__U64Segment *s, const char *w
     return gnv__error_set(GNV_ECORRUPT, GNV_SUB_TABLE, "%s: a row id segment is invalid", what);
 }
 
+/* The bytes of an inline or external sequence: *data points into inl or into body
+ * (which is filled from the external file x). `kind` names the sequence in errors. */
+static int sequence_bytes(const uint8_t **data,
+                          size_t *len,
+                          gnv_buf *body,
+                          gnv_io *io,
+                          const char *dir,
+                          const char *what,
+                          const char *kind,
+                          const ProtobufCBinaryData *inl,
+                          const Gnvpb__ExternalFile *x)
+{
+    int rc = GNV_OK;
+    gnv_buf path = GNV_BUF_INIT;
+    if (inl) {
+        *data = inl->data;
+        *len = inl->len;
+        return GNV_OK;
+    }
+    GNV_ERR_IF(!x || !x->path, GNV_ECORRUPT, GNV_SUB_TABLE, "%s: its %s file has no path", what,
+               kind);
+    GNV_TRYG(gnv__buf_printf(&path, "%s/%s", dir, x->path));
+    rc = gnv__io_read_all(io, path.ptr, body);
+    if (rc == GNV_ENOTFOUND)
+        rc = gnv__error_set(GNV_ECORRUPT, GNV_SUB_TABLE, "%s: %s file '%s' is missing", what, kind,
+                            path.ptr);
+    GNV_TRYG(rc);
+    GNV_ERR_IF(x->offset > body->size || x->size > body->size - x->offset, GNV_ECORRUPT,
+               GNV_SUB_TABLE,
+               "%s: %s at bytes %" PRIu64 "+%" PRIu64 " of '%s', which has %zu bytes", what, kind,
+               x->offset, x->size, path.ptr, body->size);
+    *data = (const uint8_t *)body->ptr + x->offset;
+    *len = (size_t)x->size;
+done:
+    gnv_buf_dispose(&path);
+    return rc;
+}
+
 int gnv__rowids_load(
     uint64_t **out, gnv_io *io, const char *dir, const char *tname, const Gnvpb__DataFragment *f)
 {
     int rc = GNV_OK;
-    gnv_buf what = GNV_BUF_INIT, path = GNV_BUF_INIT, body = GNV_BUF_INIT;
+    gnv_buf what = GNV_BUF_INIT, body = GNV_BUF_INIT;
     Gnvpb__RowIdSequence *seq = NULL;
     u64vec ids = {NULL, 0, 0, f->physical_rows};
     const uint8_t *data = NULL;
     size_t len = 0;
     *out = NULL;
     GNV_TRYG(gnv__buf_printf(&what, "table '%s' fragment %" PRIu64, tname, f->id));
-    if (f->row_id_sequence_case == GNVPB__DATA_FRAGMENT__ROW_ID_SEQUENCE_INLINE_ROW_IDS) {
-        data = f->inline_row_ids.data;
-        len = f->inline_row_ids.len;
-    } else if (f->row_id_sequence_case == GNVPB__DATA_FRAGMENT__ROW_ID_SEQUENCE_EXTERNAL_ROW_IDS &&
-               f->external_row_ids && f->external_row_ids->path) {
-        const Gnvpb__ExternalFile *x = f->external_row_ids;
-        GNV_TRYG(gnv__buf_printf(&path, "%s/%s", dir, x->path));
-        rc = gnv__io_read_all(io, path.ptr, &body);
-        if (rc == GNV_ENOTFOUND)
-            rc = gnv__error_set(GNV_ECORRUPT, GNV_SUB_TABLE, "%s: row id file '%s' is missing",
-                                what.ptr, path.ptr);
-        GNV_TRYG(rc);
-        GNV_ERR_IF(x->offset > body.size || x->size > body.size - x->offset, GNV_ECORRUPT,
-                   GNV_SUB_TABLE,
-                   "%s: row ids at bytes %" PRIu64 "+%" PRIu64 " of '%s', which has %zu bytes",
-                   what.ptr, x->offset, x->size, path.ptr, body.size);
-        data = (const uint8_t *)body.ptr + x->offset;
-        len = (size_t)x->size;
-    } else {
+    if (f->row_id_sequence_case == GNVPB__DATA_FRAGMENT__ROW_ID_SEQUENCE_INLINE_ROW_IDS)
+        GNV_TRYG(sequence_bytes(&data, &len, &body, io, dir, what.ptr, "row id", &f->inline_row_ids,
+                                NULL));
+    else if (f->row_id_sequence_case == GNVPB__DATA_FRAGMENT__ROW_ID_SEQUENCE_EXTERNAL_ROW_IDS)
+        GNV_TRYG(sequence_bytes(&data, &len, &body, io, dir, what.ptr, "row id", NULL,
+                                f->external_row_ids));
+    else
         GNV_ERR_IF(true, GNV_ECORRUPT, GNV_SUB_TABLE,
                    "%s has no row id sequence, but the table uses stable row ids", what.ptr);
-    }
     seq = gnv__pb_unpack(&gnvpb__row_id_sequence__descriptor, len, data, what.ptr);
     if (!seq) {
         rc = gnv_error_last() ? gnv_error_last()->code : GNV_ECORRUPT;
@@ -198,7 +223,77 @@ done:
         gnv__pb_free(&seq->base);
     gnv__free(ids.v);
     gnv_buf_dispose(&what);
-    gnv_buf_dispose(&path);
+    gnv_buf_dispose(&body);
+    return rc;
+}
+
+int gnv__rowids_load_versions(uint64_t **out,
+                              gnv_io *io,
+                              const char *dir,
+                              const char *tname,
+                              const Gnvpb__DataFragment *f,
+                              bool created)
+{
+    int rc = GNV_OK;
+    gnv_buf what = GNV_BUF_INIT, body = GNV_BUF_INIT;
+    Gnvpb__RowDatasetVersionSequence *seq = NULL;
+    u64vec vs = {NULL, 0, 0, f->physical_rows};
+    u64vec span = {NULL, 0, 0, 0};
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    const char *kind = created ? "created-at version" : "last-updated-at version";
+    int kase = created ? (int)f->created_at_version_sequence_case
+                       : (int)f->last_updated_at_version_sequence_case;
+    const ProtobufCBinaryData *inl =
+        created ? &f->inline_created_at_versions : &f->inline_last_updated_at_versions;
+    const Gnvpb__ExternalFile *ext =
+        created ? f->external_created_at_versions : f->external_last_updated_at_versions;
+    int inline_case =
+        created
+            ? GNVPB__DATA_FRAGMENT__CREATED_AT_VERSION_SEQUENCE_INLINE_CREATED_AT_VERSIONS
+            : GNVPB__DATA_FRAGMENT__LAST_UPDATED_AT_VERSION_SEQUENCE_INLINE_LAST_UPDATED_AT_VERSIONS;
+    *out = NULL;
+    vs.v = gnv__calloc(f->physical_rows ? (size_t)f->physical_rows : 1, sizeof *vs.v);
+    GNV_CHECK_ALLOC(vs.v);
+    vs.cap = f->physical_rows;
+    if (kase == 0) { /* none recorded: version 1, as Lance reads it */
+        for (uint64_t i = 0; i < f->physical_rows; i++)
+            vs.v[i] = 1;
+        goto ok;
+    }
+    GNV_TRYG(gnv__buf_printf(&what, "table '%s' fragment %" PRIu64, tname, f->id));
+    GNV_TRYG(sequence_bytes(&data, &len, &body, io, dir, what.ptr, kind,
+                            kase == inline_case ? inl : NULL, ext));
+    seq = gnv__pb_unpack(&gnvpb__row_dataset_version_sequence__descriptor, len, data, what.ptr);
+    if (!seq) {
+        rc = gnv_error_last() ? gnv_error_last()->code : GNV_ECORRUPT;
+        goto done;
+    }
+    /* a run gives its version to as many rows as its span has offsets */
+    for (size_t i = 0; i < seq->n_runs; i++) {
+        const Gnvpb__RowDatasetVersionRun *r = seq->runs[i];
+        GNV_ERR_IF(!r->span, GNV_ECORRUPT, GNV_SUB_TABLE, "%s: a %s run has no span", what.ptr,
+                   kind);
+        span.n = 0;
+        span.max = f->physical_rows;
+        GNV_TRYG(decode_segment(&span, r->span, what.ptr));
+        GNV_ERR_IF(span.n > f->physical_rows - vs.n, GNV_ECORRUPT, GNV_SUB_TABLE,
+                   "%s: more %ss than the fragment's %" PRIu64 " rows", what.ptr, kind,
+                   f->physical_rows);
+        for (uint64_t k = 0; k < span.n; k++)
+            vs.v[vs.n++] = r->version;
+    }
+    GNV_ERR_IF(vs.n != f->physical_rows, GNV_ECORRUPT, GNV_SUB_TABLE,
+               "%s: %" PRIu64 " %ss for %" PRIu64 " rows", what.ptr, vs.n, kind, f->physical_rows);
+ok:
+    *out = vs.v;
+    vs.v = NULL;
+done:
+    if (seq)
+        gnv__pb_free(&seq->base);
+    gnv__free(vs.v);
+    gnv__free(span.v);
+    gnv_buf_dispose(&what);
     gnv_buf_dispose(&body);
     return rc;
 }
@@ -329,6 +424,16 @@ int gnv__rowids_assign(Gnvpb__Manifest *m, size_t first, uint64_t version)
     return GNV_OK;
 }
 
+int gnv__rowids_touch(Gnvpb__Manifest *m, size_t first, uint64_t version)
+{
+    for (size_t i = first; i < m->n_fragments; i++) {
+        Gnvpb__DataFragment *f = m->fragments[i];
+        if (f->row_id_sequence_case != GNVPB__DATA_FRAGMENT__ROW_ID_SEQUENCE__NOT_SET)
+            GNV_TRY(pack_versions(f, false, NULL, f->physical_rows, version));
+    }
+    return GNV_OK;
+}
+
 /* Runs of consecutive ids at least this long become Range segments; shorter ones are
  * gathered into u64 array segments. */
 #define RANGE_MIN_RUN 16
@@ -407,6 +512,55 @@ done:
     gnv__free(arrays);
     gnv__free(u64s);
     gnv__free(bytes);
+    return rc;
+}
+
+int gnv__rowids_keep_moved(gnv_table *t,
+                           const uint64_t *addrs,
+                           const uint64_t *ids,
+                           size_t n_rows,
+                           Gnvpb__DataFragment **frags,
+                           size_t n_frags)
+{
+    int rc = GNV_OK;
+    uint64_t *created = NULL, *versions = NULL;
+    const Gnvpb__DataFragment *f = NULL;
+    created = gnv__calloc(n_rows ? n_rows : 1, sizeof *created);
+    GNV_CHECK_ALLOC(created);
+    for (size_t i = 0; i < n_rows; i++) {
+        uint64_t fid = addrs[i] >> 32, row = addrs[i] & 0xffffffffu;
+        if (!f || f->id != fid) { /* rows come fragment by fragment */
+            f = NULL;
+            for (size_t k = 0; k < t->m->n_fragments && !f; k++)
+                if (t->m->fragments[k]->id == fid)
+                    f = t->m->fragments[k];
+            GNV_ERR_IF(!f, GNV_ECORRUPT, GNV_SUB_TABLE,
+                       "table '%s': the scan returned a row of fragment %" PRIu64
+                       ", which version %" PRIu64 " does not have",
+                       t->name, fid, t->m->version);
+            gnv__free(versions);
+            versions = NULL;
+            GNV_TRYG(gnv__rowids_load_versions(&versions, t->io, t->dir, t->name, f, true));
+        }
+        GNV_ERR_IF(row >= f->physical_rows, GNV_ECORRUPT, GNV_SUB_TABLE,
+                   "table '%s': the scan returned row %" PRIu64 " of fragment %" PRIu64
+                   ", which has %" PRIu64 " rows",
+                   t->name, row, fid, f->physical_rows);
+        created[i] = versions[row];
+    }
+    uint64_t off = 0;
+    for (size_t k = 0; k < n_frags; k++) {
+        uint64_t rows = frags[k]->physical_rows;
+        GNV_ERR_IF(rows > n_rows - off, GNV_ERROR, GNV_SUB_TABLE,
+                   "table '%s': wrote more rows than the %zu it moves", t->name, n_rows);
+        GNV_TRYG(gnv__rowids_set(frags[k], ids + off, created + off, t->m->version + 1));
+        off += rows;
+    }
+    GNV_ERR_IF(off != n_rows, GNV_ERROR, GNV_SUB_TABLE,
+               "table '%s': wrote %" PRIu64 " rows for the %zu it moves", t->name, off, n_rows);
+done:
+    gnv__free(created);
+    gnv__free(versions);
     return rc;
 }
 

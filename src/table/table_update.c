@@ -2,7 +2,9 @@
  * Updating rows as Lance does in its "rewrite rows" mode: scan the matching rows with
  * their addresses, compute the new values (SQL expressions over the row, cast to the
  * column's type), write the new rows as new fragments, delete the old rows with
- * deletion files, and commit both in one Update transaction.
+ * deletion files, and commit both in one Update transaction. With stable row ids the
+ * new fragments carry the row ids of the rows they replace and those rows' created-at
+ * versions (the commit sets their last-updated-at version), as Lance records them.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -21,6 +23,7 @@ typedef struct upd {
     gnv_expr **exprs;       /* per table column: its new value, or NULL to keep it */
     bool *cast;             /* per table column: the value needs a CAST */
     uint64_t *addrs;        /* the addresses of the rows read */
+    uint64_t *ids;          /* and their row ids */
     size_t n_addrs, cap;
 } upd;
 
@@ -35,6 +38,7 @@ static void upd_reset(upd *u)
     gnv__schema_release(&u->in);
     gnv__schema_release(&u->out);
     gnv__free(u->addrs);
+    gnv__free(u->ids);
     memset(u, 0, sizeof *u);
 }
 
@@ -44,7 +48,8 @@ static int upd_schema(void *self, struct ArrowSchema *out)
     return gnv__schema_copy(out, &u->out);
 }
 
-static int keep_addrs(upd *u, const struct ArrowArray *c)
+/* Keep the row addresses (c) and row ids (r) of a scanned batch. */
+static int keep_addrs(upd *u, const struct ArrowArray *c, const struct ArrowArray *r)
 {
     size_t n = (size_t)c->length;
     if (n == 0)
@@ -55,10 +60,15 @@ static int keep_addrs(upd *u, const struct ArrowArray *c)
         if (!a)
             return gnv__error_oom();
         u->addrs = a;
+        a = gnv__reallocarray(u->ids, cap ? cap : 1, sizeof *a);
+        if (!a)
+            return gnv__error_oom();
+        u->ids = a;
         u->cap = cap;
     }
     memcpy(u->addrs + u->n_addrs, (const uint64_t *)c->buffers[1] + c->offset,
            n * sizeof *u->addrs);
+    memcpy(u->ids + u->n_addrs, (const uint64_t *)r->buffers[1] + r->offset, n * sizeof *u->ids);
     u->n_addrs += n;
     return GNV_OK;
 }
@@ -122,7 +132,7 @@ static int upd_next(void *self, struct ArrowArray *out)
     rc = gnv__stream_next(&u->scan, &batch);
     if (rc < 0 || rc == GNV_ITEROVER)
         return rc;
-    GNV_TRYG(keep_addrs(u, batch.children[n + 1]));
+    GNV_TRYG(keep_addrs(u, batch.children[n + 1], batch.children[n]));
     cols = gnv__calloc(n ? (size_t)n : 1, sizeof *cols);
     GNV_CHECK_ALLOC(cols);
     for (int64_t i = 0; i < n; i++) {
@@ -222,10 +232,6 @@ static int update_once(gnv_table *t,
                "table '%s' is checked out at version %" PRIu64 " (read-only); call "
                "gnv_table_checkout_latest first",
                t->name, t->m->version);
-    GNV_ERR_IF(t->m->has_reader_feature_flags && (t->m->reader_feature_flags & 2), GNV_ENOTSUP,
-               GNV_SUB_TABLE,
-               "table '%s' uses stable row ids; updating rows is not supported for it yet",
-               t->name);
     u.t = t;
     gnv_scan_options so = GNV_SCAN_OPTIONS_INIT;
     so.with_row_id = so.with_row_addr = 1;
@@ -240,6 +246,8 @@ static int update_once(gnv_table *t,
     GNV_TRYG(gnv__table_write_fragments(&frags, &n_frags, t, &rows));
     if (u.n_addrs == 0)
         goto done;
+    if (gnv__table_stable_row_ids(t->m))
+        GNV_TRYG(gnv__rowids_keep_moved(t, u.addrs, u.ids, u.n_addrs, frags, n_frags));
     GNV_TRYG(gnv__group_row_addrs(&sets, &n_sets, &offs, u.addrs, u.n_addrs));
     GNV_TRYG(gnv__table_write_deletions(&d, t, sets, n_sets));
     gnv__commit c = {0};

@@ -283,6 +283,16 @@ int gnv__table_write_fragments(Gnvpb__DataFragment ***frags_out,
                                gnv_table *t,
                                struct ArrowArrayStream *data)
 {
+    return gnv__table_write_fragments_limited(frags_out, n_out, t, data, 0, 0);
+}
+
+int gnv__table_write_fragments_limited(Gnvpb__DataFragment ***frags_out,
+                                       size_t *n_out,
+                                       gnv_table *t,
+                                       struct ArrowArrayStream *data,
+                                       int64_t max_rows,
+                                       uint64_t max_bytes)
+{
     int rc = GNV_OK;
     struct ArrowSchema got = {0};
     write_plan p = {0};
@@ -290,7 +300,7 @@ int gnv__table_write_fragments(Gnvpb__DataFragment ***frags_out,
     *n_out = 0;
     GNV_TRYG(gnv__stream_get_schema(data, &got));
     GNV_TRYG(plan_init(&p, t, &got, (Gnvpb__Field *const *)t->m->fields, t->m->n_fields,
-                       t->m->data_format ? t->m->data_format->version : NULL, 0, 0));
+                       t->m->data_format ? t->m->data_format->version : NULL, max_rows, max_bytes));
     GNV_TRYG(write_stream(&p, data));
     *frags_out = p.frags;
     *n_out = p.n_frags;
@@ -313,6 +323,11 @@ static int create_new(gnv_table *t,
     int32_t next_id = 0;
     write_plan p = {0};
     const char *format = opts && opts->storage_version ? opts->storage_version : "2.1";
+    /* the field exists from options version 2 on */
+    bool stable = opts && opts->version >= 2 && opts->enable_stable_row_ids;
+    GNV_ERR_IF(stable && t->m && !gnv__table_stable_row_ids(t->m), GNV_ENOTSUP, GNV_SUB_TABLE,
+               "table '%s' has no stable row ids; they cannot be enabled when overwriting it",
+               t->name);
     GNV_TRYG(gnv__lance_fields_from_arrow(&fields, &n_fields, schema, &next_id));
     GNV_TRYG(plan_init(&p, t, schema, fields, n_fields, format, opts ? opts->max_rows_per_file : 0,
                        opts ? opts->max_bytes_per_file : 0));
@@ -326,6 +341,7 @@ static int create_new(gnv_table *t,
     c.n_fields = n_fields;
     c.data_format = format;
     c.create_only = !t->m;
+    c.stable_row_ids = stable;
     rc = gnv__table_commit(t, &c);
 done:
     plan_reset(&p);
