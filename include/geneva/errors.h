@@ -31,6 +31,7 @@ typedef enum gnv_error_code {
     GNV_EUDF = -10,      /**< a user function failed */
     GNV_ECANCELED = -11, /**< the operation was cancelled */
     GNV_ENOTSUP = -12,   /**< a feature that is not supported (yet) */
+    GNV_ETIMEOUT = -13,  /**< a wait ended before what it waited for (@since 0.3) */
     GNV_ITEROVER = -31   /**< an iterator has no more items (not an error) */
 } gnv_error_code;
 

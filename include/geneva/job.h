@@ -64,6 +64,79 @@ GNV_EXTERN int gnv_table_add_udf_column(gnv_table *t,
                                         const char *const *inputs,
                                         size_t n_inputs);
 
+/** What a backfill does when its function fails on a batch (gnv_on_error.action). */
+typedef enum gnv_on_error_action {
+    GNV_ON_ERROR_DEFAULT = 0, /**< the column's policy (backfill), else fail */
+    GNV_ON_ERROR_FAIL = 1,    /**< the first error stops the job (the default) */
+    GNV_ON_ERROR_RETRY = 2,   /**< try the batch again (`attempts`), then fail */
+    GNV_ON_ERROR_SKIP = 3     /**< (after the retries) leave the failing rows NULL */
+} gnv_on_error_action;
+
+/**
+ * An error policy: of a virtual column (gnv_table_add_udf_column_v2(), kept in its
+ * definition as "on_error") or of one backfill (gnv_backfill_options.on_error).
+ *
+ * Retry: a failing batch is run again up to `attempts` times in all, waiting
+ * `backoff_ms` * 2^(attempt - 1) (at most `max_backoff_ms`) plus up to 50% random
+ * jitter before each new attempt. Only errors that match are retried: when `match` is
+ * set the message must contain it, when `match_code` is not 0 the error code must equal
+ * it, and with `transient_only` the error must be transient: a worker crash, out of
+ * memory, an I/O error, or a function error whose code is GNV_UDF_RC_TRANSIENT (a
+ * plugin returns that value from a call to mark its failure as worth retrying).
+ *
+ * Skip: a batch that still fails is applied again row by row (under the process
+ * executor, a batch whose worker crashed is applied row by row in fresh workers); the
+ * rows that fail alone are left NULL and recorded in `geneva_errors`, the others get
+ * their values. The job fails once more rows were skipped than `max_skipped_rows` (-1:
+ * no limit) or than the fraction `max_skipped_fraction` of its rows (0: no limit).
+ */
+typedef struct gnv_on_error {
+    unsigned int version;        /**< GNV_ON_ERROR_VERSION */
+    int action;                  /**< a gnv_on_error_action */
+    int attempts;                /**< tries of a batch, the first included; 0: 1 (3 for retry) */
+    int64_t backoff_ms;          /**< the first wait; 0: 100 ms; -1: no wait */
+    int64_t max_backoff_ms;      /**< longest wait; 0: 10 s */
+    const char *match;           /**< retry only errors whose message contains this; NULL: any */
+    int32_t match_code;          /**< retry only errors of this error code; 0: any */
+    int transient_only;          /**< retry only transient errors */
+    int64_t max_skipped_rows;    /**< skip budget in rows; -1: no limit */
+    double max_skipped_fraction; /**< skip budget as a fraction of the job's rows; 0: none */
+} gnv_on_error;
+
+#define GNV_ON_ERROR_VERSION 1
+#define GNV_ON_ERROR_INIT                                                                          \
+    {                                                                                              \
+        GNV_ON_ERROR_VERSION, GNV_ON_ERROR_DEFAULT, 0, 0, 0, NULL, 0, 0, -1, 0.0                   \
+    }
+
+/** A function's return value that marks its failure as transient (see gnv_on_error). */
+#define GNV_UDF_RC_TRANSIENT 75
+
+/**
+ * gnv_table_add_udf_column() with an error policy kept in the column's definition
+ * (`"on_error": {"action", "attempts", "backoff_ms", "max_backoff_ms", "match",
+ * "match_code", "transient_only", "max_skipped_rows", "max_skipped_fraction"}`), used
+ * by backfills that do not give their own.
+ * @param on_error the policy, or NULL (none kept: backfills fail on the first error).
+ * @return as gnv_table_add_udf_column(); GNV_EINVAL for a bad policy (unknown action,
+ *         negative counts, a fraction outside [0, 1]); GNV_EVERSION for a policy version
+ *         this library does not know.
+ * @since 0.3
+ */
+GNV_EXTERN int gnv_table_add_udf_column_v2(gnv_table *t,
+                                           const char *name,
+                                           const gnv_udf_function *fn,
+                                           const char *const *inputs,
+                                           size_t n_inputs,
+                                           const gnv_on_error *on_error);
+
+/** How a backfill ended (gnv_backfill_stats.state). */
+typedef enum gnv_backfill_state {
+    GNV_BACKFILL_DONE = 0,             /**< every selected row computed */
+    GNV_BACKFILL_DONE_WITH_ERRORS = 1, /**< done, but rows were skipped (left NULL) */
+    GNV_BACKFILL_FAILED = 2            /**< stopped by an error (the call returned it) */
+} gnv_backfill_state;
+
 /** Where backfill tasks run. */
 typedef enum gnv_executor {
     GNV_EXECUTOR_INLINE = 0, /**< in the calling process, one task after the other */
@@ -85,6 +158,13 @@ typedef struct gnv_backfill_stats {
     int64_t commits;             /**< versions committed */
     int64_t task_errors;         /**< tasks that failed (process executor: after a retry) */
     uint64_t version;            /**< the table's version at the end */
+    /** The job's id (36 characters and a NUL): its rows in `geneva_errors` carry it.
+     * @since 0.3 */
+    char job_id[40];
+    int state;            /**< a gnv_backfill_state @since 0.3 */
+    int64_t rows_skipped; /**< rows left NULL by the skip policy @since 0.3 */
+    int64_t retries;      /**< batch attempts after a first failure @since 0.3 */
+    int64_t errors;       /**< rows written to `geneva_errors` @since 0.3 */
 } gnv_backfill_stats;
 
 /** Called after each batch and each commit of a backfill (progress reporting). */
@@ -111,13 +191,40 @@ typedef struct gnv_backfill_options {
     int executor;                      /**< a gnv_executor */
     gnv_backfill_progress_fn progress; /**< NULL, or called with the counters */
     void *progress_payload;            /**< passed to progress */
+    /** The error policy; NULL (or action GNV_ON_ERROR_DEFAULT): the column's, else fail.
+     * Version 2 and later. @since 0.3 */
+    const gnv_on_error *on_error;
+    /** The job's id (at most 39 characters: letters, digits, '-', '_'); NULL: a new
+     * random one. Version 2 and later. @since 0.3 */
+    const char *job_id;
+    /** gnv_table_backfill(): seconds to wait for the job; 0: no limit. When they pass,
+     * GNV_ETIMEOUT is returned and the job goes on (in a thread of this process, or in
+     * a driver process of its own with `detached`). Version 2 and later. @since 0.3 */
+    double timeout;
+    /** gnv_table_backfill_async() (and `timeout`): run the job in a driver process of its
+     * own (fork + setsid) that outlives the caller; the handle then polls
+     * `geneva_jobs`. 0: a thread of this process. @since 0.3 */
+    int detached;
+    /** Admission control before the job starts: 1 on, 0 off, -1: the environment
+     * variable GENEVA_ADMISSION_CHECK ("0" turns it off), else on. @since 0.3 */
+    int admission_check;
+    /** 1: refuse a job that cannot run as asked (a worker needs more CPUs than the
+     * machine has, or the workers more memory than is available: GNV_EINVAL); 0: warn
+     * through `warn` and run it; -1: GENEVA_ADMISSION_STRICT ("0" not strict), else
+     * strict. Workers needing more CPUs in all than the machine has only share them:
+     * always a warning. @since 0.3 */
+    int admission_strict;
+    /** Called with each warning (admission control); NULL: warnings are only kept in
+     * the job's record (its reason). @since 0.3 */
+    void (*warn)(const char *message, void *payload);
+    void *warn_payload; /**< passed to warn */
 } gnv_backfill_options;
 
-#define GNV_BACKFILL_OPTIONS_VERSION 1
+#define GNV_BACKFILL_OPTIONS_VERSION 2
 #define GNV_BACKFILL_OPTIONS_INIT                                                                  \
     {                                                                                              \
         GNV_BACKFILL_OPTIONS_VERSION, NULL, 0, 0, 0, 0, 0, 0, 0, -1, 0, GNV_EXECUTOR_INLINE, NULL, \
-            NULL                                                                                   \
+            NULL, NULL, NULL, 0, 0, -1, -1, NULL, NULL                                             \
     }
 
 /**
@@ -149,6 +256,12 @@ typedef struct gnv_backfill_options {
  * task is retried once, then counted in task_errors and reported as GNV_EUDF after the
  * other fragments were committed.
  *
+ * Errors of the function follow the error policy (gnv_on_error: the options', else the
+ * column's, else fail): failed rows are appended to `<db>/__system/geneva_errors` at the
+ * end of the run (gnv_table_get_errors()), under the job id in out->job_id; out->state
+ * says DONE, DONE_WITH_ERRORS (rows skipped, left NULL; GNV_OK is returned) or FAILED
+ * (the error is returned, naming the first failing row's address and message).
+ *
  * Ownership: opts and column are borrowed for the call. Thread safety: as any write
  * through the handle; the process executor forks (call it from a process whose other
  * threads hold no locks the workers need).
@@ -162,9 +275,17 @@ typedef struct gnv_backfill_options {
  *         GNV_EINVAL (not a virtual column; bad options; a `where` that does not
  *         parse, the message starting "where: "; a read-only handle);
  *         GNV_EUDF (the function failed, with its message; what was checkpointed
- *         before is kept);
+ *         before is kept; or the skip budget was exceeded, "skip budget");
+ *         GNV_EVERSION (options or policy of a newer version);
  *         GNV_ENOTSUP (a fragment holds the column in two data files);
+ *         GNV_ECANCELED (gnv_job_cancel(): finished fragments were committed);
+ *         GNV_ETIMEOUT (opts->timeout passed; the job goes on, see out->job_id);
+ *         GNV_EINVAL also for an admission refusal (strict; see gnv_backfill_options);
  *         GNV_ECONFLICT; GNV_ECORRUPT; GNV_EIO; GNV_ENOMEM.
+ *
+ * Each run is a job recorded in the database's `__system/geneva_jobs` table (state,
+ * counters, heartbeats: see gnv_table_backfill_async()), unless the environment
+ * variable GENEVA_JOB_TRACKING is "0".
  * @since 0.2
  */
 GNV_EXTERN int gnv_table_backfill(gnv_table *t,
@@ -183,6 +304,194 @@ GNV_EXTERN int gnv_table_plan_backfill(gnv_table *t,
                                        const char *column,
                                        const gnv_backfill_options *opts,
                                        gnv_backfill_stats *out);
+
+/** The name of the system table of row errors (under `<db>/__system/`). */
+#define GNV_ERRORS_TABLE "geneva_errors"
+
+/** Filters of gnv_table_get_errors(); NULL members match everything. */
+typedef struct gnv_errors_filter {
+    const char *job_id;     /**< one job's rows */
+    const char *column;     /**< one column's rows */
+    const char *error_type; /**< one type: "udf_error", "crash", "invalid_output", ... */
+} gnv_errors_filter;
+
+/**
+ * The rows of `geneva_errors` recorded for this table, oldest first, as a stream of
+ * struct arrays with the columns job_id, table, column, udf_name, udf_version (utf8),
+ * row_address (uint64), error_code (int32: the function's return value for
+ * "udf_error", the signal for "crash", else the library's error code), error_type,
+ * message (utf8), attempt (int32, from 1) and time (timestamp[us, UTC]).
+ *
+ * Each failed attempt of a row is one row: a batch that failed under the fail or retry
+ * policy records each of its rows once per attempt; under skip only the rows that fail
+ * alone are recorded (once). A batch that succeeded after retries records nothing.
+ *
+ * @param[out] out the stream (release it); filled on success only.
+ * @param filter NULL, or filters (borrowed for the call).
+ * @return GNV_OK (an empty stream when nothing was recorded); GNV_EINVAL; GNV_EIO;
+ *         GNV_ECORRUPT; GNV_ENOMEM.
+ * @since 0.3
+ */
+GNV_EXTERN int
+gnv_table_get_errors(gnv_table *t, const gnv_errors_filter *filter, struct ArrowArrayStream *out);
+
+/**
+ * The distinct row addresses recorded as failed for a job (and a column), ascending:
+ * pass them as `_rowaddr IN (...)` in gnv_backfill_options.where to compute just them
+ * again.
+ * @param job_id the job (gnv_backfill_stats.job_id); NULL: every job.
+ * @param column NULL: every column.
+ * @param[out] out the addresses (free with gnv_free()); NULL when there are none.
+ * @param[out] n their number.
+ * @return as gnv_table_get_errors().
+ * @since 0.3
+ */
+GNV_EXTERN int gnv_table_get_failed_row_addresses(
+    gnv_table *t, const char *job_id, const char *column, uint64_t **out, size_t *n);
+
+/* ---- jobs: geneva_jobs, async runs, cancellation ---------------------------------- */
+
+/** The name of the system table of jobs (under `<db>/__system/`). */
+#define GNV_JOBS_TABLE "geneva_jobs"
+
+/** The state of a job, as `geneva_jobs` records it (the names in upper case). */
+typedef enum gnv_job_state {
+    GNV_JOB_PENDING = 0,          /**< recorded, its driver has not started yet */
+    GNV_JOB_RUNNING = 1,          /**< its driver runs and sends heartbeats */
+    GNV_JOB_DONE = 2,             /**< finished, every selected row computed */
+    GNV_JOB_DONE_WITH_ERRORS = 3, /**< finished, some rows or fragments left (see reason) */
+    GNV_JOB_FAILED = 4,           /**< stopped by an error, or its driver died */
+    GNV_JOB_CANCELLED = 5         /**< cancelled; what was committed stays */
+} gnv_job_state;
+
+/** "PENDING", "RUNNING", ...; "UNKNOWN" for other values. @since 0.3 */
+GNV_EXTERN const char *gnv_job_state_name(int state);
+
+/** A job's record in `geneva_jobs` (DESIGN 5b). Strings are owned: gnv_job_info_reset(). */
+typedef struct gnv_job_info {
+    char *id;                    /**< the job id */
+    char *kind;                  /**< "backfill" */
+    char *table;                 /**< the table's name */
+    char *column;                /**< the column computed */
+    char *options;               /**< the options, as JSON */
+    int state;                   /**< a gnv_job_state, as read (a dead RUNNING job reads FAILED) */
+    char *reason;                /**< why it failed or was cancelled, warnings; "" when none */
+    char *host;                  /**< the driver's host name */
+    int64_t pid;                 /**< the driver's process id (0: not started) */
+    int64_t rows_planned;        /**< rows the filter selected */
+    int64_t rows_computed;       /**< rows computed by this job */
+    int64_t rows_committed;      /**< rows of the fragments committed */
+    int64_t rows_skipped;        /**< rows left (skip policy, fragments changed meanwhile) */
+    int64_t rows_failed;         /**< rows of tasks that failed */
+    int64_t fragments;           /**< fragments with rows to compute */
+    int64_t fragments_committed; /**< fragments committed */
+    int64_t created_us;          /**< recorded (microseconds since the epoch, UTC) */
+    int64_t started_us;          /**< its driver started (0: not yet) */
+    int64_t ended_us;            /**< it ended (0: not yet) */
+    int64_t heartbeat_us;        /**< the last heartbeat */
+    double heartbeat_seconds;    /**< the driver's heartbeat interval */
+    int64_t rows_checkpointed;   /**< rows whose checkpoint exists (computed or reused) */
+    int64_t active_workers;      /**< worker processes running now */
+    double read_seconds;         /**< time spent reading the function's inputs */
+    double udf_seconds;          /**< time spent in the function */
+    double checkpoint_seconds;   /**< time spent writing checkpoints */
+    double commit_seconds;       /**< time spent writing data files and committing */
+    int64_t conflict_retries;    /**< commits retried after a lost race */
+    int cancel_requested;        /**< gnv_job_cancel() was called */
+} gnv_job_info;
+
+/** Free the strings of *info and zero it. NULL is allowed. @since 0.3 */
+GNV_EXTERN void gnv_job_info_reset(gnv_job_info *info);
+
+/** A handle on a job: one started by gnv_table_backfill_async(), or a recorded one.
+ * A handle is used from one thread at a time; the job itself runs elsewhere. */
+typedef struct gnv_job gnv_job;
+
+/**
+ * Start a backfill and return at once, after admission control and after recording
+ * the job as PENDING in `geneva_jobs`. The job runs in a thread of this process, or,
+ * with opts->detached, in a driver process of its own (forked twice, in a new session,
+ * its standard streams on /dev/null) that survives the caller's exit; a detached job's
+ * handle learns everything from `geneva_jobs`. The options are gnv_table_backfill()'s
+ * (`progress` is called from the job's thread; a detached job calls none; `timeout` is
+ * ignored).
+ *
+ * Ownership: the handle is the caller's (gnv_job_free()); t, column and opts are
+ * borrowed for the call. Thread safety: the job opens its own database handle; t
+ * stays the caller's.
+ * @param[out] out the handle.
+ * @return GNV_OK; GNV_EINVAL (bad options; an admission refusal saying what to lower);
+ *         GNV_ENOTFOUND, GNV_EINVAL (not a virtual column) as gnv_table_backfill();
+ *         GNV_EIO (the job table cannot be written; fork failed); GNV_ENOMEM.
+ * @since 0.3
+ */
+GNV_EXTERN int gnv_table_backfill_async(gnv_table *t,
+                                        const char *column,
+                                        const gnv_backfill_options *opts,
+                                        gnv_job **out);
+
+/**
+ * A handle on the recorded job `id` of db (to wait for it, read it or cancel it); db
+ * must outlive the handle.
+ * @return GNV_OK; GNV_ENOTFOUND (no such job); GNV_EIO; GNV_ENOMEM.
+ * @since 0.3
+ */
+GNV_EXTERN int gnv_job_open(gnv_job **out, gnv_db *db, const char *id);
+
+/** The job's id; valid while the handle is open. @since 0.3 */
+GNV_EXTERN const char *gnv_job_id(const gnv_job *job);
+
+/**
+ * Wait until the job ends, at most timeout_s seconds (< 0: no limit).
+ * @param[out] out the job's counters (for a job of another process, those recorded),
+ *        or NULL.
+ * @return GNV_OK (DONE or DONE_WITH_ERRORS); GNV_ETIMEOUT (still running: the job goes
+ *         on, wait again); GNV_ECANCELED (CANCELLED); the job's error (a job started by
+ *         this handle), or GNV_ERROR with the recorded reason (FAILED).
+ * @since 0.3
+ */
+GNV_EXTERN int gnv_job_wait(gnv_job *job, double timeout_s, gnv_backfill_stats *out);
+
+/**
+ * The job's record (state and metrics), read from `geneva_jobs`; a PENDING or RUNNING
+ * job whose driver process on this host is gone, or whose heartbeat is older than three
+ * intervals (twenty for a live driver on this host), reads FAILED ("heartbeat stopped at
+ * ..., process P on H is gone").
+ * @param[out] out filled; the caller calls gnv_job_info_reset().
+ * @return GNV_OK; GNV_ENOTFOUND; GNV_EIO; GNV_ENOMEM.
+ * @since 0.3
+ */
+GNV_EXTERN int gnv_job_status(gnv_job *job, gnv_job_info *out);
+
+/**
+ * Ask the job to stop: recorded in `geneva_jobs` (cancel_requested), seen at once by a
+ * job of this process and at its next heartbeat by a job of another. Workers stop
+ * after their current batch; finished fragments are committed, checkpoints kept; the
+ * job ends CANCELLED. A job that already ended is left as it is.
+ * @return GNV_OK; GNV_EIO; GNV_ENOMEM.
+ * @since 0.3
+ */
+GNV_EXTERN int gnv_job_cancel(gnv_job *job);
+
+/**
+ * Free a handle. A job of this process that still runs goes on (its thread frees what
+ * it uses); the process must live until it ends. NULL is allowed.
+ * @since 0.3
+ */
+GNV_EXTERN void gnv_job_free(gnv_job *job);
+
+/**
+ * The jobs recorded in db's `geneva_jobs`, oldest first, read as gnv_job_status() does.
+ * @param table only the jobs of this table, or NULL.
+ * @param[out] list_out an array; free with gnv_job_info_list_free().
+ * @return GNV_OK (an empty list when no job was ever recorded); GNV_EIO; GNV_ENOMEM.
+ * @since 0.3
+ */
+GNV_EXTERN int
+gnv_db_list_jobs(gnv_db *db, const char *table, gnv_job_info **list_out, size_t *n_out);
+
+/** Free what gnv_db_list_jobs() returned. NULL is allowed. @since 0.3 */
+GNV_EXTERN void gnv_job_info_list_free(gnv_job_info *list, size_t n);
 
 #ifdef __cplusplus
 }

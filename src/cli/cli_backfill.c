@@ -35,7 +35,16 @@ const char cli_usage_backfill[] =
     "  --skip-frags N          skip the first N fragments\n"
     "  --executor E            inline (this process) or process (forked workers; a\n"
     "                          crashing UDF loses one task, retried once) (default inline)\n"
+    "  --on-error P            fail (stop at the first error), retry:N (try a failing\n"
+    "                          batch N times in all, then fail) or skip (leave the rows\n"
+    "                          that fail NULL; 'geneva errors' lists them) (default: the\n"
+    "                          column's policy, else fail)\n"
+    "  --skip-budget N|P%      with skip: fail the job once more than N rows (or P% of\n"
+    "                          its rows) were skipped\n"
     "  --plan                  print the plan (fragments, tasks, rows) and compute nothing\n"
+    "  --async                 run the job in a detached driver process that outlives this\n"
+    "                          command; print its id ('geneva job DB ID --wait')\n"
+    "  --timeout S             wait at most S seconds (the job runs detached and goes on)\n"
     "  -q, --quiet             print nothing but errors\n"
     "  -h, --help              show this help\n"
     "\n"
@@ -57,43 +66,46 @@ enum {
     OPT_NUM_FRAGS,
     OPT_SKIP_FRAGS,
     OPT_EXECUTOR,
-    OPT_PLAN
+    OPT_PLAN,
+    OPT_ON_ERROR,
+    OPT_SKIP_BUDGET,
+    OPT_ASYNC,
+    OPT_TIMEOUT
 };
 
-typedef struct progress_line {
-    bool on;
-    bool shown;
-    double start, last;
-} progress_line;
-
-static double now_seconds(void)
+/* --on-error fail|retry[:N]|skip[:N], into p (N: attempts). */
+static bool parse_on_error(const char *arg, gnv_on_error *p)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    const char *colon = strchr(arg, ':');
+    size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+    int64_t attempts = 0;
+    if (n == 4 && !strncmp(arg, "fail", 4) && !colon)
+        p->action = GNV_ON_ERROR_FAIL;
+    else if (n == 5 && !strncmp(arg, "retry", 5))
+        p->action = GNV_ON_ERROR_RETRY;
+    else if (n == 4 && !strncmp(arg, "skip", 4))
+        p->action = GNV_ON_ERROR_SKIP;
+    else
+        return false;
+    if (colon && !cli_parse_int64(colon + 1, 1, 1000, &attempts))
+        return false;
+    p->attempts = (int)attempts;
+    return true;
 }
 
-/* "rows done / total, rate, ETA", at most ten times a second. */
-static void on_progress(const gnv_backfill_stats *s, void *payload)
+/* --skip-budget N or P%. */
+static bool parse_budget(const char *arg, gnv_on_error *p)
 {
-    progress_line *p = payload;
-    double now = now_seconds();
-    if (!p->on || (p->shown && now - p->last < 0.1))
-        return;
-    double elapsed = now - p->start;
-    double rate = elapsed > 0 ? (double)s->rows_computed / elapsed : 0;
-    int64_t left = s->rows - s->rows_computed;
-    fprintf(stderr,
-            "\rbackfill: %" PRId64 " of %" PRId64 " batches (%" PRId64 " rows computed, "
-            "%.0f rows/s",
-            s->batches_computed + s->batches_reused, s->batches, s->rows_computed, rate);
-    if (rate > 0 && left > 0)
-        fprintf(stderr, ", ETA %.0fs", (double)left / rate);
-    fprintf(stderr, "), %" PRId64 "/%" PRId64 " fragments committed\033[K", s->fragments_committed,
-            s->fragments);
-    fflush(stderr);
-    p->shown = true;
-    p->last = now;
+    size_t n = strlen(arg);
+    if (n > 1 && arg[n - 1] == '%') {
+        char *end = NULL;
+        double v = strtod(arg, &end);
+        if (end != arg + n - 1 || !(v >= 0 && v <= 100))
+            return false;
+        p->max_skipped_fraction = v / 100;
+        return true;
+    }
+    return cli_parse_int64(arg, 0, INT64_MAX, &p->max_skipped_rows);
 }
 
 static int parse_count(const cli_command *cmd, const char *opt, const char *arg, int64_t *out)
@@ -120,11 +132,17 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
         {"skip-frags", required_argument, NULL, OPT_SKIP_FRAGS},
         {"executor", required_argument, NULL, OPT_EXECUTOR},
         {"plan", no_argument, NULL, OPT_PLAN},
+        {"on-error", required_argument, NULL, OPT_ON_ERROR},
+        {"skip-budget", required_argument, NULL, OPT_SKIP_BUDGET},
+        {"async", no_argument, NULL, OPT_ASYNC},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {0, 0, 0, 0},
     };
     static const char *const names[] = {"DB", "TABLE", "COLUMN"};
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
-    bool quiet = false, plan = false;
+    gnv_on_error pol = GNV_ON_ERROR_INIT;
+    bool quiet = false, plan = false, budget = false, async = false;
+    double timeout = 0;
     int64_t v = 0;
     int opt, rc;
     optind = 0;
@@ -183,6 +201,27 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
         case OPT_PLAN:
             plan = true;
             break;
+        case OPT_ON_ERROR:
+            if (!parse_on_error(optarg, &pol))
+                return cli_usage_error(cmd, "bad --on-error '%s': use fail, retry:N or skip",
+                                       optarg);
+            o.on_error = &pol;
+            break;
+        case OPT_ASYNC:
+            async = true;
+            break;
+        case OPT_TIMEOUT: {
+            char *end = NULL;
+            timeout = strtod(optarg, &end);
+            if (end == optarg || *end || !(timeout > 0))
+                return cli_usage_error(cmd, "bad --timeout '%s': expected seconds > 0", optarg);
+            break;
+        }
+        case OPT_SKIP_BUDGET:
+            if (!parse_budget(optarg, &pol))
+                return cli_usage_error(cmd, "bad --skip-budget '%s': expected N or P%%", optarg);
+            budget = true;
+            break;
         default:
             return cli_bad_option(cmd, opt, argv);
         }
@@ -192,6 +231,8 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
     rc = cli_positionals(cmd, argc, argv, 3, 3, names);
     if (rc >= 0)
         return rc;
+    if (budget && pol.action != GNV_ON_ERROR_SKIP)
+        return cli_usage_error(cmd, "--skip-budget needs --on-error skip");
     gnv_db *db = NULL;
     gnv_table *t = NULL;
     if (!cli_open_table(cmd, &db, &t, argv[optind], argv[optind + 1]))
@@ -211,14 +252,29 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
         cli_close_table(db, t);
         return rc;
     }
-    progress_line pl = {!quiet && isatty(STDERR_FILENO), false, now_seconds(), 0};
-    o.progress = on_progress;
+    o.warn = quiet ? NULL : cli_warn_stderr;
+    o.warn_payload = (void *)cmd;
+    if (async || timeout > 0) { /* a detached job (cli_jobs.c) */
+        rc = cli_backfill_job(cmd, db, t, argv[optind], col, &o, async, timeout, quiet);
+        cli_close_table(db, t);
+        return rc;
+    }
+    cli_bar pl;
+    char label[256];
+    snprintf(label, sizeof label, "backfill '%s'", col);
+    cli_bar_init(&pl, label, quiet);
+    o.progress = cli_backfill_progress;
     o.progress_payload = &pl;
     int lrc = gnv_table_backfill(t, col, &o, &st);
-    if (pl.shown)
-        fprintf(stderr, "\r\033[K");
+    cli_bar_end(&pl);
     if (lrc != GNV_OK) {
         rc = cli_fail_lib_where(cmd);
+        if (!quiet && st.job_id[0] && st.errors)
+            fprintf(stderr,
+                    "geneva backfill: job %s failed; 'geneva errors %s %s --job %s' lists its "
+                    "%" PRId64 " failed row%s\n",
+                    st.job_id, argv[optind], argv[optind + 1], st.job_id, st.errors,
+                    st.errors == 1 ? "" : "s");
         if (!quiet && (st.fragments_committed || st.batches_computed))
             fprintf(stderr,
                     "geneva backfill: kept %" PRId64 " committed fragments and %" PRId64
@@ -231,6 +287,14 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
                 ")\n",
                 col, st.rows, st.fragments, st.fragments == 1 ? "" : "s", st.rows_computed,
                 st.rows - st.rows_computed, st.commits, st.commits == 1 ? "" : "s", st.version);
+        if (st.job_id[0] && st.rows_computed > 0)
+            cli_print_stages_of(db, st.job_id);
+        if (st.state == GNV_BACKFILL_DONE_WITH_ERRORS)
+            fprintf(stderr,
+                    "geneva backfill: done with errors: %" PRId64 " row%s skipped (left NULL); "
+                    "'geneva errors %s %s --job %s' lists them\n",
+                    st.rows_skipped, st.rows_skipped == 1 ? "" : "s", argv[optind],
+                    argv[optind + 1], st.job_id);
         if (st.fragments_skipped)
             fprintf(stderr,
                     "geneva backfill: %" PRId64 " fragments changed meanwhile and were left "

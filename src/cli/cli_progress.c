@@ -3,7 +3,11 @@
  * put between the file reader and the table writer, so the library needs no callback.
  * The line is written to standard error only when it is a terminal, and erased at the
  * end, so logs and pipes never see it.
+ *
+ * Progress of jobs (backfill, job --wait): a bar on a terminal, plain lines every
+ * GENEVA_PROGRESS_SECONDS (10) otherwise.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -90,4 +94,101 @@ void cli_progress_end(cli_progress *p)
 bool cli_progress_wanted(bool quiet)
 {
     return !quiet && isatty(STDERR_FILENO);
+}
+
+/* ---- the progress bar of jobs (backfill, job --wait) ----------------------------- */
+
+/* Seconds between two plain lines when standard error is not a terminal. */
+static double line_interval(void)
+{
+    const char *e = getenv("GENEVA_PROGRESS_SECONDS");
+    double v = e && *e ? atof(e) : 0;
+    return v > 0 ? v : 10.0;
+}
+
+void cli_bar_init(cli_bar *b, const char *label, bool quiet)
+{
+    memset(b, 0, sizeof *b);
+    b->label = label;
+    b->tty = !quiet && isatty(STDERR_FILENO);
+    b->lines = !quiet && !b->tty;
+    b->start = b->last = now_seconds();
+    b->line_every = line_interval();
+}
+
+static void fmt_eta(char *buf, size_t size, double s)
+{
+    if (s >= 3600)
+        snprintf(buf, size, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+    else if (s >= 60)
+        snprintf(buf, size, "%dm%02ds", (int)(s / 60), (int)s % 60);
+    else
+        snprintf(buf, size, "%.0fs", s);
+}
+
+void cli_bar_update(cli_bar *b, int64_t done, int64_t total, int64_t computed, int64_t errors)
+{
+    double now = now_seconds();
+    if (b->tty ? (b->shown && now - b->last < UPDATE_INTERVAL)
+               : (!b->lines || now - b->last < b->line_every))
+        return;
+    double elapsed = now - b->start;
+    double rate = elapsed > 0 ? (double)computed / elapsed : 0;
+    double pct = total > 0 ? 100.0 * (double)done / (double)total : 100.0;
+    char eta[32] = "";
+    if (rate > 0 && total > done)
+        fmt_eta(eta, sizeof eta, (double)(total - done) / rate);
+    char line[256];
+    int n = snprintf(line, sizeof line, "%s: %lld/%lld rows (%.0f%%), %.0f rows/s", b->label,
+                     (long long)done, (long long)total, pct, rate);
+    if (eta[0] && n > 0 && (size_t)n < sizeof line)
+        n += snprintf(line + n, sizeof line - (size_t)n, ", ETA %s", eta);
+    if (n > 0 && (size_t)n < sizeof line)
+        snprintf(line + n, sizeof line - (size_t)n, ", %lld error%s", (long long)errors,
+                 errors == 1 ? "" : "s");
+    if (b->tty) {
+        /* a bar of 20 cells before the text */
+        char bar[24];
+        int full = (int)(pct / 5);
+        for (int i = 0; i < 20; i++)
+            bar[i] = i < full ? '#' : '.';
+        bar[20] = '\0';
+        fprintf(stderr, "\r[%s] %s\033[K", bar, line);
+    } else {
+        fprintf(stderr, "%s\n", line);
+    }
+    fflush(stderr);
+    b->shown = true;
+    b->last = now;
+}
+
+void cli_bar_end(cli_bar *b)
+{
+    if (b->tty && b->shown) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+    b->shown = false;
+}
+
+void cli_backfill_progress(const gnv_backfill_stats *s, void *payload)
+{
+    cli_bar *b = payload;
+    int64_t batches = s->batches_computed + s->batches_reused;
+    int64_t done = s->batches > 0
+                       ? (int64_t)((double)s->rows * (double)batches / (double)s->batches)
+                       : s->rows;
+    if (batches >= s->batches)
+        done = s->rows;
+    cli_bar_update(b, done, s->rows, s->rows_computed,
+                   s->rows_skipped + s->task_errors + s->errors);
+}
+
+void cli_print_job_stages(FILE *f, const gnv_job_info *ji)
+{
+    fprintf(f,
+            "stages: read %.2fs, udf %.2fs, checkpoint %.2fs, write and commit %.2fs; "
+            "%lld conflict retr%s\n",
+            ji->read_seconds, ji->udf_seconds, ji->checkpoint_seconds, ji->commit_seconds,
+            (long long)ji->conflict_retries, ji->conflict_retries == 1 ? "y" : "ies");
 }

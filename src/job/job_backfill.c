@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,9 @@ typedef struct bf_batch {
     size_t first, n;
     char *path;
     bool done;
+    bool isolate;      /* its worker crashed: apply it row by row (skip policy) */
+    uint64_t *crashed; /* rows that crashed a worker alone: left NULL */
+    size_t n_crashed;
 } bf_batch;
 
 typedef struct bf_frag {
@@ -62,14 +66,27 @@ typedef struct bf_job {
     Gnvpb__DataFile **pend_files;
     size_t *pend_frag;
     size_t n_pend;
+    /* errors (job_errors.c) */
+    gnv__policy pol;
+    gnv__errlog log;
+    bool in_worker;         /* a process executor's worker: its log goes to a file */
+    volatile uint64_t *cur; /* process executor: the row each worker slot runs alone */
+    int slot;               /* the worker's slot */
+    char first_error[512];  /* the first failure, with its row */
+    /* job control (job_jobs.c): its geneva_jobs record, cancel flag and metrics */
+    gnv__jobrun *run;
+    gnv__job_metrics *met; /* shared with the workers (or &met_local) */
+    gnv__job_metrics met_local;
 } bf_job;
 
 static void job_reset(bf_job *j)
 {
     for (size_t i = 0; i < j->n_frags; i++) {
         bf_frag *fr = &j->frags[i];
-        for (size_t b = 0; b < fr->n_batches; b++)
+        for (size_t b = 0; b < fr->n_batches; b++) {
             gnv__free(fr->batches[b].path);
+            gnv__free(fr->batches[b].crashed);
+        }
         gnv__free(fr->batches);
         gnv__free(fr->rows);
     }
@@ -85,6 +102,8 @@ static void job_reset(bf_job *j)
     gnv__schema_release(&j->field);
     gnv__schema_release(&j->cols);
     gnv__udf_coldef_reset(&j->def);
+    gnv__policy_reset(&j->pol);
+    gnv__errlog_reset(&j->log);
     gnv_udf_library_close(j->lib);
     gnv_table_close(j->rt);
 }
@@ -93,6 +112,7 @@ static void progress(bf_job *j)
 {
     if (j->o.progress)
         j->o.progress(&j->st, j->o.progress_payload);
+    gnv__jobrun_progress(j->run, &j->st, j->met);
 }
 
 /* ---- options and the column --------------------------------------------------- */
@@ -105,7 +125,8 @@ static int check_options(bf_job *j, const gnv_backfill_options *opts)
             return gnv__error_set(GNV_EVERSION, GNV_SUB_JOB,
                                   "backfill options version %u (this library knows 1 to %d)",
                                   opts->version, GNV_BACKFILL_OPTIONS_VERSION);
-        d = *opts;
+        /* a version 1 struct ends before on_error */
+        memcpy(&d, opts, opts->version == 1 ? offsetof(gnv_backfill_options, on_error) : sizeof d);
     }
     if (d.concurrency < 0 || d.checkpoint_size < 0 || d.min_checkpoint_size < 0 ||
         d.max_checkpoint_size < 0 || d.task_size < 0 || d.commit_granularity < -1 ||
@@ -418,6 +439,7 @@ prepare(bf_job *j, gnv_table *t, const char *column, const gnv_backfill_options 
         GNV_TRYG(default_where(&j->where, column));
     }
     GNV_TRYG(column_fields(j));
+    GNV_TRYG(gnv__job_policy(&j->pol, j->st.job_id, &j->o, &j->def, column));
     GNV_TRYG(plan(j));
 done:
     return rc;
@@ -453,27 +475,67 @@ done:
 
 /* ---- apply ---------------------------------------------------------------------- */
 
-/* Compute one batch and write its checkpoint. */
+/* The function's values for rows addrs[0..n) (a gnv__compute_fn). */
+static int compute_rows(struct ArrowArray *out, const uint64_t *addrs, size_t n, void *payload)
+{
+    int rc = GNV_OK;
+    bf_job *j = payload;
+    struct ArrowSchema in_schema = {0};
+    struct ArrowArray in = {0};
+    double t0 = gnv__now();
+    GNV_TRYG(gnv_table_take(j->rt, addrs, n, (const char *const *)j->def.inputs, j->def.n_inputs,
+                            &in_schema, &in));
+    gnv__met_since(&j->met->read_us, t0);
+    double t1 = gnv__now();
+    GNV_TRYG(gnv_udf_call(out, j->fn, &in_schema, &in));
+    gnv__met_since(&j->met->udf_us, t1);
+done:
+    gnv__array_release(&in);
+    gnv__schema_release(&in_schema);
+    return rc;
+}
+
+/* Compute one batch under the error policy and write its checkpoint. */
 static int compute_batch(bf_job *j, bf_frag *fr, bf_batch *bt)
 {
     int rc = GNV_OK;
     uint64_t *addrs = gnv__malloc((bt->n ? bt->n : 1) * sizeof *addrs);
-    struct ArrowSchema in_schema = {0};
-    struct ArrowArray in = {0}, out = {0};
+    struct ArrowArray out = {0};
+    gnv__apply ap = {&j->pol,
+                     &j->log,
+                     &j->field,
+                     compute_rows,
+                     j,
+                     bt->isolate,
+                     bt->crashed,
+                     bt->n_crashed,
+                     j->cur ? &j->cur[j->slot] : NULL,
+                     0,
+                     ""};
     GNV_CHECK_ALLOC(addrs);
     for (size_t k = 0; k < bt->n; k++)
         addrs[k] = (fr->f->id << 32) | fr->rows[bt->first + k];
-    GNV_TRYG(gnv_table_take(j->rt, addrs, bt->n, (const char *const *)j->def.inputs,
-                            j->def.n_inputs, &in_schema, &in));
-    GNV_TRYG(gnv_udf_call(&out, j->fn, &in_schema, &in));
+    rc = gnv__apply_batch(&ap, &out, addrs, bt->n);
+    if (ap.first_error[0] && !j->first_error[0])
+        memcpy(j->first_error, ap.first_error, sizeof j->first_error);
+    if (j->in_worker) { /* the parent collects the worker's errors from its file */
+        int lrc = gnv__job_worker_log(&j->log, j->t, j->st.job_id);
+        if (lrc < 0 && rc == GNV_OK)
+            rc = lrc;
+    }
+    if (rc < 0)
+        goto done;
+    double t0 = gnv__now();
     GNV_TRYG(
         gnv__ckpt_write(j->t->io, bt->path, &j->field, fr->rows + bt->first, &out, (int64_t)bt->n));
+    gnv__met_since(&j->met->ckpt_us, t0);
     bt->done = true;
+    if (!j->in_worker && j->pol.action == GNV_ON_ERROR_SKIP &&
+        gnv__policy_over_budget(&j->pol, (int64_t)j->log.n, j->st.rows))
+        rc = gnv__job_over_budget(&j->log, &j->pol, j->column, j->st.rows);
 done:
     gnv__free(addrs);
-    gnv__array_release(&in);
     gnv__array_release(&out);
-    gnv__schema_release(&in_schema);
     if (rc < 0 && rc != GNV_ENOMEM)
         gnv__error_prefix("column '%s', fragment %" PRIu64 ", rows %u..%u", j->column, fr->f->id,
                           fr->rows[bt->first], fr->rows[bt->first + bt->n - 1]);
@@ -493,6 +555,9 @@ static int run_task(bf_job *j, size_t task, bool count)
             bf_batch *bt = &fr->batches[b];
             if (bt->done)
                 continue;
+            if (gnv__jobrun_cancelled(j->run))
+                return gnv__error_set(GNV_ECANCELED, GNV_SUB_JOB, "job %s was cancelled",
+                                      j->st.job_id);
             GNV_TRY(compute_batch(j, fr, bt));
             if (count) {
                 j->st.batches_computed++;
@@ -677,6 +742,7 @@ static void drop_pending(bf_job *j, size_t i, bool remove_file)
 static int commit_pending(bf_job *j)
 {
     int rc = GNV_OK;
+    double t0 = gnv__now();
     if (j->n_pend == 0)
         return GNV_OK;
     for (int attempt = 0;; attempt++) {
@@ -692,6 +758,7 @@ static int commit_pending(bf_job *j)
                     now = m->fragments[k];
             if (!now || !unchanged(j, fr->f, now)) {
                 j->st.fragments_skipped++;
+                j->met->rows_skipped += (int64_t)fr->n_rows;
                 drop_pending(j, i, true);
                 continue;
             }
@@ -710,6 +777,7 @@ static int commit_pending(bf_job *j)
         rc = gnv__table_commit(j->t, &c);
         if (rc == GNV_ECONFLICT && attempt < 3) {
             gnv_error_clear();
+            j->met->conflict_retries++;
             continue; /* a fragment went away while we committed: check again */
         }
         if (rc < 0)
@@ -718,6 +786,8 @@ static int commit_pending(bf_job *j)
     }
     j->st.commits++;
     j->st.fragments_committed += (int64_t)j->n_pend;
+    for (size_t i = 0; i < j->n_pend; i++)
+        j->met->rows_committed += (int64_t)j->frags[j->pend_frag[i]].n_rows;
     j->st.version = gnv_table_version(j->t);
     /* the values are visible: their checkpoints are not needed any more */
     for (size_t i = 0; i < j->n_pend; i++) {
@@ -729,6 +799,7 @@ static int commit_pending(bf_job *j)
         drop_pending(j, i, false);
     }
     j->n_pend = 0;
+    gnv__met_since(&j->met->commit_us, t0);
     progress(j);
 done:
     return rc;
@@ -765,7 +836,10 @@ static int finish_fragment(bf_job *j, size_t i)
         if (!fr->batches[b].done)
             return GNV_OK;
     Gnvpb__DataFile *d = NULL;
-    GNV_TRY(write_fragment(j, fr, &d));
+    double t0 = gnv__now();
+    int rc = write_fragment(j, fr, &d);
+    gnv__met_since(&j->met->commit_us, t0);
+    GNV_TRY(rc);
     GNV_TRY(add_pending(j, i, d));
     if (j->o.commit_granularity > 0 && (int64_t)j->n_pend >= j->o.commit_granularity)
         GNV_TRY(commit_pending(j));
@@ -787,28 +861,56 @@ static int run_inline(bf_job *j)
 
 /* One round of the process executor: each task of `todo` runs in a forked worker of
  * its own, at most `concurrency` at a time; a worker writes its batches' checkpoints
- * and exits, so a crashing UDF kills one worker and loses one task. The parent learns
- * what was done from the checkpoints; msg receives why a worker died or failed. */
-static int process_round(bf_job *j, const size_t *todo, size_t n_todo, char *msg, size_t msg_size)
+ * (and its error log) and exits, so a crashing UDF kills one worker and loses one task.
+ * The parent learns what was done from the checkpoints; msg receives why a worker died
+ * or failed, sig[k] the signal that killed todo[k]'s worker (0: none) and at[k] the
+ * row it was running alone then (UINT64_MAX: none). */
+static int process_round(bf_job *j,
+                         const size_t *todo,
+                         size_t n_todo,
+                         char *msg,
+                         size_t msg_size,
+                         int *sig,
+                         uint64_t *at)
 {
     int running = 0, slots = j->o.concurrency;
     size_t next = 0;
     /* our workers only: never reap a child of the caller's */
     pid_t *pids = gnv__calloc((size_t)slots, sizeof *pids);
-    if (!pids)
+    size_t *which = gnv__calloc((size_t)slots, sizeof *which);
+    if (!pids || !which) {
+        gnv__free(pids);
+        gnv__free(which);
         return gnv__error_oom();
+    }
     /* workers report their error through a pipe (non-blocking: a full pipe drops it) */
     int fds[2];
     if (pipe(fds) != 0) {
         gnv__free(pids);
+        gnv__free(which);
         return gnv__error_os(GNV_SUB_JOB, errno, "cannot make a pipe for backfill workers");
     }
     (void)fcntl(fds[0], F_SETFL, O_NONBLOCK);
     (void)fcntl(fds[1], F_SETFL, O_NONBLOCK);
     msg[0] = '\0';
+    for (size_t k = 0; k < n_todo; k++) {
+        sig[k] = 0;
+        at[k] = UINT64_MAX;
+    }
     fflush(NULL);
     while (next < n_todo || running > 0) {
+        if (next < n_todo && gnv__jobrun_cancelled(j->run)) { /* no new task; stop the others */
+            next = n_todo;
+            for (int k = 0; k < slots; k++)
+                if (pids[k] > 0)
+                    kill(pids[k], SIGTERM);
+            continue;
+        }
         if (next < n_todo && running < slots) {
+            int slot = 0;
+            while (pids[slot] != 0)
+                slot++;
+            j->cur[slot] = UINT64_MAX;
             pid_t pid = fork();
             if (pid < 0) {
                 int e = errno;
@@ -816,6 +918,7 @@ static int process_round(bf_job *j, const size_t *todo, size_t n_todo, char *msg
                     if (pids[k] > 0)
                         waitpid(pids[k], NULL, 0);
                 gnv__free(pids);
+                gnv__free(which);
                 close(fds[0]);
                 close(fds[1]);
                 return gnv__error_os(GNV_SUB_JOB, e, "cannot fork a backfill worker");
@@ -823,6 +926,9 @@ static int process_round(bf_job *j, const size_t *todo, size_t n_todo, char *msg
             if (pid == 0) {
                 int code = 0;
                 close(fds[0]);
+                j->in_worker = true;
+                j->slot = slot;
+                memset(&j->log, 0, sizeof j->log); /* the parent's records stay its own */
                 if (run_task(j, todo[next], false) < 0) {
                     const gnv_error *e = gnv_error_last();
                     char line[512];
@@ -833,12 +939,11 @@ static int process_round(bf_job *j, const size_t *todo, size_t n_todo, char *msg
                 }
                 _exit(code);
             }
-            for (int k = 0; k < slots; k++)
-                if (pids[k] == 0) {
-                    pids[k] = pid;
-                    break;
-                }
+            pids[slot] = pid;
+            which[slot] = next;
             running++;
+            j->met->active_workers = running;
+            gnv__jobrun_progress(j->run, &j->st, j->met);
             next++;
             continue;
         }
@@ -857,6 +962,12 @@ static int process_round(bf_job *j, const size_t *todo, size_t n_todo, char *msg
         }
         pids[slot] = 0;
         running--;
+        j->met->active_workers = running;
+        gnv__jobrun_progress(j->run, &j->st, j->met);
+        if (WIFSIGNALED(status)) {
+            sig[which[slot]] = WTERMSIG(status);
+            at[which[slot]] = j->cur[slot];
+        }
         if (WIFSIGNALED(status) && !msg[0])
             snprintf(msg, msg_size, "a worker was killed by signal %d", WTERMSIG(status));
         else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && !msg[0]) {
@@ -874,6 +985,7 @@ static int process_round(bf_job *j, const size_t *todo, size_t n_todo, char *msg
         }
     }
     gnv__free(pids);
+    gnv__free(which);
     close(fds[0]);
     close(fds[1]);
     return GNV_OK;
@@ -904,42 +1016,169 @@ static int64_t rows_done(const bf_job *j)
     return n;
 }
 
+/* The first batch of `task` without a checkpoint (NULL: none). */
+static bf_batch *first_undone(bf_job *j, size_t task)
+{
+    for (size_t i = 0; i < j->n_frags; i++) {
+        bf_frag *fr = &j->frags[i];
+        if (task < fr->first_task || task >= fr->first_task + fr->n_tasks)
+            continue;
+        size_t b0 = (task - fr->first_task) * j->batches_per_task;
+        size_t b1 = GNV_MIN(b0 + j->batches_per_task, fr->n_batches);
+        for (size_t b = b0; b < b1; b++)
+            if (!fr->batches[b].done)
+                return &fr->batches[b];
+    }
+    return NULL;
+}
+
+static bf_frag *frag_of(bf_job *j, const bf_batch *bt)
+{
+    for (size_t i = 0; i < j->n_frags; i++)
+        if (bt >= j->frags[i].batches && bt < j->frags[i].batches + j->frags[i].n_batches)
+            return &j->frags[i];
+    return NULL;
+}
+
+/* A worker crashed applying `bt` (skip policy): isolate its rows, or note the row that
+ * crashed alone (NULL from now on, recorded as a "crash"). */
+static int crashed_alone(bf_job *j, bf_batch *bt, uint64_t addr, int sig)
+{
+    uint64_t *grown = gnv__reallocarray(bt->crashed, bt->n_crashed + 1, sizeof *grown);
+    char m[160];
+    if (!grown)
+        return gnv__error_oom();
+    bt->crashed = grown;
+    bt->crashed[bt->n_crashed++] = addr;
+    snprintf(m, sizeof m, "the worker was killed by signal %d (%s) applying this row alone", sig,
+             strsignal(sig));
+    return gnv__errlog_add(&j->log, addr, sig, "crash", m, 1);
+}
+
+/* A task given up after `crashes` crashed attempts: the rows of its batch that was
+ * running are recorded once per attempt. */
+static int record_crashes(bf_job *j, bf_batch *bt, int crashes, int sig)
+{
+    bf_frag *fr = frag_of(j, bt);
+    char m[200];
+    if (!fr)
+        return GNV_OK;
+    snprintf(m, sizeof m, "the worker was killed by signal %d (%s) applying rows %u..%u", sig,
+             strsignal(sig), fr->rows[bt->first], fr->rows[bt->first + bt->n - 1]);
+    if (!j->first_error[0])
+        snprintf(j->first_error, sizeof j->first_error, "fragment %" PRIu64 ": %s", fr->f->id, m);
+    for (int a = 1; a <= crashes; a++)
+        for (size_t k = 0; k < bt->n; k++)
+            GNV_TRY(gnv__errlog_add(&j->log, (fr->f->id << 32) | fr->rows[bt->first + k], sig,
+                                    "crash", m, a));
+    return GNV_OK;
+}
+
 static int run_process(bf_job *j)
 {
     int rc = GNV_OK;
-    size_t n_tasks = (size_t)j->st.tasks, n_todo = 0;
-    size_t *todo = gnv__calloc(n_tasks ? n_tasks : 1, sizeof *todo);
+    size_t n_tasks = (size_t)j->st.tasks, n_todo = 0, cap = n_tasks ? n_tasks : 1;
+    size_t *todo = gnv__calloc(cap, sizeof *todo);
+    int *sig = gnv__calloc(cap, sizeof *sig), *tries = gnv__calloc(cap, sizeof *tries);
+    int *crashes = gnv__calloc(cap, sizeof *crashes);
+    uint64_t *at = gnv__calloc(cap, sizeof *at);
+    bool *given_up = gnv__calloc(cap, sizeof *given_up), over = false;
     char msg[256] = "";
     int64_t rows_before = rows_done(j);
+    /* fail: a failed task runs once more; retry: as many times as attempts */
+    int max_tries = j->pol.action == GNV_ON_ERROR_RETRY ? j->pol.attempts : 2;
+    size_t cur_size = (size_t)j->o.concurrency * sizeof(uint64_t);
+    void *cur = mmap(NULL, cur_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    GNV_ERR_IF(cur == MAP_FAILED, GNV_ENOMEM, GNV_SUB_JOB,
+               "cannot map memory shared with backfill workers");
+    j->cur = cur;
     GNV_CHECK_ALLOC(todo);
-    for (int round = 0; round < 2; round++) {
+    GNV_CHECK_ALLOC(sig);
+    GNV_CHECK_ALLOC(tries);
+    GNV_CHECK_ALLOC(crashes);
+    GNV_CHECK_ALLOC(at);
+    GNV_CHECK_ALLOC(given_up);
+    while (!over) {
         n_todo = 0;
         for (size_t k = 0; k < n_tasks; k++)
-            if (!task_done(j, k))
+            if (!given_up[k] && !task_done(j, k))
                 todo[n_todo++] = k;
         if (n_todo == 0)
             break;
-        GNV_TRYG(process_round(j, todo, n_todo, msg, sizeof msg));
+        GNV_TRYG(process_round(j, todo, n_todo, msg, sizeof msg, sig, at));
+        GNV_TRYG(gnv__job_collect_logs(&j->log, j->t, j->st.job_id));
         int64_t found = 0;
         GNV_TRYG(scan_checkpoints(j, &found));
+        if (gnv__jobrun_cancelled(j->run)) { /* commit what is finished, then stop */
+            j->st.batches_computed += found;
+            j->st.rows_computed = rows_done(j) - rows_before;
+            for (size_t i = 0; i < j->n_frags; i++)
+                GNV_TRYG(finish_fragment(j, i));
+            GNV_TRYG(commit_pending(j));
+            GNV_ERR_IF(true, GNV_ECANCELED, GNV_SUB_JOB, "job %s was cancelled", j->st.job_id);
+        }
         j->st.batches_computed += found;
         j->st.rows_computed = rows_done(j) - rows_before;
+        for (size_t i = 0; i < n_todo; i++) {
+            size_t k = todo[i];
+            bf_batch *bt = first_undone(j, k);
+            if (!bt)
+                continue;
+            if (sig[i] && j->pol.action == GNV_ON_ERROR_SKIP) {
+                if (!bt->isolate) { /* again, row by row */
+                    bt->isolate = true;
+                    continue;
+                }
+                if (at[i] != UINT64_MAX) {
+                    GNV_TRYG(crashed_alone(j, bt, at[i], sig[i]));
+                    continue;
+                }
+            }
+            crashes[k] += sig[i] != 0;
+            tries[k]++;
+            if (!sig[i] && j->pol.action == GNV_ON_ERROR_RETRY)
+                tries[k] = max_tries; /* the worker retried already */
+            if (tries[k] < max_tries) {
+                j->log.retries++;
+                continue;
+            }
+            given_up[k] = true;
+            if (crashes[k])
+                GNV_TRYG(record_crashes(j, bt, crashes[k], sig[i] ? sig[i] : SIGKILL));
+        }
+        over = j->pol.action == GNV_ON_ERROR_SKIP &&
+               gnv__policy_over_budget(&j->pol, (int64_t)j->log.n, j->st.rows);
         progress(j);
     }
     n_todo = 0;
     for (size_t k = 0; k < n_tasks; k++)
         if (!task_done(j, k))
             n_todo++;
-    j->st.task_errors = (int64_t)n_todo;
+    j->st.task_errors = over ? 0 : (int64_t)n_todo;
     for (size_t i = 0; i < j->n_frags; i++)
         GNV_TRYG(finish_fragment(j, i));
     GNV_TRYG(commit_pending(j));
+    if (over) {
+        rc = gnv__job_over_budget(&j->log, &j->pol, j->column, j->st.rows);
+        goto done;
+    }
     GNV_ERR_IF(n_todo > 0, GNV_EUDF, GNV_SUB_JOB,
-               "column '%s': %zu of %zu tasks failed twice (%s); the other fragments were "
+               "column '%s': %zu of %zu tasks failed (%s); the other fragments were "
                "committed, run the backfill again to retry",
-               j->column, n_todo, n_tasks, msg[0] ? msg : "worker failed");
+               j->column, n_todo, n_tasks,
+               j->first_error[0] ? j->first_error
+               : msg[0]          ? msg
+                                 : "worker failed");
 done:
+    if (cur != MAP_FAILED)
+        munmap(cur, cur_size);
+    j->cur = NULL;
     gnv__free(todo);
+    gnv__free(sig);
+    gnv__free(tries);
+    gnv__free(crashes);
+    gnv__free(at);
+    gnv__free(given_up);
     return rc;
 }
 
@@ -962,6 +1201,63 @@ done:
     return rc;
 }
 
+/* A failed run under skip: remove the checkpoints that hold skipped rows (NULL), so
+ * that the next run computes (and records) them again instead of reusing the NULLs. */
+static void drop_skipped_checkpoints(bf_job *j)
+{
+    for (size_t r = 0; r < j->log.n; r++) {
+        uint64_t a = j->log.recs[r].addr;
+        for (size_t i = 0; i < j->n_frags; i++) {
+            bf_frag *fr = &j->frags[i];
+            if (fr->f->id != a >> 32)
+                continue;
+            for (size_t b = 0; b < fr->n_batches; b++) {
+                bf_batch *bt = &fr->batches[b];
+                if ((uint32_t)a < fr->rows[bt->first] ||
+                    (uint32_t)a > fr->rows[bt->first + bt->n - 1] || !bt->done)
+                    continue;
+                (void)j->t->io->vt->remove(j->t->io, bt->path);
+                bt->done = false;
+            }
+        }
+    }
+}
+
+/* The end of a run: record its failed rows in geneva_errors (keeping the run's own
+ * error, if any, as the one reported) and set its state and error counters. */
+static int finish_errors(bf_job *j, int rc)
+{
+    if (j->pol.action == GNV_ON_ERROR_SKIP)
+        j->st.rows_skipped = (int64_t)j->log.n;
+    if (rc < 0 && j->pol.action == GNV_ON_ERROR_SKIP) {
+        const gnv_error *e = gnv_error_last();
+        int sub = e ? e->subsystem : GNV_SUB_JOB;
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", e && e->message ? e->message : "backfill failed");
+        drop_skipped_checkpoints(j);
+        gnv__error_set(rc, sub, "%s", msg);
+    }
+    j->st.retries = j->log.retries;
+    int64_t n = (int64_t)j->log.n;
+    if (n > 0 && rc != GNV_ENOMEM) {
+        const gnv_error *e = gnv_error_last();
+        int sub = e ? e->subsystem : GNV_SUB_JOB;
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", e && e->message ? e->message : "backfill failed");
+        int frc = gnv__errlog_flush(&j->log, j->t, j->st.job_id, j->column, &j->def);
+        if (frc == GNV_OK)
+            j->st.errors = n;
+        if (rc < 0)
+            gnv__error_set(rc, sub, "%s", msg);
+        else
+            rc = frc;
+    }
+    j->st.state = rc < 0               ? GNV_BACKFILL_FAILED
+                  : j->st.rows_skipped ? GNV_BACKFILL_DONE_WITH_ERRORS
+                                       : GNV_BACKFILL_DONE;
+    return rc;
+}
+
 int gnv_table_backfill(gnv_table *t,
                        const char *column,
                        const gnv_backfill_options *opts,
@@ -969,12 +1265,20 @@ int gnv_table_backfill(gnv_table *t,
 {
     int rc = GNV_OK;
     bf_job j;
+    if (opts && opts->version >= 2 && opts->timeout > 0) /* a job waited for (job_async.c) */
+        return gnv__backfill_with_timeout(t, column, opts, out);
     GNV_TRYG(prepare(&j, t, column, opts, true));
     GNV_TRYG(scan_checkpoints(&j, &j.st.batches_reused));
     j.st.version = gnv_table_version(t);
+    j.met = gnv__job_metrics_new(&j.met_local);
+    j.met->rows_reused = rows_done(&j);
+    GNV_TRYG(gnv__jobrun_begin(&j.run, t, column, &j.o, &j.st));
     progress(&j);
-    if (j.st.batches_reused < j.st.batches)
+    if (j.st.batches_reused < j.st.batches) {
         GNV_TRYG(load_function(&j));
+        GNV_TRYG(gnv__admission_check(
+            j.fn, j.o.executor == GNV_EXECUTOR_PROCESS ? j.o.concurrency : 1, &j.o, j.run));
+    }
     if (j.o.executor == GNV_EXECUTOR_PROCESS) {
         GNV_TRYG(run_process(&j));
     } else {
@@ -994,6 +1298,10 @@ int gnv_table_backfill(gnv_table *t,
     }
     j.st.version = gnv_table_version(t);
 done:
+    if (j.t && j.st.job_id[0])
+        rc = finish_errors(&j, rc);
+    rc = gnv__jobrun_end(j.run, rc, &j.st, j.met);
+    gnv__job_metrics_free(j.met, &j.met_local);
     if (out && (j.t || rc == GNV_OK))
         *out = j.st;
     job_reset(&j);

@@ -20,6 +20,7 @@ void gnv__udf_coldef_reset(gnv__udf_coldef *d)
     for (size_t i = 0; i < d->n_inputs; i++)
         gnv__free(d->inputs[i]);
     gnv__free(d->inputs);
+    gnv__policy_reset(&d->on_error);
     memset(d, 0, sizeof *d);
 }
 
@@ -81,6 +82,11 @@ int gnv__udf_coldef_parse(gnv__udf_coldef *out, const char *json, size_t len, co
         out->inputs[i] = gnv__strdup(json_string_value(s));
         GNV_CHECK_ALLOC(out->inputs[i]);
         out->n_inputs = i + 1;
+    }
+    json_t *pol = json_object_get(root, "on_error");
+    if (pol) {
+        GNV_TRYG(gnv__policy_parse(&out->on_error, pol, column));
+        out->has_on_error = true;
     }
 done:
     if (root)
@@ -192,15 +198,32 @@ int gnv_table_add_udf_column(gnv_table *t,
                              const char *const *inputs,
                              size_t n_inputs)
 {
+    return gnv_table_add_udf_column_v2(t, name, fn, inputs, n_inputs, NULL);
+}
+
+int gnv_table_add_udf_column_v2(gnv_table *t,
+                                const char *name,
+                                const gnv_udf_function *fn,
+                                const char *const *inputs,
+                                size_t n_inputs,
+                                const gnv_on_error *on_error)
+{
     int rc = GNV_OK;
     struct ArrowSchema schema = {0}, cols = {0};
     gnv_buf type = GNV_BUF_INIT, meta = GNV_BUF_INIT;
     json_t *def = NULL, *jin = NULL;
+    void *jpol = NULL;
     char *json = NULL;
     const char **names = NULL;
+    gnv__policy pol = {0};
 
     GNV_ERR_IF(!t || !name || !fn, GNV_EINVAL, GNV_SUB_JOB,
                "gnv_table_add_udf_column: table, name and function are required");
+    if (on_error) {
+        char what[300];
+        snprintf(what, sizeof what, "column '%s'", name);
+        GNV_TRYG(gnv__policy_from(&pol, on_error, what));
+    }
     GNV_ERR_IF(t->read_only, GNV_EINVAL, GNV_SUB_JOB,
                "table '%s' is a read-only checkout of version %llu", t->name,
                (unsigned long long)gnv_table_version(t));
@@ -271,8 +294,12 @@ int gnv_table_add_udf_column(gnv_table *t,
                     "version", gnv_udf_function_version(fn), "library", lib, "kind",
                     kind_name(kind), "inputs", jin, "output", type.ptr);
     GNV_CHECK_ALLOC(def);
-    json = json_dumps(def, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    GNV_CHECK_ALLOC(json);
+    if (on_error) {
+        GNV_TRYG(gnv__policy_to_json(&jpol, &pol));
+        GNV_ERR_IF(json_object_set(def, "on_error", jpol) != 0, GNV_ENOMEM, GNV_SUB_JOB,
+                   "out of memory");
+    }
+    GNV_TRYG(gnv__json_dumps_checked(&json, def));
 
     /* the column: the output type, nullable, named, with its definition */
     GNV_TRYG(gnv__schema_init(&cols, "+s", "", 0));
@@ -293,6 +320,9 @@ done:
         json_decref(jin);
     if (def)
         json_decref(def);
+    if (jpol)
+        json_decref(jpol);
+    gnv__policy_reset(&pol);
     gnv__free(json);
     gnv__free(names);
     gnv__schema_release(&schema);

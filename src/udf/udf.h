@@ -90,6 +90,10 @@ void gnv__udf_ctx_reset(gnv_udf_ctx *ctx);
  * the failure came from the host running out of memory inside a host function.
  */
 int gnv__udf_ctx_error(gnv_udf_ctx *ctx, int plugin_rc, const char *what);
+/* The return value of the last plugin failure gnv__udf_ctx_error() reported on this
+ * thread (0: none since the last call of this), and forget it. Backfills record it as
+ * the error's code. */
+int gnv__udf_take_rc(void);
 
 /* Check a field tree from a plugin and build an owned schema of it (udf_load.c).
  * Errors name `what` ("function 'f': parameter 'x'"). */

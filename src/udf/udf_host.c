@@ -56,8 +56,19 @@ void gnv__udf_ctx_reset(gnv_udf_ctx *ctx)
     ctx->host_code = 0;
 }
 
+/* The return value of the last plugin failure on this thread (gnv__udf_take_rc). */
+static _Thread_local int last_plugin_rc;
+
+int gnv__udf_take_rc(void)
+{
+    int rc = last_plugin_rc;
+    last_plugin_rc = 0;
+    return rc;
+}
+
 int gnv__udf_ctx_error(gnv_udf_ctx *ctx, int plugin_rc, const char *what)
 {
+    last_plugin_rc = plugin_rc;
     int code = ctx->host_code == GNV_ENOMEM || plugin_oom ? GNV_ENOMEM : GNV_EUDF;
     plugin_oom = false;
     if (ctx->has_error && ctx->error.ptr)

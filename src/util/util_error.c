@@ -123,6 +123,8 @@ const char *gnv_strerror(int code)
         return "cancelled";
     case GNV_ENOTSUP:
         return "not supported";
+    case GNV_ETIMEOUT:
+        return "timed out";
     case GNV_ITEROVER:
         return "end of iteration";
     default:

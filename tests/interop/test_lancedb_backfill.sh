@@ -6,7 +6,8 @@
 # recompute over files that already hold the column). LanceDB then opens the table and
 # finds every value (len = code points of name; emb: 8 finite floats, unit length),
 # filters on the new column, keeps the `geneva.udf` field metadata, and appends a row
-# whose len a further backfill computes.
+# whose len a further backfill computes. A backfill with --on-error skip records its
+# failed rows in <db>/__system/geneva_errors, which LanceDB opens as a database.
 #
 #   bash test_lancedb_backfill.sh GENEVA_CLI SOURCE_DIR BUILD_DIR
 #
@@ -48,6 +49,26 @@ SAMPLE=$SRC/tests/data/sample
 cat >"$WORK/check.mjs" <<'JS'
 import * as lancedb from "@lancedb/lancedb";
 const [mode, dbDir, table, nrows] = process.argv.slice(2);
+if (mode === "errors") {
+  // The system tables are a LanceDB database of their own.
+  const sys = await lancedb.connect(`${dbDir}/__system`);
+  if (!(await sys.tableNames()).includes("geneva_errors")) {
+    console.error(`no geneva_errors in ${await sys.tableNames()}`);
+    process.exit(1);
+  }
+  const errs = await sys.openTable("geneva_errors");
+  // `table` is an SQL keyword: quoted with backticks (0.37.1 reads "table" as a string)
+  const rows = await errs.query().where(`\`table\` = '${table}'`).toArray();
+  const bad = rows.filter((r) => r.column !== "f" || r.udf_name !== "fail_on_7" ||
+    r.error_type !== "udf_error" || r.attempt !== 1 || !r.message.includes("ends in 7") ||
+    r.job_id.length !== 36 || typeof r.row_address !== "bigint");
+  if (rows.length !== Number(nrows) || bad.length) {
+    console.error(`${rows.length} error rows (expected ${nrows}), bad: ${JSON.stringify(bad.slice(0, 2), (k, v) => typeof v === "bigint" ? v.toString() : v)}`);
+    process.exit(1);
+  }
+  console.log(`ok geneva_errors: ${rows.length} rows of ${table}`);
+  process.exit(0);
+}
 const db = await lancedb.connect(dbDir);
 const tbl = await db.openTable(table);
 if (mode === "append") {
@@ -115,6 +136,11 @@ for v in $VERSIONS; do
         "$CLI" backfill -q "$DB" "$T" len && "$CLI" backfill -q "$DB" "$T" emb ||
             fail "$v $sv: backfill after LanceDB's append"
         $CHECK check "$DB" "$T" "$((n + 1))" || fail "$v $sv: LanceDB after the second backfill"
+        n7=$(awk -F, 'NR > 1 && $1 % 10 == 7' "$SAMPLE/products.csv" | wc -l)
+        "$CLI" add-column -q "$DB" "$T" f --udf "$DEMO:fail_on_7" --inputs id &&
+            "$CLI" backfill -q "$DB" "$T" f --on-error skip ||
+            fail "$v $sv: backfill with --on-error skip"
+        $CHECK errors "$DB" "$T" "$n7" || fail "$v $sv: LanceDB reading geneva_errors"
     done
 done
 

@@ -760,6 +760,7 @@ static int fs_body(void *arg)
 static void test_backfill_allocation_failures(void **state)
 {
     (void)state;
+    setenv("GENEVA_JOB_TRACKING", "0", 1); /* geneva_jobs records: test_jobs.c */
     char *root = gnv_test_tmpdir();
     char tmpl[1024], work[1024];
     snprintf(tmpl, sizeof tmpl, "%s/tmpl", root);
@@ -788,6 +789,7 @@ static void test_backfill_allocation_failures(void **state)
 static void test_backfill_io_faults(void **state)
 {
     (void)state;
+    setenv("GENEVA_JOB_TRACKING", "0", 1); /* geneva_jobs records: test_jobs.c */
     char *root = gnv_test_tmpdir();
     char tmpl[1024], work[1024], cmd[3200];
     snprintf(tmpl, sizeof tmpl, "%s/tmpl", root);
