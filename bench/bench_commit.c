@@ -294,6 +294,7 @@ static int run(void)
     GNV_TRYG(rc);
     snprintf(command, sizeof command, "cp -r '%s' '%s'", hist, lance_hist);
     GNV_ERR_IF(system(command) != 0, GNV_EIO, GNV_SUB_TABLE, "copying %s failed", hist);
+    sync(); /* both cleanups start from files on disk, not in the page cache */
     GNV_TRYG(run_cleanup(&ours[FIG_CLEANUP], hist, versions));
 
     int have_lance = 0;
@@ -302,6 +303,7 @@ static int run(void)
     } else {
         snprintf(command, sizeof command, "VERSIONS=%" PRId64 " %s '%s' '%s/lancedb' %d '%s'",
                  versions, cmd, ipc, dir, (int)commits, lance_hist);
+        sync();
         have_lance = bench_run_driver(lance, N_FIGS, command) == 0;
         if (!have_lance)
             printf("note: the LanceDB driver failed (see above): our figures only\n");

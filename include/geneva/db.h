@@ -41,12 +41,18 @@ typedef struct gnv_db_options {
      * 0 (GNV_SYNC_FULL) survives power loss; 1 (GNV_SYNC_OFF) skips fsync, as LanceDB
      * does. -1: from the environment (GENEVA_SYNC=off), else full. @since 0.2 */
     int sync_mode;
+    /** How many times a delete, update or merge insert that lost to a concurrent change
+     * of the same rows runs again (with backoff) before it fails with GNV_ECONFLICT.
+     * -1: GENEVA_CONFLICT_RETRIES from the environment, else 10. (Commits that lose
+     * only the race for the next version to a change they commute with, such as two
+     * appends, are rebased and never count as conflicts.) @since 0.3 */
+    int conflict_retries;
 } gnv_db_options;
 
-#define GNV_DB_OPTIONS_VERSION 2
+#define GNV_DB_OPTIONS_VERSION 3
 #define GNV_DB_OPTIONS_INIT                                                                        \
     {                                                                                              \
-        GNV_DB_OPTIONS_VERSION, NULL, -1                                                           \
+        GNV_DB_OPTIONS_VERSION, NULL, -1, -1                                                       \
     }
 
 /**

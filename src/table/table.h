@@ -27,6 +27,7 @@ struct gnv_db {
     gnv_io *io;
     bool own_io;
     char *path;
+    int conflict_retries; /* -1: the environment, else the default */
 };
 
 struct gnv_table {
@@ -221,9 +222,20 @@ int gnv__table_write_deletions(gnv__deletions *out,
                                const gnv__frag_rows *sets,
                                size_t n_sets);
 
-/* How many times gnv_table_delete/gnv_table_update run when they lose to a concurrent
- * change of the same fragments (Lance's default conflict_retries is 10). */
+/* How many times delete, update and merge insert run again when they lose to a
+ * concurrent change of the same fragments, unless the database's options or
+ * GENEVA_CONFLICT_RETRIES say otherwise (Lance's default conflict_retries is 10). */
 #define GNV__CONFLICT_RETRIES 10
+/* The retries of t's database: gnv_db_options.conflict_retries when set, else
+ * GENEVA_CONFLICT_RETRIES, else GNV__CONFLICT_RETRIES. */
+int gnv__conflict_retries(const gnv_table *t);
+/* Sleep a random time below 1 ms << attempt (at most 128 ms): between commit tries. */
+void gnv__commit_backoff(int attempt);
+/* Run once(t, payload); while it fails with GNV_ECONFLICT (it lost to a concurrent
+ * change of the same rows and committed nothing), back off, move t to the latest
+ * version and run it again, up to gnv__conflict_retries(t) times; then GNV_ECONFLICT
+ * naming the competing change and the retries. */
+int gnv__retry_conflicts(gnv_table *t, int (*once)(gnv_table *t, void *payload), void *payload);
 
 /* Delete rows by offset and commit a Delete transaction recording `predicate` (may be
  * NULL). Nothing is committed when no row is newly deleted. *deleted_out (may be NULL)

@@ -8,8 +8,13 @@
  * the cleanup with nothing removed); then unreferenced files, then old manifests. A
  * crash in between leaves kept versions whole and old manifests naming files that are
  * gone; the next cleanup removes those manifests.
+ *
+ * Removing is bound by the disk's latency, not the CPU (an unlink may wait for the
+ * inode's metadata to be written), so large batches are removed by several threads at
+ * once, as LanceDB's object store deletes with many requests in flight.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +22,9 @@
 #include "table/table.h"
 
 #define UNVERIFIED_GRACE_US (7LL * 24 * 3600 * 1000000)
+/* Removals in flight at once for a large batch, and the smallest batch worth threads. */
+#define REMOVE_THREADS   64
+#define PARALLEL_REMOVAL 256
 
 /* The directories of a dataset whose files versions name. */
 static const char *const file_dirs[] = {"data", "_deletions", "_transactions", "_indices"};
@@ -174,27 +182,106 @@ done:
     return rc;
 }
 
-/* Remove one file (or, under _indices/, one index directory), counting its bytes. */
-static int remove_one(cleanup *c, const char *rel, bool is_dir)
+/* Paths (relative to the table directory) to remove, and what removing them freed. */
+typedef struct removal {
+    gnv_io *io;
+    char **paths;
+    size_t n, cap;
+    bool dirs;    /* index directories: whole trees */
+    bool dry_run; /* count only */
+} removal;
+
+typedef struct remove_slice {
+    removal *r;
+    size_t from, to;
+    uint64_t files, bytes;
+    int rc;
+    char msg[512];
+} remove_slice;
+
+/* Add "dir/rel" (dir NULL: rel). */
+static int removal_add(removal *r, const char *dir, const char *rel)
 {
-    gnv_io *io = c->t->io;
-    uint64_t size = 0;
-    int rc = GNV_OK;
-    gnv_buf full = GNV_BUF_INIT;
-    GNV_TRYG(gnv__buf_printf(&full, "%s/%s", c->t->dir, rel));
-    if (!is_dir && io->vt->stat(io, full.ptr, &size) < 0)
-        gnv_error_clear();
-    c->stats.files_removed++;
-    c->stats.bytes_removed += size;
-    if (c->o->dry_run)
-        goto done;
-    rc = is_dir ? io->vt->remove_tree(io, full.ptr) : io->vt->remove(io, full.ptr);
-    if (rc == GNV_ENOTFOUND) { /* gone meanwhile */
-        gnv_error_clear();
-        rc = GNV_OK;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        char **p = gnv__reallocarray(r->paths, cap, sizeof *p);
+        if (!p)
+            return gnv__error_oom();
+        r->paths = p;
+        r->cap = cap;
     }
-done:
-    gnv_buf_dispose(&full);
+    gnv_buf full = GNV_BUF_INIT;
+    GNV_TRY(gnv__buf_printf(&full, "%s%s%s", dir ? dir : "", dir ? "/" : "", rel));
+    r->paths[r->n++] = gnv__buf_detach(&full, NULL);
+    return GNV_OK;
+}
+
+static void removal_reset(removal *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        gnv__free(r->paths[i]);
+    gnv__free(r->paths);
+    r->paths = NULL;
+    r->n = r->cap = 0;
+}
+
+/* Remove paths [from, to) of the slice's batch, counting files and bytes; a path gone
+ * meanwhile is no error. Runs on its own thread: errors are kept as text. */
+static void *remove_range(void *arg)
+{
+    remove_slice *s = arg;
+    gnv_io *io = s->r->io;
+    for (size_t i = s->from; i < s->to && s->rc == GNV_OK; i++) {
+        const char *path = s->r->paths[i];
+        uint64_t size = 0;
+        if (!s->r->dirs && io->vt->stat(io, path, &size) < 0)
+            gnv_error_clear();
+        int rc = GNV_OK;
+        if (!s->r->dry_run)
+            rc = s->r->dirs ? io->vt->remove_tree(io, path) : io->vt->remove(io, path);
+        if (rc == GNV_ENOTFOUND) {
+            gnv_error_clear();
+            if (!s->r->dirs) /* a manifest or file another cleanup removed */
+                continue;
+            rc = GNV_OK;
+        }
+        if (rc < 0) {
+            const gnv_error *e = gnv_error_last();
+            s->rc = rc;
+            snprintf(s->msg, sizeof s->msg, "%s", e ? e->message : "cannot remove a file");
+            break;
+        }
+        s->files++;
+        s->bytes += size;
+    }
+    return NULL;
+}
+
+/* Remove every path of r, on several threads when there are many; *files and *bytes
+ * grow by what was removed. The first failure is returned (with its message). */
+static int removal_run(removal *r, uint64_t *files, uint64_t *bytes)
+{
+    remove_slice slices[REMOVE_THREADS];
+    pthread_t threads[REMOVE_THREADS];
+    bool started[REMOVE_THREADS] = {false};
+    size_t n_threads = r->n >= PARALLEL_REMOVAL ? REMOVE_THREADS : 1;
+    for (size_t k = 0; k < n_threads; k++) {
+        slices[k] =
+            (remove_slice){r, r->n * k / n_threads, r->n * (k + 1) / n_threads, 0, 0, GNV_OK, ""};
+        if (n_threads == 1 || pthread_create(&threads[k], NULL, remove_range, &slices[k]) != 0)
+            remove_range(&slices[k]); /* no thread: on this one */
+        else
+            started[k] = true;
+    }
+    int rc = GNV_OK;
+    for (size_t k = 0; k < n_threads; k++) {
+        if (started[k])
+            pthread_join(threads[k], NULL);
+        *files += slices[k].files;
+        *bytes += slices[k].bytes;
+        if (slices[k].rc < 0 && rc == GNV_OK)
+            rc = gnv__error_set(slices[k].rc, GNV_SUB_TABLE, "%s", slices[k].msg);
+    }
     return rc;
 }
 
@@ -240,6 +327,7 @@ static int see_file(const char *name, int is_dir, void *payload)
 static int sweep_dir(cleanup *c, const char *dir)
 {
     sweep_acc acc = {c, dir, {0}, GNV_OK};
+    removal batch = {c->t->io, NULL, 0, 0, strcmp(dir, "_indices") == 0, c->o->dry_run};
     gnv_buf full = GNV_BUF_INIT, rel = GNV_BUF_INIT;
     int rc = gnv__buf_printf(&full, "%s/%s", c->t->dir, dir);
     GNV_TRYG(rc);
@@ -259,9 +347,11 @@ static int sweep_dir(cleanup *c, const char *dir)
         gnv__buf_clear(&rel);
         GNV_TRYG(gnv__buf_printf(&rel, "%s/%s", dir, name));
         if (removable(c, rel.ptr, rel.size))
-            GNV_TRYG(remove_one(c, rel.ptr, strcmp(dir, "_indices") == 0));
+            GNV_TRYG(removal_add(&batch, c->t->dir, rel.ptr));
     }
+    GNV_TRYG(removal_run(&batch, &c->stats.files_removed, &c->stats.bytes_removed));
 done:
+    removal_reset(&batch);
     gnv__strset_reset(&acc.found);
     gnv_buf_dispose(&full);
     gnv_buf_dispose(&rel);
@@ -270,25 +360,21 @@ done:
 
 static int remove_old_manifests(cleanup *c, bool v1)
 {
+    int rc = GNV_OK;
+    removal batch = {c->t->io, NULL, 0, 0, false, c->o->dry_run};
+    uint64_t files = 0;
     for (size_t i = 0; i < c->n_old; i++) {
         char *path = gnv__table_manifest_path(c->t->dir, c->old[i], v1);
-        if (!path)
-            return gnv__error_oom();
-        uint64_t size = 0;
-        if (c->t->io->vt->stat(c->t->io, path, &size) < 0)
-            gnv_error_clear();
-        int rc = c->o->dry_run ? GNV_OK : c->t->io->vt->remove(c->t->io, path);
+        GNV_CHECK_ALLOC(path);
+        rc = removal_add(&batch, NULL, path);
         gnv__free(path);
-        if (rc == GNV_ENOTFOUND) {
-            gnv_error_clear();
-            continue;
-        }
-        if (rc < 0)
-            return rc;
-        c->stats.old_versions++;
-        c->stats.bytes_removed += size;
+        GNV_TRYG(rc);
     }
-    return GNV_OK;
+    rc = removal_run(&batch, &files, &c->stats.bytes_removed);
+    c->stats.old_versions += files;
+done:
+    removal_reset(&batch);
+    return rc;
 }
 
 int gnv_table_cleanup(gnv_table *t, const gnv_cleanup_options *opts, gnv_cleanup_stats *stats_out)

@@ -12,7 +12,10 @@
 
 #include "table.h"
 
-#define MAX_ATTEMPTS 20
+/* A commit that loses the race for the next version to a change it commutes with
+ * rebases and tries again: until it wins, with growing randomized backoff, for up to
+ * this long (losing is not a conflict, so it must not give up after a few tries). */
+#define RACE_SECONDS 300
 
 /* The next unused fragment id of a manifest. */
 static uint64_t next_fragment_id(const Gnvpb__Manifest *m)
@@ -902,16 +905,46 @@ done:
     return rc;
 }
 
-static void backoff(int attempt)
+void gnv__commit_backoff(int attempt)
 {
-    char hex[5];
+    char hex[9];
     unsigned r = 0;
-    if (gnv__random_hex(hex, 2) == GNV_OK)
+    if (gnv__random_hex(hex, 4) == GNV_OK)
         r = (unsigned)strtoul(hex, NULL, 16);
     else
         gnv_error_clear();
-    unsigned cap_us = 1000u << (attempt < 6 ? attempt : 6); /* 1 ms .. 64 ms */
+    unsigned cap_us = 1000u << (attempt < 7 ? attempt : 7); /* 1 ms .. 128 ms */
     usleep(r % cap_us + 100);
+}
+
+int gnv__conflict_retries(const gnv_table *t)
+{
+    if (t && t->db && t->db->conflict_retries >= 0)
+        return t->db->conflict_retries;
+    const char *e = getenv("GENEVA_CONFLICT_RETRIES");
+    char *end = NULL;
+    long v = e && *e ? strtol(e, &end, 10) : -1;
+    return v >= 0 && end && !*end && v <= 1000000 ? (int)v : GNV__CONFLICT_RETRIES;
+}
+
+int gnv__retry_conflicts(gnv_table *t, int (*once)(gnv_table *t, void *payload), void *payload)
+{
+    int retries = gnv__conflict_retries(t);
+    for (int attempt = 0;; attempt++) {
+        int rc = once(t, payload);
+        if (rc != GNV_ECONFLICT)
+            return rc;
+        if (attempt >= retries) {
+            const gnv_error *e = gnv_error_last();
+            char msg[900];
+            snprintf(msg, sizeof msg, "%s", e ? e->message : "conflict");
+            return gnv__error_set(GNV_ECONFLICT, GNV_SUB_TABLE, "%s (gave up after %d %s)", msg,
+                                  retries, retries == 1 ? "retry" : "retries");
+        }
+        gnv_error_clear();
+        gnv__commit_backoff(attempt);
+        GNV_TRY(gnv_table_checkout_latest(t));
+    }
 }
 
 static void write_hint(gnv_table *t, uint64_t version)
@@ -981,6 +1014,7 @@ int gnv__table_commit(gnv_table *t, const gnv__commit *c)
     GNV_TRYG(gnv__buf_printf(&txn_path, "%s/_transactions/%s", t->dir, txn_name.ptr));
     GNV_TRYG(gnv__io_write_all(t->io, txn_path.ptr, txn.ptr, txn.size, GNV_IO_NOREPLACE));
 
+    double started = gnv__now();
     for (int attempt = 0;; attempt++) {
         GNV_TRYG(build_manifest(&m, &new_index, c, base, &base_index, restored, &restored_index,
                                 txn_name.ptr));
@@ -999,10 +1033,10 @@ int gnv__table_commit(gnv_table *t, const gnv__commit *c)
                    "table '%s' already exists (created concurrently)", t->name);
         gnv__manifest_free(m);
         m = NULL;
-        GNV_ERR_IF(attempt + 1 >= MAX_ATTEMPTS, GNV_ECONFLICT, GNV_SUB_TABLE,
-                   "table '%s': gave up committing our %s after losing %d races (last for "
-                   "version %" PRIu64 ")",
-                   t->name, op_name(c->op), MAX_ATTEMPTS, lost);
+        GNV_ERR_IF(gnv__now() - started > RACE_SECONDS, GNV_ECONFLICT, GNV_SUB_TABLE,
+                   "table '%s': gave up committing our %s after losing %d races in %d s (last "
+                   "for version %" PRIu64 ")",
+                   t->name, op_name(c->op), attempt + 1, RACE_SECONDS, lost);
         gnv_error_clear();
         GNV_TRYG(rebase(t, c, &base, &base_index));
         if (!base || base->version < lost) {
@@ -1014,7 +1048,7 @@ int gnv__table_commit(gnv_table *t, const gnv__commit *c)
             if (rc < 0)
                 goto done;
         }
-        backoff(attempt);
+        gnv__commit_backoff(attempt);
     }
 
     write_hint(t, m->version);

@@ -86,6 +86,9 @@ int gnv_db_open(gnv_db **out, const char *path, const gnv_db_options *opts)
     GNV_CHECK_ALLOC(db);
     db->path = gnv__strdup(path);
     GNV_CHECK_ALLOC(db->path);
+    db->conflict_retries = opts && opts->version >= 3 ? opts->conflict_retries : -1;
+    GNV_ERR_IF(db->conflict_retries < -1, GNV_EINVAL, GNV_SUB_TABLE,
+               "gnv_db_open: conflict_retries %d is negative", db->conflict_retries);
     if (opts && opts->io) {
         db->io = opts->io;
     } else {

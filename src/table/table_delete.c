@@ -53,9 +53,12 @@ static int roaring_bytes(gnv_buf *out, const uint8_t *bits, uint64_t phys)
     if (!card)
         return gnv__error_oom();
     uint32_t size = 0;
-    for (uint64_t r = 0; r < phys; r++)
-        if (bit(bits, r) && card[r >> 16]++ == 0)
-            size++;
+    for (uint64_t i = 0; i < (phys + 7) / 8; i++) /* a byte at a time: 8 rows of one key */
+        if (bits[i]) {
+            if (card[i >> 13] == 0)
+                size++;
+            card[i >> 13] += (uint32_t)__builtin_popcount(bits[i]);
+        }
     size_t total = 8 + (size_t)size * 8;
     for (uint32_t k = 0; k < n_keys; k++)
         if (card[k])
@@ -79,17 +82,20 @@ static int roaring_bytes(gnv_buf *out, const uint8_t *bits, uint64_t phys)
         head += 4;
         offs += 4;
         uint64_t lo = (uint64_t)k << 16, hi = GNV_MIN(lo + 65536, phys);
-        if (card[k] > 4096) {
-            for (uint64_t r = lo; r < hi; r++)
-                if (bit(bits, r))
-                    p[pos + ((r - lo) >> 3)] |= (uint8_t)(1u << (r & 7));
+        if (card[k] > 4096) { /* the same bit order: a copy (no bit is set past phys) */
+            memcpy(p + pos, bits + (lo >> 3), (size_t)((hi - lo + 7) >> 3));
             pos += 8192;
         } else {
-            for (uint64_t r = lo; r < hi; r++)
+            for (uint64_t r = lo; r < hi; r++) {
+                if (!(r & 7) && !bits[r >> 3]) {
+                    r += 7;
+                    continue;
+                }
                 if (bit(bits, r)) {
                     put_le16(p + pos, (uint32_t)(r - lo));
                     pos += 2;
                 }
+            }
         }
     }
     out->size = total;
@@ -109,11 +115,16 @@ static int arrow_bytes(gnv_buf *out, const uint8_t *bits, uint64_t phys)
     GNV_TRYG(gnv__schema_alloc_children(&s, 1));
     GNV_TRYG(gnv__schema_init(s.children[0], "I", "row_id", 0));
     GNV_TRYG(gnv__array_init(&a, &s));
-    for (uint64_t r = 0; r < phys; r++)
+    for (uint64_t r = 0; r < phys; r++) {
+        if (!(r & 7) && !bits[r >> 3]) {
+            r += 7; /* a byte without deleted rows */
+            continue;
+        }
         if (bit(bits, r)) {
             GNV_TRYG(gnv__array_append_uint(a.children[0], r));
             GNV_TRYG(gnv__array_finish_element(&a));
         }
+    }
     GNV_TRYG(gnv__array_finish(&a));
     gnv_ipc_write_options o = GNV_IPC_WRITE_OPTIONS_INIT;
     o.compression = GNV_IPC_COMPRESS_ZSTD;
@@ -204,8 +215,8 @@ static int delete_in_fragment(gnv__deletions *out,
         GNV_CHECK_ALLOC(bits);
     }
     uint64_t had = 0, added = 0;
-    for (uint64_t r = 0; r < phys; r++)
-        had += bit(bits, r);
+    for (uint64_t i = 0; i < (phys + 7) / 8; i++) /* no bit is set at or past phys */
+        had += (uint64_t)__builtin_popcount(bits[i]);
     for (size_t i = 0; i < set->n; i++) {
         uint64_t r = set->rows[i];
         GNV_ERR_IF(r >= phys, GNV_EINVAL, GNV_SUB_TABLE,
@@ -419,6 +430,17 @@ done:
     return rc;
 }
 
+typedef struct delete_args {
+    const char *where;
+    int64_t *deleted_out;
+} delete_args;
+
+static int delete_retry(gnv_table *t, void *payload)
+{
+    delete_args *a = payload;
+    return delete_once(t, a->where, a->deleted_out);
+}
+
 int gnv_table_delete(gnv_table *t, const char *where, int64_t *deleted_out)
 {
     int rc = GNV_OK;
@@ -429,13 +451,8 @@ int gnv_table_delete(gnv_table *t, const char *where, int64_t *deleted_out)
                "table '%s': delete needs a filter (give \"true\" to delete every row)", t->name);
     GNV_TRYG(check_writable(t));
     /* a concurrent change of the same fragments: run again on the latest version */
-    for (int attempt = 1;; attempt++) {
-        rc = delete_once(t, where, deleted_out);
-        if (rc != GNV_ECONFLICT || attempt == GNV__CONFLICT_RETRIES)
-            break;
-        gnv_error_clear();
-        GNV_TRYG(gnv_table_checkout_latest(t));
-    }
+    delete_args a = {where, deleted_out};
+    rc = gnv__retry_conflicts(t, delete_retry, &a);
 done:
     return rc;
 }

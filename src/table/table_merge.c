@@ -970,6 +970,18 @@ done:
     return rc;
 }
 
+typedef struct merge_args {
+    source *src;
+    const gnv_merge_insert_options *opts;
+    gnv_merge_insert_stats *st;
+} merge_args;
+
+static int merge_retry(gnv_table *t, void *payload)
+{
+    merge_args *a = payload;
+    return merge_once(t, a->src, a->opts, a->st);
+}
+
 int gnv_table_merge_insert(gnv_table *t,
                            struct ArrowArrayStream *source_in,
                            const gnv_merge_insert_options *opts,
@@ -998,15 +1010,8 @@ int gnv_table_merge_insert(gnv_table *t,
                t->name);
     GNV_TRYG(source_read(&src, source_in));
     /* a concurrent change of the same fragments: run again on the latest version */
-    for (int attempt = 1;; attempt++) {
-        rc = merge_once(t, &src, opts, &st);
-        if (rc != GNV_ECONFLICT || attempt == GNV__CONFLICT_RETRIES)
-            break;
-        gnv_error_clear();
-        rc = gnv_table_checkout_latest(t);
-        if (rc < 0)
-            break;
-    }
+    merge_args a = {&src, opts, &st};
+    rc = gnv__retry_conflicts(t, merge_retry, &a);
     if (rc == GNV_OK && stats_out)
         *stats_out = st;
 done:

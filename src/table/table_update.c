@@ -274,6 +274,20 @@ done:
     return rc;
 }
 
+typedef struct update_args {
+    const char *where;
+    const char *const *columns;
+    const char *const *values_sql;
+    size_t n;
+    int64_t *updated_out;
+} update_args;
+
+static int update_retry(gnv_table *t, void *payload)
+{
+    update_args *a = payload;
+    return update_once(t, a->where, a->columns, a->values_sql, a->n, a->updated_out);
+}
+
 int gnv_table_update(gnv_table *t,
                      const char *where,
                      const char *const *columns,
@@ -281,16 +295,7 @@ int gnv_table_update(gnv_table *t,
                      size_t n,
                      int64_t *updated_out)
 {
-    int rc;
+    update_args a = {where, columns, values_sql, n, updated_out};
     /* a concurrent change of the same fragments: run again on the latest version */
-    for (int attempt = 1;; attempt++) {
-        rc = update_once(t, where, columns, values_sql, n, updated_out);
-        if (rc != GNV_ECONFLICT || attempt == GNV__CONFLICT_RETRIES)
-            break;
-        gnv_error_clear();
-        rc = gnv_table_checkout_latest(t);
-        if (rc < 0)
-            break;
-    }
-    return rc;
+    return gnv__retry_conflicts(t, update_retry, &a);
 }

@@ -17,27 +17,13 @@
 # Exits 77 (ctest: skipped) when node/npm are missing or the package cannot be
 # installed, unless GNV_INTEROP_REQUIRED=1, which turns those into failures.
 set -u
-CLI=${GNV_TEST_CLI:-$1}
-SRC=$(cd "$2" && pwd)
-BUILD=$(cd "$3" && pwd)
-ARROW_JS_VERSION=18.1.0
-NPMDIR=${GNV_NPM_CACHE:-$BUILD}/npm-arrow   # GNV_NPM_CACHE: share installs between build dirs
+. "$(dirname "${BASH_SOURCE[0]}")/lancedb_npm.sh"
+interop_args "$@"
+NPMDIR=$NPMBASE/npm-arrow
 WORK=$BUILD/interop-arrow-js
 GEN=$BUILD/gen_all_types
 
-skip() {
-    if [ "${GNV_INTEROP_REQUIRED:-0}" = 1 ]; then
-        echo "FAIL: $* (GNV_INTEROP_REQUIRED=1)"
-        exit 1
-    fi
-    echo "SKIPPED: $*"
-    exit 77
-}
-
-command -v node >/dev/null 2>&1 || skip "node is not installed"
-command -v npm >/dev/null 2>&1 || skip "npm is not installed"
-node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' ||
-    skip "node $(node --version) is older than 18"
+interop_need_node
 [ -x "$GEN" ] || { echo "FAIL: $GEN is not built"; exit 1; }
 
 # Install apache-arrow once per build dir; reuse it while the version matches.
@@ -59,12 +45,6 @@ cp "$SRC"/tests/interop/arrow_js_*.mjs "$NPMDIR/"
 
 rm -rf "$WORK"
 mkdir -p "$WORK/js" "$WORK/gen" "$WORK/out"
-failures=0
-checks=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
 
 # check_rows FILE EXPECTED.jsonl FLOATS.json: geneva inspect prints the expected rows.
 check_rows() {

@@ -17,42 +17,24 @@
 # installs between build dirs. Exits 77 (ctest: skipped) when node/npm are missing or
 # the packages cannot be installed, unless GNV_INTEROP_REQUIRED=1.
 set -u
-SRC=$(cd "$2" && pwd)
-BUILD=$(cd "$3" && pwd)
-ARROW_JS_VERSION=18.1.0
-VERSIONS=${GNV_LANCEDB_VERSIONS:-"0.37.1 0.39.0"}
+. "$(dirname "${BASH_SOURCE[0]}")/lancedb_npm.sh"
+interop_args "$@"
 COMMITTED_VERSION=0.39.0 # the version tests/expr/expected.jsonl comes from
-NPMBASE=${GNV_NPM_CACHE:-$BUILD}
 WORK=$BUILD/interop-expr
 HARNESS=$BUILD/tests/test_expr_diff
 EXPR=$SRC/tests/expr
 
-skip() {
-    if [ "${GNV_INTEROP_REQUIRED:-0}" = 1 ]; then
-        echo "FAIL: $* (GNV_INTEROP_REQUIRED=1)"
-        exit 1
-    fi
-    echo "SKIPPED: $*"
-    exit 77
-}
-
-command -v node >/dev/null 2>&1 || skip "node is not installed"
-command -v npm >/dev/null 2>&1 || skip "npm is not installed"
-node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' ||
-    skip "node $(node --version) is older than 18"
+interop_need_node
 [ -x "$HARNESS" ] || { echo "FAIL: $HARNESS is not built"; exit 1; }
-. "$SRC/tests/interop/lancedb_npm.sh"
+lancedb_npm_setup "$EXPR/lancedb_expected.mjs" "$EXPR/expected_diff.mjs"
 
 rm -rf "$WORK"
 mkdir -p "$WORK"
 "$HARNESS" --make-table "$WORK/db" || { echo "FAIL: test_expr_diff --make-table"; exit 1; }
 
-failures=0
 last=
 for v in $VERSIONS; do
-    msg=$(lancedb_npm_install "$NPMBASE" "$v" "$ARROW_JS_VERSION") || skip "$msg"
     d=$(lancedb_npm_dir "$NPMBASE" "$v")
-    lancedb_npm_copy "$d" "$EXPR/lancedb_expected.mjs" "$EXPR/expected_diff.mjs"
     echo "== LanceDB $v answers"
     # LanceDB logs a warning for each regexp_match filter on stderr: keep it in a file.
     if ! node "$d/lancedb_expected.mjs" "$WORK/db" t "$EXPR/filters.txt" "$EXPR/values.txt" \

@@ -32,67 +32,24 @@
 # when node/npm are missing or the packages cannot be installed, unless
 # GNV_INTEROP_REQUIRED=1, which turns those into failures.
 set -u
-CLI=${GNV_TEST_CLI:-$1}
-SRC=$(cd "$2" && pwd)
-BUILD=$(cd "$3" && pwd)
-ARROW_JS_VERSION=18.1.0
-VERSIONS=${GNV_LANCEDB_VERSIONS:-"0.37.1 0.39.0"}
+. "$(dirname "${BASH_SOURCE[0]}")/lancedb_npm.sh"
+interop_args "$@"
 WORK=$BUILD/interop-lancedb
-NPMBASE=${GNV_NPM_CACHE:-$BUILD}   # GNV_NPM_CACHE: share installs between build dirs
 GEN=$BUILD/gen_all_types
 HELPER=$BUILD/gen_lance_tables
 
-skip() {
-    if [ "${GNV_INTEROP_REQUIRED:-0}" = 1 ]; then
-        echo "FAIL: $* (GNV_INTEROP_REQUIRED=1)"
-        exit 1
-    fi
-    echo "SKIPPED: $*"
-    exit 77
-}
-
-command -v node >/dev/null 2>&1 || skip "node is not installed"
-command -v npm >/dev/null 2>&1 || skip "npm is not installed"
-node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' ||
-    skip "node $(node --version) is older than 18"
+interop_need_node
 for b in "$GEN" "$HELPER"; do
     [ -x "$b" ] || { echo "FAIL: $b is not built"; exit 1; }
 done
 
-# Install each LanceDB version (with its apache-arrow peer) once per build dir.
-. "$SRC/tests/interop/lancedb_npm.sh"
-for v in $VERSIONS; do
-    msg=$(lancedb_npm_install "$NPMBASE" "$v" "$ARROW_JS_VERSION") || skip "$msg"
-    [ -z "$msg" ] || echo "$msg"
-    d=$(lancedb_npm_dir "$NPMBASE" "$v")
-    # The scripts import the packages, which node resolves from the script's directory.
-    lancedb_npm_copy "$d" "$SRC"/tests/interop/lancedb_*.mjs \
-        "$SRC"/tests/interop/arrow_js_common.mjs "$SRC"/tests/interop/arrow_js_compare.mjs ||
-        { echo "FAIL: cannot copy the scripts into $d"; exit 1; }
-done
+# Install each LanceDB version (with its apache-arrow peer) once per build dir; the
+# scripts import the packages, which node resolves from the script's directory.
+lancedb_npm_setup "$SRC"/tests/interop/lancedb_*.mjs \
+    "$SRC"/tests/interop/arrow_js_common.mjs "$SRC"/tests/interop/arrow_js_compare.mjs
 
 rm -rf "$WORK"
 mkdir -p "$WORK/gen" "$WORK/out"
-failures=0
-checks=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-# run WHAT CMD...: run a command, count it as a check, report its output on failure.
-run() {
-    local what=$1 log
-    shift
-    checks=$((checks + 1))
-    log=$WORK/out/run.$checks.log
-    if ! "$@" >"$log" 2>&1; then
-        fail "$what: $(head -c 2000 "$log")"
-        return 1
-    fi
-}
-geneva() {
-    "$CLI" "$@"
-}
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 

@@ -17,37 +17,17 @@
 # installs between build dirs. Exits 77 (ctest: skipped) when node/npm are missing or
 # the packages cannot be installed, unless GNV_INTEROP_REQUIRED=1.
 set -u
-CLI=${GNV_TEST_CLI:-$1}
-SRC=$(cd "$2" && pwd)
-BUILD=$(cd "$3" && pwd)
-ARROW_JS_VERSION=18.1.0
-VERSIONS=${GNV_LANCEDB_VERSIONS:-"0.37.1 0.39.0"}
+. "$(dirname "${BASH_SOURCE[0]}")/lancedb_npm.sh"
+interop_args "$@"
 WORK=$BUILD/interop-lancedb-columns
-NPMBASE=${GNV_NPM_CACHE:-$BUILD}
 SAMPLE=$SRC/tests/data/sample
 
-skip() {
-    if [ "${GNV_INTEROP_REQUIRED:-0}" = 1 ]; then
-        echo "FAIL: $* (GNV_INTEROP_REQUIRED=1)"
-        exit 1
-    fi
-    echo "SKIPPED: $*"
-    exit 77
-}
-
-command -v node >/dev/null 2>&1 || skip "node is not installed"
-command -v npm >/dev/null 2>&1 || skip "npm is not installed"
-node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' ||
-    skip "node $(node --version) is older than 18"
-. "$SRC/tests/interop/lancedb_npm.sh"
+interop_need_node
+lancedb_npm_setup "$SRC"/tests/interop/lancedb_columns.mjs \
+    "$SRC"/tests/interop/arrow_js_common.mjs "$SRC"/tests/interop/arrow_js_compare.mjs
 
 rm -rf "$WORK"
 mkdir -p "$WORK"
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
 # geneva ARGS...: run the CLI quietly; a failure is reported with its message.
 geneva() {
     if ! "$CLI" "$@" >"$WORK/out" 2>"$WORK/err"; then
@@ -57,12 +37,7 @@ geneva() {
 }
 
 for v in $VERSIONS; do
-    msg=$(lancedb_npm_install "$NPMBASE" "$v" "$ARROW_JS_VERSION") || skip "$msg"
-    [ -z "$msg" ] || echo "$msg"
     d=$(lancedb_npm_dir "$NPMBASE" "$v")
-    lancedb_npm_copy "$d" "$SRC"/tests/interop/lancedb_columns.mjs \
-        "$SRC"/tests/interop/arrow_js_common.mjs "$SRC"/tests/interop/arrow_js_compare.mjs ||
-        { echo "FAIL: cannot copy the scripts into $d"; exit 1; }
     for sv in 2.1 2.2; do
         db=$WORK/db-$v-$sv
         t=products

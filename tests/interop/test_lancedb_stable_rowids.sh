@@ -20,59 +20,17 @@
 # GNV_LANCEDB_VERSIONS="0.39.0" limits the versions. Exits 77 (skipped) when node/npm or
 # the packages are missing, unless GNV_INTEROP_REQUIRED=1.
 set -u
-CLI=${GNV_TEST_CLI:-$1}
-SRC=$(cd "$2" && pwd)
-BUILD=$(cd "$3" && pwd)
-ARROW_JS_VERSION=18.1.0
-VERSIONS=${GNV_LANCEDB_VERSIONS:-"0.37.1 0.39.0"}
+. "$(dirname "${BASH_SOURCE[0]}")/lancedb_npm.sh"
+interop_args "$@"
 WORK=$BUILD/interop-lancedb-stable-rowids
-NPMBASE=${GNV_NPM_CACHE:-$BUILD}
 
-skip() {
-    if [ "${GNV_INTEROP_REQUIRED:-0}" = 1 ]; then
-        echo "FAIL: $* (GNV_INTEROP_REQUIRED=1)"
-        exit 1
-    fi
-    echo "SKIPPED: $*"
-    exit 77
-}
+interop_need_node
 
-command -v node >/dev/null 2>&1 || skip "node is not installed"
-command -v npm >/dev/null 2>&1 || skip "npm is not installed"
-node -e 'process.exit(+process.versions.node.split(".")[0] >= 18 ? 0 : 1)' ||
-    skip "node $(node --version) is older than 18"
-
-. "$SRC/tests/interop/lancedb_npm.sh"
-for v in $VERSIONS; do
-    msg=$(lancedb_npm_install "$NPMBASE" "$v" "$ARROW_JS_VERSION") || skip "$msg"
-    [ -z "$msg" ] || echo "$msg"
-    d=$(lancedb_npm_dir "$NPMBASE" "$v")
-    lancedb_npm_copy "$d" "$SRC"/tests/interop/lancedb_stable_rowids.mjs ||
-        { echo "FAIL: cannot copy the scripts into $d"; exit 1; }
-done
+lancedb_npm_setup "$SRC"/tests/interop/lancedb_stable_rowids.mjs
 
 rm -rf "$WORK"
 mkdir -p "$WORK/out"
 OUT=$WORK/out
-failures=0
-checks=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-run() {
-    local what=$1 log
-    shift
-    checks=$((checks + 1))
-    log=$OUT/run.$checks.log
-    if ! "$@" >"$log" 2>&1; then
-        fail "$what: $(head -c 2000 "$log")"
-        return 1
-    fi
-}
-geneva() {
-    "$CLI" "$@"
-}
 # same_file GOT WANT WHAT: one check that two files are equal.
 same_file() {
     checks=$((checks + 1))

@@ -5,7 +5,7 @@
  * transaction each commits (Merge or Project); time travel to before the change; and
  * crash safety through the fault I/O backend.
  */
-#include "gnv_test.h"
+#include "gnv_test_table.h"
 
 #include <inttypes.h>
 
@@ -37,14 +37,7 @@ static gnv_table *make_table(gnv_db *db, const char *tname, int n, int per_file,
         GNV_ASSERT_OK(gnv__array_finish_element(&a));
     }
     GNV_ASSERT_OK(gnv__array_finish(&a));
-    struct ArrowArrayStream st;
-    GNV_ASSERT_OK(gnv__stream_from_arrays(&st, &s, &a, 1));
-    gnv_create_table_options co = GNV_CREATE_TABLE_OPTIONS_INIT;
-    co.max_rows_per_file = per_file;
-    gnv_table *t = NULL;
-    GNV_ASSERT_OK(gnv_db_create_table(&t, db, tname, &st, NULL, &co));
-    gnv__stream_release(&st);
-    return t;
+    return gnv_test_create_table(db, tname, &s, &a, per_file);
 }
 
 /* Every row of a scan of `columns`, concatenated into one struct array. */
@@ -79,30 +72,12 @@ static void scan_all(gnv_table *t,
     gnv__stream_release(&s);
 }
 
-static const char *last_op(gnv_table *t)
-{
-    static char op[64];
-    gnv_version_info *vl = NULL;
-    size_t nv = 0;
-    GNV_ASSERT_OK(gnv_table_versions(t, &vl, &nv));
-    snprintf(op, sizeof op, "%s", vl[nv - 1].operation ? vl[nv - 1].operation : "(none)");
-    gnv_table_versions_free(vl, nv);
-    return op;
-}
-
 static int32_t field_id(gnv_table *t, const char *name)
 {
     for (size_t i = 0; i < t->m->n_fields; i++)
         if (!strcmp(t->m->fields[i]->name, name))
             return t->m->fields[i]->id;
     return -1;
-}
-
-static gnv_db *open_db(const char *dir)
-{
-    gnv_db *db = NULL;
-    GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    return db;
 }
 
 /* A one-column struct schema. */
@@ -222,7 +197,7 @@ static void test_add_with_callback(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "t", 100, 40, 0); /* fragments of 40, 40, 20 rows */
     delete_in_fragment1(t);
     uint64_t before = gnv_table_version(t);
@@ -238,7 +213,7 @@ static void test_add_with_callback(void **state)
     assert_int_equal(p.rows[2], 20);
     assert_int_equal(p.calls, 6 + 6 + 3);
     assert_int_equal(gnv_table_version(t), before + 1);
-    assert_string_equal(last_op(t), "merge");
+    assert_string_equal(gnv_test_last_op(t), "merge");
     /* one new data file per fragment, holding only the new field (id above the others) */
     assert_int_equal(field_id(t, "x"), 2);
     for (size_t i = 0; i < t->m->n_fragments; i++) {
@@ -325,7 +300,7 @@ static void test_add_errors(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "t", 50, 20, 0);
     uint64_t v = gnv_table_version(t);
     const char *inputs[] = {"id"};
@@ -382,7 +357,7 @@ static void test_add_null_with_metadata(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "t", 30, 10, 0);
     struct ArrowSchema cols;
     one_col(&cols, "u", "v", ARROW_FLAG_NULLABLE);
@@ -393,7 +368,7 @@ static void test_add_null_with_metadata(void **state)
     gnv_buf_dispose(&md);
     GNV_ASSERT_OK(gnv__table_add_null_columns(t, &cols));
     gnv__schema_release(&cols);
-    assert_string_equal(last_op(t), "merge");
+    assert_string_equal(gnv_test_last_op(t), "merge");
     for (size_t i = 0; i < t->m->n_fragments; i++)
         assert_int_equal(t->m->fragments[i]->n_files, 1); /* no data written */
     gnv_table_close(t);
@@ -424,7 +399,7 @@ static void test_drop(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "t", 30, 10, 0);
     uint64_t v = gnv_table_version(t);
     const char *unknown[] = {"nope"};
@@ -435,7 +410,7 @@ static void test_drop(void **state)
     assert_int_equal(gnv_table_version(t), v);
     const char *name[] = {"name"};
     GNV_ASSERT_OK(gnv_table_drop_columns(t, name, 1));
-    assert_string_equal(last_op(t), "project");
+    assert_string_equal(gnv_test_last_op(t), "project");
     struct ArrowSchema full;
     GNV_ASSERT_OK(gnv_table_schema(t, &full));
     assert_int_equal(full.n_children, 1);
@@ -486,7 +461,7 @@ static void test_drop_nested(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "t", 10, 10, 0);
     /* add an all-NULL struct column s {a int32, b utf8} */
     struct ArrowSchema cols;
@@ -539,7 +514,7 @@ static void test_rename_and_errors(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "t", 30, 10, 0);
     uint64_t v = gnv_table_version(t);
     gnv_column_alteration al = GNV_COLUMN_ALTERATION_INIT;
@@ -572,7 +547,7 @@ static void test_rename_and_errors(void **state)
     al.path = "name";
     al.rename = "label";
     GNV_ASSERT_OK(gnv_table_alter_columns(t, &al, 1));
-    assert_string_equal(last_op(t), "project");
+    assert_string_equal(gnv_test_last_op(t), "project");
     assert_int_equal(field_id(t, "label"), 1); /* the same field, renamed */
     struct ArrowSchema sc;
     struct ArrowArray a;
@@ -591,7 +566,7 @@ static void test_nullability(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "t", 30, 10, 7); /* name is NULL where id % 7 == 0 */
     uint64_t v = gnv_table_version(t);
     gnv_column_alteration al = GNV_COLUMN_ALTERATION_INIT;
@@ -603,7 +578,7 @@ static void test_nullability(void **state)
     /* id has no nulls: it becomes non-nullable (rewritten under a new field id) */
     al.path = "id";
     GNV_ASSERT_OK(gnv_table_alter_columns(t, &al, 1));
-    assert_string_equal(last_op(t), "merge");
+    assert_string_equal(gnv_test_last_op(t), "merge");
     assert_int_equal(field_id(t, "id"), 2);
     struct ArrowSchema full;
     GNV_ASSERT_OK(gnv_table_schema(t, &full));
@@ -623,7 +598,7 @@ static void test_nullability(void **state)
     /* and nullable again: schema only */
     al.nullable = GNV_NULLABLE_TRUE;
     GNV_ASSERT_OK(gnv_table_alter_columns(t, &al, 1));
-    assert_string_equal(last_op(t), "project");
+    assert_string_equal(gnv_test_last_op(t), "project");
     GNV_ASSERT_OK(gnv_table_schema(t, &full));
     assert_true(full.children[0]->flags & ARROW_FLAG_NULLABLE);
     gnv__schema_release(&full);
@@ -649,7 +624,7 @@ static void test_cast(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "t", 30, 10, 0);
     uint64_t v = gnv_table_version(t);
     gnv_column_alteration al = GNV_COLUMN_ALTERATION_INIT;
@@ -665,7 +640,7 @@ static void test_cast(void **state)
         skip();
     }
     GNV_ASSERT_OK(rc);
-    assert_string_equal(last_op(t), "merge");
+    assert_string_equal(gnv_test_last_op(t), "merge");
     struct ArrowSchema sc;
     struct ArrowArray a;
     scan_all(t, NULL, 0, &sc, &a);
@@ -700,7 +675,7 @@ static void test_sql(void **state)
     if (!expr_works())
         skip();
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "t", 50, 20, 0);
     uint64_t v = gnv_table_version(t);
     const char *bad_names[] = {"id"}, *bad_exprs[] = {"1"};
@@ -713,7 +688,7 @@ static void test_sql(void **state)
 
     const char *names[] = {"double", "big"}, *exprs[] = {"id * 2", "id > 24"};
     GNV_ASSERT_OK(gnv_table_add_columns_sql(t, names, exprs, 2));
-    assert_string_equal(last_op(t), "merge");
+    assert_string_equal(gnv_test_last_op(t), "merge");
     struct ArrowSchema sc;
     struct ArrowArray a;
     scan_all(t, names, 2, &sc, &a);
@@ -751,22 +726,16 @@ static void test_sql(void **state)
 static void run_faults(int fault)
 {
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "f", 30, 10, 0);
     gnv_table_close(t);
     gnv_db_close(db);
     uint64_t version = 1;
     for (int step = 0; step < 3; step++) {
         for (uint64_t k = 1;; k++) {
-            gnv_io *inner = NULL, *fio = NULL;
-            GNV_ASSERT_OK(gnv_io_local_new(&inner, dir));
-            GNV_ASSERT_OK(gnv_io_fault_new(&fio, inner, fault, k));
-            gnv_db_options o = GNV_DB_OPTIONS_INIT;
-            o.io = fio;
             gnv_db *fdb = NULL;
-            GNV_ASSERT_OK(gnv_db_open(&fdb, dir, &o));
-            gnv_table *ft = NULL;
-            GNV_ASSERT_OK(gnv_db_open_table(&ft, fdb, "f"));
+            gnv_io *fio = NULL;
+            gnv_table *ft = gnv_test_fault_open(&fdb, &fio, dir, "f", fault, k);
             int rc;
             if (step == 0) {
                 struct ArrowSchema cols;
@@ -789,10 +758,8 @@ static void run_faults(int fault)
                 assert_non_null(gnv_error_last());
                 assert_int_equal(gnv_table_version(ft), version);
             }
-            gnv_table_close(ft);
-            gnv_db_close(fdb);
-            gnv_io_free(fio);
-            gnv_db *pdb = open_db(dir);
+            gnv_test_fault_close(ft, fdb, fio);
+            gnv_db *pdb = gnv_test_open_db(dir);
             gnv_table *pt = NULL;
             GNV_ASSERT_OK(gnv_db_open_table(&pt, pdb, "f"));
             uint64_t v = gnv_table_version(pt);
@@ -842,7 +809,7 @@ static void test_drop_indexes_and_files(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "t", 10, 10, 0);
     /* version 2 by hand: the same content with two indexes, on id (0) and name (1) */
     Gnvpb__IndexMetadata i0 = GNVPB__INDEX_METADATA__INIT, i1 = GNVPB__INDEX_METADATA__INIT;
@@ -911,7 +878,7 @@ static void test_conflict(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "t", 10, 10, 0);
     gnv_table *other = NULL;
     GNV_ASSERT_OK(gnv_db_open_table(&other, db, "t"));
@@ -951,7 +918,7 @@ static void test_alloc_faults(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     for (uint64_t n = 1;; n++) {
         gnv_table_close(make_table(db, "oom", 12, 12, 0)); /* version 1 */
         gnv_error_clear();

@@ -5,7 +5,7 @@
  * damaged or unsupported manifests. Fragments here name data files that are never
  * read, so only manifests are exercised.
  */
-#include "gnv_test.h"
+#include "gnv_test_table.h"
 
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -69,20 +69,6 @@ static int append_rows(gnv_table *t, uint64_t rows)
     return gnv__table_commit(t, &c);
 }
 
-static int64_t count(gnv_table *t)
-{
-    int64_t n = -1;
-    GNV_ASSERT_OK(gnv_table_count_rows(t, &n));
-    return n;
-}
-
-static gnv_db *open_db(const char *dir)
-{
-    gnv_db *db = NULL;
-    GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    return db;
-}
-
 static bool file_exists(const char *dir, const char *rel)
 {
     char p[1024];
@@ -111,14 +97,14 @@ static void test_versions_and_files(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "t1");
     assert_int_equal(gnv_table_version(t), 1);
     assert_string_equal(gnv_table_name(t), "t1");
     for (int i = 1; i <= 3; i++)
         GNV_ASSERT_OK(append_rows(t, 10 * (uint64_t)i));
     assert_int_equal(gnv_table_version(t), 4);
-    assert_int_equal(count(t), 60);
+    assert_int_equal(gnv_test_count_rows(t), 60);
     /* V2 names, the hint, and transaction files named by the manifests */
     assert_true(file_exists(dir, "t1.lance/_versions/18446744073709551614.manifest"));
     assert_true(file_exists(dir, "t1.lance/_versions/18446744073709551611.manifest"));
@@ -153,7 +139,7 @@ static void test_versions_and_files(void **state)
     gnv_table *t2 = NULL;
     GNV_ASSERT_OK(gnv_db_open_table(&t2, db, "t1"));
     assert_int_equal(gnv_table_version(t2), 4);
-    assert_int_equal(count(t2), 60);
+    assert_int_equal(gnv_test_count_rows(t2), 60);
     gnv_table_close(t2);
 
     /* table names, drop */
@@ -192,7 +178,7 @@ static void test_names(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = NULL;
     const char *bad[] = {"", ".", "..", "../x", "a/b", "a\\b", ".hidden", "tab\tname", "é"};
     for (size_t i = 0; i < GNV_ARRAY_SIZE(bad); i++) {
@@ -213,7 +199,7 @@ static void test_checkout_restore(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "tt");
     GNV_ASSERT_OK(append_rows(t, 5));  /* v2: 5 */
     GNV_ASSERT_OK(append_rows(t, 7));  /* v3: 12 */
@@ -221,28 +207,28 @@ static void test_checkout_restore(void **state)
     gnv_table *old = NULL;
     GNV_ASSERT_OK(gnv_table_checkout(&old, t, 2));
     assert_int_equal(gnv_table_version(old), 2);
-    assert_int_equal(count(old), 5);
-    assert_int_equal(count(t), 23);
+    assert_int_equal(gnv_test_count_rows(old), 5);
+    assert_int_equal(gnv_test_count_rows(t), 23);
     gnv_table_close(old);
     GNV_ASSERT_ERR(gnv_table_checkout(&old, t, 9), GNV_ENOTFOUND, "no version 9");
     GNV_ASSERT_ERR(gnv_table_checkout(&old, t, 0), GNV_ENOTFOUND, NULL);
     GNV_ASSERT_OK(gnv_table_checkout(&old, t, 3));
-    assert_int_equal(count(old), 12);
+    assert_int_equal(gnv_test_count_rows(old), 12);
     /* restore from a checkout: commits v5 = content of v3 */
     GNV_ASSERT_OK(gnv_table_restore(old, 0));
     assert_int_equal(gnv_table_version(old), 5);
-    assert_int_equal(count(old), 12);
+    assert_int_equal(gnv_test_count_rows(old), 12);
     /* the other handle is behind; checkout_latest moves it */
     assert_int_equal(gnv_table_version(t), 4);
     GNV_ASSERT_OK(gnv_table_checkout_latest(t));
     assert_int_equal(gnv_table_version(t), 5);
-    assert_int_equal(count(t), 12);
+    assert_int_equal(gnv_test_count_rows(t), 12);
     /* an append after a restore gets a fresh fragment id */
     GNV_ASSERT_OK(append_rows(t, 1));
     assert_int_equal(t->m->fragments[t->m->n_fragments - 1]->id, 3);
     GNV_ASSERT_OK(gnv_table_restore(t, 2));
     assert_int_equal(gnv_table_version(t), 7);
-    assert_int_equal(count(t), 5);
+    assert_int_equal(gnv_test_count_rows(t), 5);
     GNV_ASSERT_ERR(gnv_table_restore(t, 42), GNV_ENOTFOUND, "no version 42");
     gnv_version_info *vl = NULL;
     size_t nv = 0;
@@ -261,7 +247,7 @@ static void test_tags(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "tg");
     GNV_ASSERT_OK(append_rows(t, 3));
     GNV_ASSERT_OK(append_rows(t, 4));
@@ -290,7 +276,7 @@ static void test_tags(void **state)
     gnv_table *old = NULL;
     GNV_ASSERT_OK(gnv_table_checkout_tag(&old, t, "v1.0"));
     assert_int_equal(gnv_table_version(old), 2);
-    assert_int_equal(count(old), 3);
+    assert_int_equal(gnv_test_count_rows(old), 3);
     gnv_table_close(old);
     GNV_ASSERT_ERR(gnv_table_checkout_tag(&old, t, "missing"), GNV_ENOTFOUND, "missing");
     GNV_ASSERT_OK(gnv_table_tag_delete(t, "v1.0"));
@@ -308,7 +294,7 @@ static void test_rebase_and_conflict(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *a = make_table(db, "rc");
     gnv_table *b = NULL;
     GNV_ASSERT_OK(gnv_db_open_table(&b, db, "rc"));
@@ -316,7 +302,7 @@ static void test_rebase_and_conflict(void **state)
     GNV_ASSERT_OK(append_rows(a, 20)); /* v3 */
     GNV_ASSERT_OK(append_rows(b, 5));  /* loses v2, v3; rebases to v4 */
     assert_int_equal(gnv_table_version(b), 4);
-    assert_int_equal(count(b), 35);
+    assert_int_equal(gnv_test_count_rows(b), 35);
     assert_int_equal(b->m->n_fragments, 3);
     assert_int_equal(b->m->fragments[2]->id, 2);
     /* an overwrite committed meanwhile conflicts with an append */
@@ -333,7 +319,7 @@ static void test_rebase_and_conflict(void **state)
     ow.fields = fields;
     ow.n_fields = nf;
     GNV_ASSERT_OK(gnv__table_commit(b, &ow)); /* v5 */
-    assert_int_equal(count(b), 0);
+    assert_int_equal(gnv_test_count_rows(b), 0);
     GNV_ASSERT_ERR(append_rows(c, 1), GNV_ECONFLICT,
                    "overwrite committed concurrently as version 5");
     assert_int_equal(gnv_table_version(c), 4); /* the failed handle is unchanged */
@@ -358,7 +344,7 @@ static void test_two_processes(void **state)
     (void)state;
     enum { N = 25 };
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "par");
     gnv_table_close(t);
     gnv_db_close(db);
@@ -386,10 +372,10 @@ static void test_two_processes(void **state)
         assert_int_equal(waitpid(kids[k], &st, 0), kids[k]);
         assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
-    db = open_db(dir);
+    db = gnv_test_open_db(dir);
     GNV_ASSERT_OK(gnv_db_open_table(&t, db, "par"));
     assert_int_equal(gnv_table_version(t), 1 + 2 * N);
-    assert_int_equal(count(t), N * 1 + N * 2);
+    assert_int_equal(gnv_test_count_rows(t), N * 1 + N * 2);
     assert_int_equal(t->m->n_fragments, 2 * N);
     for (size_t i = 0; i < t->m->n_fragments; i++)
         assert_int_equal(t->m->fragments[i]->id, i); /* unique, dense ids */
@@ -409,7 +395,7 @@ static void test_two_processes(void **state)
 static void run_faults(int fault)
 {
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "f");
     GNV_ASSERT_OK(append_rows(t, 4));
     gnv_table_close(t);
@@ -417,15 +403,9 @@ static void run_faults(int fault)
     uint64_t version = 2;
     int64_t rows = 4;
     for (uint64_t k = 1;; k++) {
-        gnv_io *inner = NULL, *fio = NULL;
-        GNV_ASSERT_OK(gnv_io_local_new(&inner, dir));
-        GNV_ASSERT_OK(gnv_io_fault_new(&fio, inner, fault, k));
-        gnv_db_options o = GNV_DB_OPTIONS_INIT;
-        o.io = fio;
         gnv_db *fdb = NULL;
-        GNV_ASSERT_OK(gnv_db_open(&fdb, dir, &o));
-        gnv_table *ft = NULL;
-        GNV_ASSERT_OK(gnv_db_open_table(&ft, fdb, "f"));
+        gnv_io *fio = NULL;
+        gnv_table *ft = gnv_test_fault_open(&fdb, &fio, dir, "f", fault, k);
         int rc = append_rows(ft, 3);
         uint64_t ops = gnv_io_fault_ops(fio);
         if (rc < 0) {
@@ -433,23 +413,21 @@ static void run_faults(int fault)
             assert_true(strlen(gnv_error_last()->message) > 0);
             assert_int_equal(gnv_table_version(ft), version); /* handle unchanged */
         }
-        gnv_table_close(ft);
-        gnv_db_close(fdb);
-        gnv_io_free(fio);
+        gnv_test_fault_close(ft, fdb, fio);
         /* reopen on a plain backend */
-        gnv_db *pdb = open_db(dir);
+        gnv_db *pdb = gnv_test_open_db(dir);
         gnv_table *pt = NULL;
         GNV_ASSERT_OK(gnv_db_open_table(&pt, pdb, "f"));
         uint64_t v = gnv_table_version(pt);
         if (rc == GNV_OK || v == version + 1) {
             /* the commit happened (a crash after the manifest landed counts) */
             assert_int_equal(v, version + 1);
-            assert_int_equal(count(pt), rows + 3);
+            assert_int_equal(gnv_test_count_rows(pt), rows + 3);
             version++;
             rows += 3;
         } else {
             assert_int_equal(v, version);
-            assert_int_equal(count(pt), rows);
+            assert_int_equal(gnv_test_count_rows(pt), rows);
         }
         gnv_version_info *vl = NULL;
         size_t nv = 0;
@@ -482,7 +460,7 @@ static void test_bad_manifests(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "bad");
     GNV_ASSERT_OK(append_rows(t, 2));
     char p[1024];
@@ -536,7 +514,7 @@ static void test_v1_naming(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     gnv_table *t = make_table(db, "v1");
     GNV_ASSERT_OK(append_rows(t, 2));
     gnv_table_close(t);
@@ -564,7 +542,7 @@ static void test_alloc_faults(void **state)
 {
     (void)state;
     char *dir = gnv_test_tmpdir();
-    gnv_db *db = open_db(dir);
+    gnv_db *db = gnv_test_open_db(dir);
     for (uint64_t n = 1;; n++) {
         /* the same starting point for every run: versions 1 and 2 */
         gnv_table *t = make_table(db, "oom");

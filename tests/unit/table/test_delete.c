@@ -7,84 +7,13 @@
  * concurrent delete of the same fragment (the filtered delete then runs again), and
  * the filtered forms (gnv_table_delete, gnv_table_count_rows_where).
  */
-#include "gnv_test.h"
+#include "gnv_test_table.h"
 
 #include <dirent.h>
 
 #include "table/table.h"
 
 /* ---- helpers -------------------------------------------------------------- */
-
-/* A table `name` of n rows (id = 0..n-1 int64, s = "r<id>" utf8) in files of per_file. */
-static gnv_table *make_table(gnv_db *db, const char *name, int64_t n, int64_t per_file)
-{
-    struct ArrowSchema s;
-    GNV_ASSERT_OK(gnv__schema_init(&s, "+s", "", 0));
-    GNV_ASSERT_OK(gnv__schema_alloc_children(&s, 2));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[0], "l", "id", ARROW_FLAG_NULLABLE));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[1], "u", "s", ARROW_FLAG_NULLABLE));
-    struct ArrowArray *a = calloc(1, sizeof *a);
-    GNV_ASSERT_OK(gnv__array_init(a, &s));
-    for (int64_t i = 0; i < n; i++) {
-        char buf[32];
-        int len = snprintf(buf, sizeof buf, "r%lld", (long long)i);
-        GNV_ASSERT_OK(gnv__array_append_int(a->children[0], i));
-        GNV_ASSERT_OK(gnv__array_append_bytes(a->children[1], buf, (size_t)len));
-        GNV_ASSERT_OK(gnv__array_finish_element(a));
-    }
-    GNV_ASSERT_OK(gnv__array_finish(a));
-    struct ArrowArrayStream st;
-    GNV_ASSERT_OK(gnv__stream_from_arrays(&st, &s, a, 1));
-    free(a);
-    gnv_create_table_options co = GNV_CREATE_TABLE_OPTIONS_INIT;
-    co.max_rows_per_file = per_file;
-    gnv_table *t = NULL;
-    GNV_ASSERT_OK(gnv_db_create_table(&t, db, name, &st, NULL, &co));
-    st.release(&st);
-    return t;
-}
-
-static int64_t count(gnv_table *t)
-{
-    int64_t n = -1;
-    GNV_ASSERT_OK(gnv_table_count_rows(t, &n));
-    return n;
-}
-
-/* The ids a full scan returns, in order, into ids (at most cap); their number. */
-static int64_t scan_ids(gnv_table *t, int64_t *ids, int64_t cap)
-{
-    struct ArrowArrayStream st;
-    static const char *const cols[] = {"id", "s"};
-    gnv_scan_options o = GNV_SCAN_OPTIONS_INIT;
-    o.columns = cols;
-    o.n_columns = 2;
-    GNV_ASSERT_OK(gnv_table_scan(t, &o, &st));
-    int64_t n = 0;
-    for (;;) {
-        struct ArrowArray a;
-        int rc = st.get_next(&st, &a);
-        if (rc != 0)
-            fail_msg("get_next: %s", st.get_last_error(&st));
-        if (!a.release)
-            break;
-        const int64_t *v = (const int64_t *)a.children[0]->buffers[1] + a.children[0]->offset;
-        const int32_t *off = (const int32_t *)a.children[1]->buffers[1] + a.children[1]->offset;
-        const char *chars = a.children[1]->buffers[2];
-        for (int64_t i = 0; i < a.length; i++) {
-            char want[32];
-            snprintf(want, sizeof want, "r%lld", (long long)v[i]);
-            assert_int_equal(off[i + 1] - off[i], (int32_t)strlen(want));
-            assert_memory_equal(chars + off[i], want, strlen(want));
-            if (n < cap)
-                ids[n] = v[i];
-            n++;
-        }
-        a.release(&a);
-    }
-    st.release(&st);
-    return n;
-}
 
 static const Gnvpb__DataFragment *frag(const gnv_table *t, uint64_t id)
 {
@@ -104,23 +33,6 @@ static void deletion_path(char *out, size_t n, const gnv_table *t, const Gnvpb__
              d->file_type == GNVPB__DELETION_FILE__KIND__BITMAP ? "bin" : "arrow");
 }
 
-static int del_rows(gnv_table *t, uint64_t fid, const uint32_t *rows, size_t n, int64_t *deleted)
-{
-    gnv__frag_rows s = {fid, rows, n};
-    return gnv__table_delete_rows(t, &s, 1, "test", deleted);
-}
-
-static const char *last_operation(gnv_table *t)
-{
-    static char op[32];
-    gnv_version_info *vl = NULL;
-    size_t nv = 0;
-    GNV_ASSERT_OK(gnv_table_versions(t, &vl, &nv));
-    snprintf(op, sizeof op, "%s", vl[nv - 1].operation ? vl[nv - 1].operation : "(none)");
-    gnv_table_versions_free(vl, nv);
-    return op;
-}
-
 /* ---- deletion files ------------------------------------------------------- */
 
 static void test_arrow_form_and_merge(void **state)
@@ -129,13 +41,13 @@ static void test_arrow_form_and_merge(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "d", 100, 40); /* fragments 0..2 of 40, 40, 20 */
+    gnv_table *t = gnv_test_id_table(db, "d", 100, 40); /* fragments 0..2 of 40, 40, 20 */
     int64_t deleted = -1;
     const uint32_t r0[] = {1, 2, 3, 3};
-    GNV_ASSERT_OK(del_rows(t, 0, r0, 4, &deleted));
+    GNV_ASSERT_OK(gnv_test_delete_rows(t, 0, r0, 4, &deleted));
     assert_int_equal(deleted, 3);
     assert_int_equal(gnv_table_version(t), 2);
-    assert_string_equal(last_operation(t), "delete");
+    assert_string_equal(gnv_test_last_op(t), "delete");
     const Gnvpb__DataFragment *f = frag(t, 0);
     assert_int_equal(f->deletion_file->file_type, GNVPB__DELETION_FILE__KIND__ARROW_ARRAY);
     assert_int_equal(f->deletion_file->num_deleted_rows, 3);
@@ -162,9 +74,9 @@ static void test_arrow_form_and_merge(void **state)
     st.release(&st);
     gnv_buf_dispose(&body);
 
-    assert_int_equal(count(t), 97);
+    assert_int_equal(gnv_test_count_rows(t), 97);
     int64_t ids[100];
-    assert_int_equal(scan_ids(t, ids, 100), 97);
+    assert_int_equal(gnv_test_scan_ids(t, ids, 100), 97);
     assert_int_equal(ids[0], 0);
     assert_int_equal(ids[1], 4);
 
@@ -181,8 +93,8 @@ static void test_arrow_form_and_merge(void **state)
     assert_int_equal(f->deletion_file->read_version, 2);
     assert_null(frag(t, 2)); /* removed whole */
     assert_int_equal(t->m->n_fragments, 2);
-    assert_int_equal(count(t), 76);
-    assert_int_equal(scan_ids(t, ids, 100), 76);
+    assert_int_equal(gnv_test_count_rows(t), 76);
+    assert_int_equal(gnv_test_scan_ids(t, ids, 100), 76);
     assert_int_equal(ids[2], 5);
     assert_int_equal(ids[75], 79);
 
@@ -203,18 +115,18 @@ static void test_arrow_form_and_merge(void **state)
     gnv_buf_dispose(&txn);
 
     /* nothing new: no version */
-    GNV_ASSERT_OK(del_rows(t, 0, r1, 2, &deleted));
+    GNV_ASSERT_OK(gnv_test_delete_rows(t, 0, r1, 2, &deleted));
     assert_int_equal(deleted, 0);
     assert_int_equal(gnv_table_version(t), 3);
     /* bad input */
     const uint32_t past[] = {40};
-    GNV_ASSERT_ERR(del_rows(t, 1, past, 1, NULL), GNV_EINVAL, "has 40 rows");
-    GNV_ASSERT_ERR(del_rows(t, 2, r1, 1, NULL), GNV_EINVAL, "no fragment 2");
+    GNV_ASSERT_ERR(gnv_test_delete_rows(t, 1, past, 1, NULL), GNV_EINVAL, "has 40 rows");
+    GNV_ASSERT_ERR(gnv_test_delete_rows(t, 2, r1, 1, NULL), GNV_EINVAL, "no fragment 2");
 
     /* a reopened handle reads the same */
     gnv_table_close(t);
     GNV_ASSERT_OK(gnv_db_open_table(&t, db, "d"));
-    assert_int_equal(count(t), 76);
+    assert_int_equal(gnv_test_count_rows(t), 76);
     gnv_table_close(t);
     gnv_db_close(db);
     gnv_test_rmdir(dir);
@@ -226,7 +138,7 @@ static void test_bitmap_form(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "b", 70000, 0); /* one fragment */
+    gnv_table *t = gnv_test_id_table(db, "b", 70000, 0); /* one fragment */
     /* 6000 even rows below 12000 (a bitmap container) and 6 rows above 65536 (an array
      * container) */
     uint32_t *rows = calloc(6006, sizeof *rows);
@@ -235,7 +147,7 @@ static void test_bitmap_form(void **state)
     for (uint32_t i = 0; i < 6; i++)
         rows[6000 + i] = 65540 + i;
     int64_t deleted = 0;
-    GNV_ASSERT_OK(del_rows(t, 0, rows, 6006, &deleted));
+    GNV_ASSERT_OK(gnv_test_delete_rows(t, 0, rows, 6006, &deleted));
     free(rows);
     assert_int_equal(deleted, 6006);
     const Gnvpb__DataFragment *f = frag(t, 0);
@@ -250,9 +162,9 @@ static void test_bitmap_form(void **state)
     /* header 8, descriptors 8, offsets 8, bitmap 8192, array 12 */
     assert_int_equal(body.size, 8 + 8 + 8 + 8192 + 12);
     gnv_buf_dispose(&body);
-    assert_int_equal(count(t), 70000 - 6006);
+    assert_int_equal(gnv_test_count_rows(t), 70000 - 6006);
     int64_t *ids = calloc(70000, sizeof *ids);
-    assert_int_equal(scan_ids(t, ids, 70000), 70000 - 6006);
+    assert_int_equal(gnv_test_scan_ids(t, ids, 70000), 70000 - 6006);
     assert_int_equal(ids[0], 1);
     assert_int_equal(ids[5999], 11999);
     assert_int_equal(ids[6000], 12000);
@@ -262,9 +174,9 @@ static void test_bitmap_form(void **state)
     free(ids);
     /* a bitmap stays a bitmap when rows are added */
     const uint32_t one[] = {1};
-    GNV_ASSERT_OK(del_rows(t, 0, one, 1, &deleted));
+    GNV_ASSERT_OK(gnv_test_delete_rows(t, 0, one, 1, &deleted));
     assert_int_equal(frag(t, 0)->deletion_file->file_type, GNVPB__DELETION_FILE__KIND__BITMAP);
-    assert_int_equal(count(t), 70000 - 6007);
+    assert_int_equal(gnv_test_count_rows(t), 70000 - 6007);
     gnv_table_close(t);
     gnv_db_close(db);
     gnv_test_rmdir(dir);
@@ -278,21 +190,21 @@ static void test_threshold(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "th", 12000, 6000); /* fragments 0, 1 of 6000 */
+    gnv_table *t = gnv_test_id_table(db, "th", 12000, 6000); /* fragments 0, 1 of 6000 */
     uint32_t *rows = calloc(5002, sizeof *rows);
     for (uint32_t i = 0; i < 5002; i++)
         rows[i] = i;
-    GNV_ASSERT_OK(del_rows(t, 0, rows, 5000, NULL));
+    GNV_ASSERT_OK(gnv_test_delete_rows(t, 0, rows, 5000, NULL));
     assert_int_equal(frag(t, 0)->deletion_file->file_type, GNVPB__DELETION_FILE__KIND__BITMAP);
-    GNV_ASSERT_OK(del_rows(t, 1, rows, 4999, NULL));
+    GNV_ASSERT_OK(gnv_test_delete_rows(t, 1, rows, 4999, NULL));
     assert_int_equal(frag(t, 1)->deletion_file->file_type, GNVPB__DELETION_FILE__KIND__ARROW_ARRAY);
-    GNV_ASSERT_OK(del_rows(t, 1, rows + 4999, 1, NULL));
+    GNV_ASSERT_OK(gnv_test_delete_rows(t, 1, rows + 4999, 1, NULL));
     assert_int_equal(frag(t, 1)->deletion_file->file_type, GNVPB__DELETION_FILE__KIND__ARROW_ARRAY);
-    GNV_ASSERT_OK(del_rows(t, 1, rows + 5000, 1, NULL));
+    GNV_ASSERT_OK(gnv_test_delete_rows(t, 1, rows + 5000, 1, NULL));
     assert_int_equal(frag(t, 1)->deletion_file->file_type, GNVPB__DELETION_FILE__KIND__BITMAP);
     assert_int_equal(frag(t, 1)->deletion_file->num_deleted_rows, 5001);
     free(rows);
-    assert_int_equal(count(t), 12000 - 5000 - 5001);
+    assert_int_equal(gnv_test_count_rows(t), 12000 - 5000 - 5001);
     gnv_table_close(t);
     gnv_db_close(db);
     gnv_test_rmdir(dir);
@@ -307,7 +219,7 @@ static void test_random(void **state)
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
     enum { N = 70000, PER = 35000 };
-    gnv_table *t = make_table(db, "r", N, PER); /* fragments 0 and 1 */
+    gnv_table *t = gnv_test_id_table(db, "r", N, PER); /* fragments 0 and 1 */
     bool *gone = calloc(N, sizeof *gone);
     uint32_t *rows = calloc(PER, sizeof *rows);
     int64_t *ids = calloc(N, sizeof *ids);
@@ -333,11 +245,11 @@ static void test_random(void **state)
             }
         }
         int64_t deleted = -1;
-        GNV_ASSERT_OK(del_rows(t, fid, rows, n, &deleted));
+        GNV_ASSERT_OK(gnv_test_delete_rows(t, fid, rows, n, &deleted));
         assert_int_equal(deleted, want);
         live -= want;
-        assert_int_equal(count(t), live);
-        assert_int_equal(scan_ids(t, ids, N), live);
+        assert_int_equal(gnv_test_count_rows(t), live);
+        assert_int_equal(gnv_test_scan_ids(t, ids, N), live);
         int64_t k = 0;
         for (int64_t id = 0; id < N; id++)
             if (!gone[id])
@@ -358,21 +270,15 @@ static void run_faults(int fault)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "f", 50, 20);
+    gnv_table *t = gnv_test_id_table(db, "f", 50, 20);
     gnv_table_close(t);
     gnv_db_close(db);
     uint64_t version = 1;
     int64_t rows = 50;
     for (uint64_t k = 1;; k++) {
-        gnv_io *inner = NULL, *fio = NULL;
-        GNV_ASSERT_OK(gnv_io_local_new(&inner, dir));
-        GNV_ASSERT_OK(gnv_io_fault_new(&fio, inner, fault, k));
-        gnv_db_options o = GNV_DB_OPTIONS_INIT;
-        o.io = fio;
         gnv_db *fdb = NULL;
-        GNV_ASSERT_OK(gnv_db_open(&fdb, dir, &o));
-        gnv_table *ft = NULL;
-        GNV_ASSERT_OK(gnv_db_open_table(&ft, fdb, "f"));
+        gnv_io *fio = NULL;
+        gnv_table *ft = gnv_test_fault_open(&fdb, &fio, dir, "f", fault, k);
         /* a new row of fragment 0 each time, and all of fragment 2 the first time */
         uint32_t r0[] = {(uint32_t)k};
         uint32_t r2[10];
@@ -387,9 +293,7 @@ static void run_faults(int fault)
             assert_true(strlen(gnv_error_last()->message) > 0);
             assert_int_equal(gnv_table_version(ft), version);
         }
-        gnv_table_close(ft);
-        gnv_db_close(fdb);
-        gnv_io_free(fio);
+        gnv_test_fault_close(ft, fdb, fio);
         GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
         GNV_ASSERT_OK(gnv_db_open_table(&t, db, "f"));
         uint64_t v = gnv_table_version(t);
@@ -400,9 +304,9 @@ static void run_faults(int fault)
         } else {
             assert_int_equal(v, version);
         }
-        assert_int_equal(count(t), rows);
+        assert_int_equal(gnv_test_count_rows(t), rows);
         int64_t ids[50];
-        assert_int_equal(scan_ids(t, ids, 50), rows);
+        assert_int_equal(gnv_test_scan_ids(t, ids, 50), rows);
         gnv_table_close(t);
         gnv_db_close(db);
         if (ops < k)
@@ -433,34 +337,34 @@ static void test_rebase(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *a = make_table(db, "c", 60, 20); /* fragments 0..2 */
+    gnv_table *a = gnv_test_id_table(db, "c", 60, 20); /* fragments 0..2 */
     gnv_table *b = NULL, *c = NULL;
     GNV_ASSERT_OK(gnv_db_open_table(&b, db, "c"));
     GNV_ASSERT_OK(gnv_db_open_table(&c, db, "c"));
     /* b appends (version 2); a's delete, read at version 1, rebases over it */
-    gnv_table *src = make_table(db, "src", 5, 0);
+    gnv_table *src = gnv_test_id_table(db, "src", 5, 0);
     struct ArrowArrayStream st;
     GNV_ASSERT_OK(gnv_table_scan(src, NULL, &st));
     GNV_ASSERT_OK(gnv_table_add(b, &st, NULL));
     st.release(&st);
     const uint32_t r[] = {0, 1};
-    GNV_ASSERT_OK(del_rows(a, 0, r, 2, NULL));
+    GNV_ASSERT_OK(gnv_test_delete_rows(a, 0, r, 2, NULL));
     assert_int_equal(gnv_table_version(a), 3);
-    assert_int_equal(count(a), 63);
+    assert_int_equal(gnv_test_count_rows(a), 63);
     /* c deletes in fragment 1 (disjoint from a's): rebased over the append and delete */
-    GNV_ASSERT_OK(del_rows(c, 1, r, 2, NULL));
+    GNV_ASSERT_OK(gnv_test_delete_rows(c, 1, r, 2, NULL));
     assert_int_equal(gnv_table_version(c), 4);
-    assert_int_equal(count(c), 61);
+    assert_int_equal(gnv_test_count_rows(c), 61);
     /* b, still at version 2, deletes in fragment 0, which a changed: a conflict */
-    GNV_ASSERT_ERR(del_rows(b, 0, r + 1, 1, NULL), GNV_ECONFLICT, "fragment 0");
+    GNV_ASSERT_ERR(gnv_test_delete_rows(b, 0, r + 1, 1, NULL), GNV_ECONFLICT, "fragment 0");
     assert_int_equal(gnv_table_version(b), 2);
     /* b appends again: an append commutes with the deletes */
     GNV_ASSERT_OK(gnv_table_scan(src, NULL, &st));
     GNV_ASSERT_OK(gnv_table_add(b, &st, NULL));
     st.release(&st);
-    assert_int_equal(count(b), 66);
+    assert_int_equal(gnv_test_count_rows(b), 66);
     int64_t ids[100];
-    assert_int_equal(scan_ids(b, ids, 100), 66);
+    assert_int_equal(gnv_test_scan_ids(b, ids, 100), 66);
     gnv_table_close(a);
     gnv_table_close(b);
     gnv_table_close(c);
@@ -478,7 +382,7 @@ static void test_rebase(void **state)
         GNV_ASSERT_OK(gnv_table_delete(b, "id = 11 OR id = 10", &n));
         assert_int_equal(n, 1); /* 10 was gone when it ran again */
         assert_int_equal(gnv_table_version(b), va + 1);
-        assert_int_equal(count(b), 64);
+        assert_int_equal(gnv_test_count_rows(b), 64);
         gnv_table_close(a);
         gnv_table_close(b);
     }
@@ -495,7 +399,7 @@ static bool expr_ready(void)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "probe", 3, 0);
+    gnv_table *t = gnv_test_id_table(db, "probe", 3, 0);
     int rc = gnv_table_count_rows_where(t, "id > 0", &n);
     gnv_table_close(t);
     gnv_db_close(db);
@@ -513,7 +417,7 @@ static void test_delete_where(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "w", 100, 30); /* fragments 0..3: 30, 30, 30, 10 */
+    gnv_table *t = gnv_test_id_table(db, "w", 100, 30); /* fragments 0..3: 30, 30, 30, 10 */
     int64_t n = -1;
     GNV_ASSERT_OK(gnv_table_count_rows_where(t, "id % 10 = 3", &n));
     assert_int_equal(n, 10);
@@ -528,7 +432,7 @@ static void test_delete_where(void **state)
     int64_t deleted = -1;
     GNV_ASSERT_OK(gnv_table_delete(t, "id % 10 = 3", &deleted));
     assert_int_equal(deleted, 10);
-    assert_int_equal(count(t), 90);
+    assert_int_equal(gnv_test_count_rows(t), 90);
     GNV_ASSERT_OK(gnv_table_count_rows_where(t, "id % 10 = 3", &n));
     assert_int_equal(n, 0);
     /* no match: no new version */
@@ -540,18 +444,18 @@ static void test_delete_where(void **state)
     GNV_ASSERT_OK(gnv_table_delete(t, "id >= 85 OR s = 'r0'", &deleted));
     assert_int_equal(deleted, 15); /* 85..99 but 93 (already gone), and 0 */
     assert_null(frag(t, 3));
-    assert_int_equal(count(t), 75);
+    assert_int_equal(gnv_test_count_rows(t), 75);
     GNV_ASSERT_ERR(gnv_table_delete(t, NULL, NULL), GNV_EINVAL, "needs a filter");
     GNV_ASSERT_ERR(gnv_table_delete(t, "x = 1", NULL), GNV_EINVAL, "no column named 'x'");
     /* an error while evaluating (division by zero at id 50) changes nothing */
     v = gnv_table_version(t);
     GNV_ASSERT_ERR(gnv_table_delete(t, "id / (id - 50) = 1", NULL), GNV_EINVAL, "where: ");
     assert_int_equal(gnv_table_version(t), v);
-    assert_int_equal(count(t), 75);
+    assert_int_equal(gnv_test_count_rows(t), 75);
     /* everything */
     GNV_ASSERT_OK(gnv_table_delete(t, "true", &deleted));
     assert_int_equal(deleted, 75);
-    assert_int_equal(count(t), 0);
+    assert_int_equal(gnv_test_count_rows(t), 0);
     assert_int_equal(t->m->n_fragments, 0);
     /* a checkout is read-only */
     gnv_table *old = NULL;
@@ -571,7 +475,7 @@ static void run_alloc_faults(bool filtered)
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
     for (uint64_t n = 1;; n++) {
-        gnv_table *t = make_table(db, "oom", 20, 10);
+        gnv_table *t = gnv_test_id_table(db, "oom", 20, 10);
         gnv_table_close(t);
         gnv_error_clear();
         gnv__alloc_fail_at(n, false);
@@ -599,7 +503,7 @@ static void run_alloc_faults(bool filtered)
             assert_int_equal(deleted, 13);
             assert_int_equal(gnv_table_version(pt), 2);
         }
-        assert_int_equal(count(pt), gnv_table_version(pt) == 2 ? 7 : 20);
+        assert_int_equal(gnv_test_count_rows(pt), gnv_table_version(pt) == 2 ? 7 : 20);
         gnv_table_close(pt);
         GNV_ASSERT_OK(gnv_db_drop_table(db, "oom"));
         if (rc == GNV_OK && made < n)

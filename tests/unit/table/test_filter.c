@@ -5,7 +5,7 @@
  * _rowid/_rowaddr in filters, errors naming the filter, and options of version 1
  * (which have no `where`).
  */
-#include "gnv_test.h"
+#include "gnv_test_table.h"
 
 #include "table/table.h"
 
@@ -18,26 +18,18 @@ static gnv_table *make_table(gnv_db *db, const char *name, int64_t n, int64_t pe
     GNV_ASSERT_OK(gnv__schema_alloc_children(&s, 2));
     GNV_ASSERT_OK(gnv__schema_init(s.children[0], "l", "id", 0));
     GNV_ASSERT_OK(gnv__schema_init(s.children[1], "i", "g", ARROW_FLAG_NULLABLE));
-    struct ArrowArray *a = calloc(1, sizeof *a);
-    GNV_ASSERT_OK(gnv__array_init(a, &s));
+    struct ArrowArray a;
+    GNV_ASSERT_OK(gnv__array_init(&a, &s));
     for (int64_t i = 0; i < n; i++) {
-        GNV_ASSERT_OK(gnv__array_append_int(a->children[0], i));
+        GNV_ASSERT_OK(gnv__array_append_int(a.children[0], i));
         if (i % 10 == 9)
-            GNV_ASSERT_OK(gnv__array_append_null(a->children[1], 1));
+            GNV_ASSERT_OK(gnv__array_append_null(a.children[1], 1));
         else
-            GNV_ASSERT_OK(gnv__array_append_int(a->children[1], i % 4));
-        GNV_ASSERT_OK(gnv__array_finish_element(a));
+            GNV_ASSERT_OK(gnv__array_append_int(a.children[1], i % 4));
+        GNV_ASSERT_OK(gnv__array_finish_element(&a));
     }
-    GNV_ASSERT_OK(gnv__array_finish(a));
-    struct ArrowArrayStream st;
-    GNV_ASSERT_OK(gnv__stream_from_arrays(&st, &s, a, 1));
-    free(a);
-    gnv_create_table_options co = GNV_CREATE_TABLE_OPTIONS_INIT;
-    co.max_rows_per_file = per_file;
-    gnv_table *t = NULL;
-    GNV_ASSERT_OK(gnv_db_create_table(&t, db, name, &st, NULL, &co));
-    st.release(&st);
-    return t;
+    GNV_ASSERT_OK(gnv__array_finish(&a));
+    return gnv_test_create_table(db, name, &s, &a, per_file);
 }
 
 /* Scan with where/columns/offset/limit/batch_rows; the first column's int64 values go
@@ -66,13 +58,8 @@ static int64_t scan(gnv_table *t,
     assert_int_equal(sc.n_children, (int64_t)n_cols);
     sc.release(&sc);
     int64_t n = 0;
-    for (;;) {
-        struct ArrowArray a;
-        int rc = st.get_next(&st, &a);
-        if (rc != 0)
-            fail_msg("get_next: %s", st.get_last_error(&st));
-        if (!a.release)
-            break;
+    struct ArrowArray a;
+    while (gnv_test_next_batch(&st, &a)) {
         assert_int_equal(a.n_children, (int64_t)n_cols);
         assert_true(a.length > 0 && (batch_rows == 0 || a.length <= batch_rows));
         for (int64_t i = 0; i < a.length; i++, n++)

@@ -9,41 +9,9 @@
  */
 #include <math.h>
 
-#include "gnv_test.h"
+#include "gnv_test_table.h"
 
 #include "table/table.h"
-
-/* id int64 (not null) 0..n-1, name utf8 "n<id>", score float64 = id / 2, in files of
- * per_file rows. */
-static gnv_table *make_table(gnv_db *db, const char *name, int64_t n, int64_t per_file)
-{
-    struct ArrowSchema s;
-    GNV_ASSERT_OK(gnv__schema_init(&s, "+s", "", 0));
-    GNV_ASSERT_OK(gnv__schema_alloc_children(&s, 3));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[0], "l", "id", 0));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[1], "u", "name", ARROW_FLAG_NULLABLE));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[2], "g", "score", ARROW_FLAG_NULLABLE));
-    struct ArrowArray *a = calloc(1, sizeof *a);
-    GNV_ASSERT_OK(gnv__array_init(a, &s));
-    for (int64_t i = 0; i < n; i++) {
-        char buf[32];
-        int len = snprintf(buf, sizeof buf, "n%lld", (long long)i);
-        GNV_ASSERT_OK(gnv__array_append_int(a->children[0], i));
-        GNV_ASSERT_OK(gnv__array_append_bytes(a->children[1], buf, (size_t)len));
-        GNV_ASSERT_OK(gnv__array_append_double(a->children[2], (double)i / 2));
-        GNV_ASSERT_OK(gnv__array_finish_element(a));
-    }
-    GNV_ASSERT_OK(gnv__array_finish(a));
-    struct ArrowArrayStream st;
-    GNV_ASSERT_OK(gnv__stream_from_arrays(&st, &s, a, 1));
-    free(a);
-    gnv_create_table_options co = GNV_CREATE_TABLE_OPTIONS_INIT;
-    co.max_rows_per_file = per_file;
-    gnv_table *t = NULL;
-    GNV_ASSERT_OK(gnv_db_create_table(&t, db, name, &st, NULL, &co));
-    st.release(&st);
-    return t;
-}
 
 /*
  * A source stream of n rows whose columns are named by cols[0..ncols): "id" (int64, or
@@ -130,13 +98,8 @@ static int64_t rows_of(gnv_table *t, row *out, int64_t cap)
     struct ArrowArrayStream st;
     GNV_ASSERT_OK(gnv_table_scan(t, NULL, &st));
     int64_t n = 0;
-    for (;;) {
-        struct ArrowArray a;
-        int rc = st.get_next(&st, &a);
-        if (rc != 0)
-            fail_msg("get_next: %s", st.get_last_error(&st));
-        if (!a.release)
-            break;
+    struct ArrowArray a;
+    while (gnv_test_next_batch(&st, &a)) {
         const struct ArrowArray *c0 = a.children[0], *c1 = a.children[1], *c2 = a.children[2];
         for (int64_t i = 0; i < a.length; i++, n++) {
             if (n >= cap)
@@ -169,17 +132,6 @@ static const row *find(const row *r, int64_t n, int64_t id)
         if (r[i].id == id)
             return &r[i];
     return NULL;
-}
-
-static const char *last_operation(gnv_table *t)
-{
-    static char op[32];
-    gnv_version_info *vl = NULL;
-    size_t nv = 0;
-    GNV_ASSERT_OK(gnv_table_versions(t, &vl, &nv));
-    snprintf(op, sizeof op, "%s", vl[nv - 1].operation ? vl[nv - 1].operation : "");
-    gnv_table_versions_free(vl, nv);
-    return op;
 }
 
 typedef struct env {
@@ -226,7 +178,7 @@ static void test_upsert(void **state)
     (void)state;
     env e;
     gnv_db *db = env_open(&e);
-    gnv_table *t = make_table(db, "u", 30, 10); /* fragments 0..2 */
+    gnv_table *t = gnv_test_score_table(db, "u", 30, 10); /* fragments 0..2 */
     static const int64_t ids[] = {25, 5, 40, 41};
     static const char *const names[] = {"u25", "u5", "new40", NULL};
     static const double scores[] = {100, 50, NAN, 4.5};
@@ -242,7 +194,7 @@ static void test_upsert(void **state)
     assert_int_equal(st.deleted, 0);
     assert_int_equal(st.version, 2);
     assert_int_equal(gnv_table_version(t), 2);
-    assert_string_equal(last_operation(t), "update");
+    assert_string_equal(gnv_test_last_op(t), "update");
     /* one deletion file on fragments 0 and 2; one new fragment holding 4 rows */
     assert_int_equal(t->m->n_fragments, 4);
     assert_int_equal(t->m->fragments[0]->deletion_file->num_deleted_rows, 1);
@@ -286,7 +238,7 @@ static void test_clauses(void **state)
     for (int combo = 0; combo < 8; combo++) {
         char name[16];
         snprintf(name, sizeof name, "c%d", combo);
-        gnv_table *t = make_table(db, name, 10, 4);
+        gnv_table *t = gnv_test_score_table(db, name, 10, 4);
         gnv_merge_insert_options o = GNV_MERGE_INSERT_OPTIONS_INIT;
         o.on = on_id;
         o.n_on = 1;
@@ -330,7 +282,7 @@ static void test_partial_columns(void **state)
     (void)state;
     env e;
     gnv_db *db = env_open(&e);
-    gnv_table *t = make_table(db, "p", 20, 8);
+    gnv_table *t = gnv_test_score_table(db, "p", 20, 8);
     /* source (score, id), in another order than the table's: names are kept */
     static const char *const cols[] = {"score", "id"};
     static const int64_t ids[] = {4, 17, 30};
@@ -381,7 +333,7 @@ static void test_partial_columns(void **state)
     gnv_table_close(t);
 
     /* the source lacks a non-nullable column: no insert (but updates are fine) */
-    gnv_table *k = make_table(db, "k", 5, 0);
+    gnv_table *k = gnv_test_score_table(db, "k", 5, 0);
     static const char *const sc[] = {"name", "score"};
     static const char *const on_name[] = {"name"};
     static const char *const nm[] = {"n1", "zz"};
@@ -412,7 +364,7 @@ static void test_composite_keys(void **state)
     (void)state;
     env e;
     gnv_db *db = env_open(&e);
-    gnv_table *t = make_table(db, "ck", 10, 0);
+    gnv_table *t = gnv_test_score_table(db, "ck", 10, 0);
     static const char *const on2[] = {"name", "score"};
     /* (n3, 1.5) matches id 3; (n4, 0) matches nothing (n4's score is 2); (n9, 4.5) id 9 */
     static const int64_t ids[] = {103, 104, 109};
@@ -449,7 +401,7 @@ static void test_errors(void **state)
     (void)state;
     env e;
     gnv_db *db = env_open(&e);
-    gnv_table *t = make_table(db, "e", 10, 0);
+    gnv_table *t = gnv_test_score_table(db, "e", 10, 0);
     gnv_merge_insert_options o = GNV_MERGE_INSERT_OPTIONS_INIT;
     o.on = on_id;
     o.n_on = 1;
@@ -528,7 +480,7 @@ static void test_null_keys(void **state)
     (void)state;
     env e;
     gnv_db *db = env_open(&e);
-    gnv_table *t = make_table(db, "nk", 10, 0);
+    gnv_table *t = gnv_test_score_table(db, "nk", 10, 0);
     static const char *const nc[] = {"name"};
     static const char *const nv[] = {"NULL"};
     int64_t n = 0;
@@ -566,7 +518,7 @@ static void test_empty_source(void **state)
     (void)state;
     env e;
     gnv_db *db = env_open(&e);
-    gnv_table *t = make_table(db, "em", 10, 0);
+    gnv_table *t = gnv_test_score_table(db, "em", 10, 0);
     gnv_merge_insert_options o = GNV_MERGE_INSERT_OPTIONS_INIT;
     o.on = on_id;
     o.n_on = 1;
@@ -599,7 +551,7 @@ static void test_conditions(void **state)
     (void)state;
     env e;
     gnv_db *db = env_open(&e);
-    gnv_table *t = make_table(db, "cond", 10, 3);
+    gnv_table *t = gnv_test_score_table(db, "cond", 10, 3);
     /* id 2: score 0 < 1 (kept); id 4: 100 > 2 (updated); id 6: NULL score (not TRUE) */
     static const int64_t ids[] = {2, 4, 6, 77};
     static const char *const names[] = {"x2", "x4", "x6", "x77"};
@@ -645,7 +597,7 @@ static void test_large(void **state)
     env e;
     gnv_db *db = env_open(&e);
     const int64_t n = 20000;
-    gnv_table *t = make_table(db, "big", n, 6000);
+    gnv_table *t = gnv_test_score_table(db, "big", n, 6000);
     int64_t m = 10100;
     int64_t *ids = calloc((size_t)m, sizeof *ids);
     double *scores = calloc((size_t)m, sizeof *scores);
@@ -847,7 +799,7 @@ static void test_concurrent_append(void **state)
     (void)state;
     env e;
     gnv_db *db = env_open(&e);
-    gnv_table *a = make_table(db, "cc", 10, 0);
+    gnv_table *a = gnv_test_score_table(db, "cc", 10, 0);
     gnv_table *b = NULL;
     GNV_ASSERT_OK(gnv_db_open_table(&b, db, "cc"));
     /* b appends ids 100..102 (version 2) after a read version 1 */
@@ -916,20 +868,14 @@ static void run_faults(int fault)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "f", 20, 10);
+    gnv_table *t = gnv_test_score_table(db, "f", 20, 10);
     gnv_table_close(t);
     gnv_db_close(db);
     uint64_t version = 1;
     for (uint64_t k = 1;; k++) {
-        gnv_io *inner = NULL, *fio = NULL;
-        GNV_ASSERT_OK(gnv_io_local_new(&inner, dir));
-        GNV_ASSERT_OK(gnv_io_fault_new(&fio, inner, fault, k));
-        gnv_db_options o = GNV_DB_OPTIONS_INIT;
-        o.io = fio;
         gnv_db *fdb = NULL;
-        GNV_ASSERT_OK(gnv_db_open(&fdb, dir, &o));
-        gnv_table *ft = NULL;
-        GNV_ASSERT_OK(gnv_db_open_table(&ft, fdb, "f"));
+        gnv_io *fio = NULL;
+        gnv_table *ft = gnv_test_fault_open(&fdb, &fio, dir, "f", fault, k);
         int64_t ids[5] = {8, 9, 10, 11, 1000 + (int64_t)version};
         char names[5][64];
         const char *np[5];
@@ -949,9 +895,7 @@ static void run_faults(int fault)
         uint64_t ops = gnv_io_fault_ops(fio);
         if (rc < 0)
             assert_int_equal(gnv_table_version(ft), version);
-        gnv_table_close(ft);
-        gnv_db_close(fdb);
-        gnv_io_free(fio);
+        gnv_test_fault_close(ft, fdb, fio);
         GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
         GNV_ASSERT_OK(gnv_db_open_table(&t, db, "f"));
         if (rc == GNV_OK || gnv_table_version(t) == version + 1)
@@ -997,8 +941,8 @@ static void test_alloc_faults(void **state)
     (void)state;
     env e;
     gnv_db *db = env_open(&e);
-    gnv_table *t = make_table(db, "af", 12, 5);
-    gnv_table *probe = make_table(db, "ag", 12, 5);
+    gnv_table *t = gnv_test_score_table(db, "af", 12, 5);
+    gnv_table *probe = gnv_test_score_table(db, "ag", 12, 5);
     static const char *const cols[] = {"score", "id"};
     static const int64_t ids[] = {3, 7, 40};
     static const double scores[] = {30, 70, 400};

@@ -7,107 +7,17 @@
  * GNV_ECONFLICT (optimize does not retry: nothing is committed and the caller runs it
  * again), I/O faults and crashes at each write, allocation failures, bad arguments.
  */
-#include "gnv_test.h"
+#include "gnv_test_table.h"
 
 #include "table/table.h"
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-static void id_schema(struct ArrowSchema *s)
-{
-    GNV_ASSERT_OK(gnv__schema_init(s, "+s", "", 0));
-    GNV_ASSERT_OK(gnv__schema_alloc_children(s, 2));
-    GNV_ASSERT_OK(gnv__schema_init(s->children[0], "l", "id", ARROW_FLAG_NULLABLE));
-    GNV_ASSERT_OK(gnv__schema_init(s->children[1], "u", "s", ARROW_FLAG_NULLABLE));
-}
-
-/* A stream of rows id = first..first+n-1, s = "r<id>". */
-static void id_stream(struct ArrowArrayStream *st, int64_t first, int64_t n)
-{
-    struct ArrowSchema s;
-    id_schema(&s);
-    struct ArrowArray a;
-    GNV_ASSERT_OK(gnv__array_init(&a, &s));
-    for (int64_t i = first; i < first + n; i++) {
-        char buf[32];
-        int len = snprintf(buf, sizeof buf, "r%lld", (long long)i);
-        GNV_ASSERT_OK(gnv__array_append_int(a.children[0], i));
-        GNV_ASSERT_OK(gnv__array_append_bytes(a.children[1], buf, (size_t)len));
-        GNV_ASSERT_OK(gnv__array_finish_element(&a));
-    }
-    GNV_ASSERT_OK(gnv__array_finish(&a));
-    GNV_ASSERT_OK(gnv__stream_from_arrays(st, &s, &a, 1));
-    gnv__schema_release(&s);
-}
-
-/* A table of n rows (ids 0..n-1) in files of per_file rows. */
-static gnv_table *make_table(gnv_db *db, const char *name, int64_t n, int64_t per_file)
-{
-    struct ArrowArrayStream st;
-    id_stream(&st, 0, n);
-    gnv_create_table_options co = GNV_CREATE_TABLE_OPTIONS_INIT;
-    co.max_rows_per_file = per_file;
-    gnv_table *t = NULL;
-    GNV_ASSERT_OK(gnv_db_create_table(&t, db, name, &st, NULL, &co));
-    gnv__stream_release(&st);
-    return t;
-}
-
-static void append(gnv_table *t, int64_t first, int64_t n)
-{
-    struct ArrowArrayStream st;
-    id_stream(&st, first, n);
-    GNV_ASSERT_OK(gnv_table_add(t, &st, NULL));
-    gnv__stream_release(&st);
-}
-
-static int64_t count(gnv_table *t)
-{
-    int64_t n = -1;
-    GNV_ASSERT_OK(gnv_table_count_rows(t, &n));
-    return n;
-}
-
-/* The ids of a full scan, in order (checking s = "r<id>"); their number. */
-static int64_t scan_ids(gnv_table *t, int64_t *ids, int64_t cap)
-{
-    struct ArrowArrayStream st;
-    static const char *const cols[] = {"id", "s"};
-    gnv_scan_options o = GNV_SCAN_OPTIONS_INIT;
-    o.columns = cols;
-    o.n_columns = 2;
-    GNV_ASSERT_OK(gnv_table_scan(t, &o, &st));
-    int64_t n = 0;
-    for (;;) {
-        struct ArrowArray a;
-        int rc = st.get_next(&st, &a);
-        if (rc != 0)
-            fail_msg("get_next: %s", st.get_last_error(&st));
-        if (!a.release)
-            break;
-        const int64_t *v = (const int64_t *)a.children[0]->buffers[1] + a.children[0]->offset;
-        const int32_t *off = (const int32_t *)a.children[1]->buffers[1] + a.children[1]->offset;
-        const char *chars = a.children[1]->buffers[2];
-        for (int64_t i = 0; i < a.length; i++) {
-            char want[32];
-            snprintf(want, sizeof want, "r%lld", (long long)v[i]);
-            assert_int_equal(off[i + 1] - off[i], (int32_t)strlen(want));
-            assert_memory_equal(chars + off[i], want, strlen(want));
-            if (n < cap)
-                ids[n] = v[i];
-            n++;
-        }
-        a.release(&a);
-    }
-    st.release(&st);
-    return n;
-}
-
 /* Assert that a scan returns exactly ids want[0..n) in order. */
 static void expect_ids(gnv_table *t, const int64_t *want, int64_t n)
 {
     int64_t *got = calloc((size_t)n + 1, sizeof *got);
-    assert_int_equal(scan_ids(t, got, n + 1), n);
+    assert_int_equal(gnv_test_scan_ids(t, got, n + 1), n);
     for (int64_t i = 0; i < n; i++)
         if (got[i] != want[i])
             fail_msg("row %lld: id %lld, expected %lld", (long long)i, (long long)got[i],
@@ -124,23 +34,6 @@ static void expect_range(gnv_table *t, int64_t n)
     free(want);
 }
 
-static const char *last_op(gnv_table *t)
-{
-    static char op[32];
-    gnv_version_info *vl = NULL;
-    size_t nv = 0;
-    GNV_ASSERT_OK(gnv_table_versions(t, &vl, &nv));
-    snprintf(op, sizeof op, "%s", vl[nv - 1].operation ? vl[nv - 1].operation : "(none)");
-    gnv_table_versions_free(vl, nv);
-    return op;
-}
-
-static int del_rows(gnv_table *t, uint64_t fid, const uint32_t *rows, size_t n)
-{
-    gnv__frag_rows s = {fid, rows, n};
-    return gnv__table_delete_rows(t, &s, 1, "test", NULL);
-}
-
 /* ---- compaction ------------------------------------------------------------------- */
 
 /* 20 fragments of 10 rows plus 5 appends of 7 become one fragment, rows in order. */
@@ -150,9 +43,9 @@ static void test_compact_all(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "t", 200, 10);
+    gnv_table *t = gnv_test_id_table(db, "t", 200, 10);
     for (int i = 0; i < 5; i++)
-        append(t, 200 + 7 * i, 7);
+        gnv_test_id_append(t, 200 + 7 * i, 7);
     assert_int_equal(t->m->n_fragments, 25);
     uint64_t v0 = gnv_table_version(t);
     gnv_optimize_stats st;
@@ -164,11 +57,11 @@ static void test_compact_all(void **state)
     assert_int_equal(st.rows_rewritten, 235);
     assert_int_equal(st.version, v0 + 1);
     assert_int_equal(gnv_table_version(t), v0 + 1);
-    assert_string_equal(last_op(t), "rewrite");
+    assert_string_equal(gnv_test_last_op(t), "rewrite");
     assert_int_equal(t->m->n_fragments, 1);
     assert_int_equal(t->m->fragments[0]->id, 25); /* a new id, past every old one */
     assert_int_equal(t->m->fragments[0]->physical_rows, 235);
-    assert_int_equal(count(t), 235);
+    assert_int_equal(gnv_test_count_rows(t), 235);
     expect_range(t, 235);
     /* reopened, and the version before still reads (no file was deleted) */
     gnv_table_close(t);
@@ -181,7 +74,7 @@ static void test_compact_all(void **state)
     GNV_ASSERT_ERR(gnv_table_optimize(old, NULL, NULL), GNV_EINVAL, "read-only");
     gnv_table_close(old);
     /* an append goes on with the next fragment id */
-    append(t, 235, 5);
+    gnv_test_id_append(t, 235, 5);
     assert_int_equal(t->m->fragments[1]->id, 26);
     expect_range(t, 240);
     gnv_table_close(t);
@@ -198,7 +91,7 @@ static void test_large_prefetch(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "big", 100000, 2500); /* 40 fragments */
+    gnv_table *t = gnv_test_id_table(db, "big", 100000, 2500); /* 40 fragments */
     gnv_optimize_stats st;
     GNV_ASSERT_OK(gnv_table_optimize(t, NULL, &st));
     assert_int_equal(st.fragments_removed, 40);
@@ -228,10 +121,10 @@ static void test_split(void **state)
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
     static const int64_t sizes[] = {100, 400, 200, 200, 400, 300, 300, 100};
-    gnv_table *t = make_table(db, "t", 600, 600); /* one fragment of 600: not a candidate */
+    gnv_table *t = gnv_test_id_table(db, "t", 600, 600); /* one fragment of 600: not a candidate */
     int64_t next = 600;
     for (size_t i = 0; i < GNV_ARRAY_SIZE(sizes); i++) {
-        append(t, next, sizes[i]);
+        gnv_test_id_append(t, next, sizes[i]);
         next += sizes[i];
     }
     gnv_optimize_options o = GNV_OPTIMIZE_OPTIONS_INIT;
@@ -266,19 +159,19 @@ static void test_nothing(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "e", 0, 0);
+    gnv_table *t = gnv_test_id_table(db, "e", 0, 0);
     gnv_optimize_stats st;
     GNV_ASSERT_OK(gnv_table_optimize(t, NULL, &st));
     assert_int_equal(st.fragments_removed + st.fragments_added + st.rows_rewritten, 0);
     assert_int_equal(st.version, 1);
     assert_int_equal(gnv_table_version(t), 1);
     gnv_table_close(t);
-    t = make_table(db, "one", 50, 0);
+    t = gnv_test_id_table(db, "one", 50, 0);
     GNV_ASSERT_OK(gnv_table_optimize(t, NULL, &st));
     assert_int_equal(st.fragments_removed, 0);
     assert_int_equal(gnv_table_version(t), 1);
     gnv_table_close(t);
-    t = make_table(db, "big", 40, 10);
+    t = gnv_test_id_table(db, "big", 40, 10);
     gnv_optimize_options o = GNV_OPTIMIZE_OPTIONS_INIT;
     o.target_rows_per_fragment = 10;
     GNV_ASSERT_OK(gnv_table_optimize(t, &o, &st));
@@ -297,12 +190,12 @@ static void test_deletions(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "d", 300, 100); /* fragments 0..2 */
+    gnv_table *t = gnv_test_id_table(db, "d", 300, 100); /* fragments 0..2 */
     uint32_t r[20];
     for (uint32_t i = 0; i < 20; i++)
         r[i] = 3 * i; /* 20% of fragment 1 */
-    GNV_ASSERT_OK(del_rows(t, 1, r, 20));
-    GNV_ASSERT_OK(del_rows(t, 2, r, 5)); /* 5%: under the threshold */
+    GNV_ASSERT_OK(gnv_test_delete_rows(t, 1, r, 20, NULL));
+    GNV_ASSERT_OK(gnv_test_delete_rows(t, 2, r, 5, NULL)); /* 5%: under the threshold */
     gnv_optimize_options o = GNV_OPTIMIZE_OPTIONS_INIT;
     o.target_rows_per_fragment = 100;
     /* without materializing deletions nothing qualifies */
@@ -329,7 +222,7 @@ static void test_deletions(void **state)
     assert_null(t->m->fragments[1]->deletion_file);
     assert_int_equal(t->m->fragments[1]->physical_rows, 80);
     assert_int_equal(t->m->fragments[2]->id, 2);
-    assert_int_equal(count(t), 275);
+    assert_int_equal(gnv_test_count_rows(t), 275);
     int64_t want[275], k = 0;
     for (int64_t i = 0; i < 300; i++) {
         bool gone = (i >= 100 && i < 160 && (i - 100) % 3 == 0) ||
@@ -359,7 +252,7 @@ static void test_null_columns(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "n", 30, 10);
+    gnv_table *t = gnv_test_id_table(db, "n", 30, 10);
     struct ArrowSchema cols;
     GNV_ASSERT_OK(gnv__schema_init(&cols, "+s", "", 0));
     GNV_ASSERT_OK(gnv__schema_alloc_children(&cols, 1));
@@ -449,30 +342,25 @@ typedef struct row {
     uint64_t rowid;
 } row;
 
+/* out[0..cap) of the rows gathered by scan_rowids, n of them so far. */
+typedef struct row_sink {
+    row *out;
+    size_t cap, n;
+} row_sink;
+
+static void keep_row(int64_t id, uint64_t rowid, void *payload)
+{
+    row_sink *k = payload;
+    if (k->n < k->cap)
+        k->out[k->n] = (row){id, rowid};
+    k->n++;
+}
+
+/* Every row's id and _rowid in scan order, into out (at most cap); their number. */
 static size_t scan_rowids(gnv_table *t, row *out, size_t cap)
 {
-    gnv_scan_options o = GNV_SCAN_OPTIONS_INIT;
-    static const char *const cols[] = {"id", "_rowid"};
-    o.columns = cols;
-    o.n_columns = 2;
-    struct ArrowArrayStream s;
-    GNV_ASSERT_OK(gnv_table_scan(t, &o, &s));
-    size_t n = 0;
-    for (;;) {
-        struct ArrowArray b;
-        int rc = gnv__stream_next(&s, &b);
-        if (rc == GNV_ITEROVER)
-            break;
-        GNV_ASSERT_OK(rc);
-        const int64_t *id = (const int64_t *)b.children[0]->buffers[1] + b.children[0]->offset;
-        const uint64_t *rid = (const uint64_t *)b.children[1]->buffers[1] + b.children[1]->offset;
-        for (int64_t i = 0; i < b.length; i++, n++)
-            if (n < cap)
-                out[n] = (row){id[i], rid[i]};
-        gnv__array_release(&b);
-    }
-    gnv__stream_release(&s);
-    return n;
+    row_sink k = {out, cap, 0};
+    return (size_t)gnv_test_scan_rowids(t, keep_row, &k);
 }
 
 /* The created-at versions of every live row, in scan order. */
@@ -559,10 +447,10 @@ static void test_concurrent_append(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *a = make_table(db, "c", 50, 10);
+    gnv_table *a = gnv_test_id_table(db, "c", 50, 10);
     gnv_table *b = NULL;
     GNV_ASSERT_OK(gnv_db_open_table(&b, db, "c"));
-    append(b, 50, 5); /* version 2, fragment 5 */
+    gnv_test_id_append(b, 50, 5); /* version 2, fragment 5 */
     gnv_optimize_stats st;
     GNV_ASSERT_OK(gnv_table_optimize(a, NULL, &st)); /* planned on version 1 */
     assert_int_equal(st.fragments_removed, 5);
@@ -572,16 +460,16 @@ static void test_concurrent_append(void **state)
     assert_int_equal(a->m->fragments[1]->id, 5);
     expect_range(a, 55);
     /* a concurrent delete in a fragment the optimize does not rewrite is rebased too */
-    append(a, 55, 5); /* version 4: fragments 6, 5, 7 */
+    gnv_test_id_append(a, 55, 5); /* version 4: fragments 6, 5, 7 */
     gnv_table_close(b);
     GNV_ASSERT_OK(gnv_db_open_table(&b, db, "c"));
     const uint32_t r[] = {0};
-    GNV_ASSERT_OK(del_rows(b, 6, r, 1)); /* version 5: id 0 */
+    GNV_ASSERT_OK(gnv_test_delete_rows(b, 6, r, 1, NULL)); /* version 5: id 0 */
     gnv_optimize_options o = GNV_OPTIMIZE_OPTIONS_INIT;
     o.target_rows_per_fragment = 50;               /* fragments 5 and 7 (5 rows each), not 6 */
     GNV_ASSERT_OK(gnv_table_optimize(a, &o, &st)); /* a read version 4 */
     assert_int_equal(st.fragments_removed, 2);
-    assert_int_equal(count(a), 59);
+    assert_int_equal(gnv_test_count_rows(a), 59);
     int64_t want[59];
     for (int64_t i = 1; i < 60; i++)
         want[i - 1] = i;
@@ -589,9 +477,9 @@ static void test_concurrent_append(void **state)
     /* and a delete rebases over the rewrite when its fragment was not rewritten: b, at
      * version 5, deletes id 1 of fragment 6 */
     const uint32_t r1[] = {1};
-    GNV_ASSERT_OK(del_rows(b, 6, r1, 1));
+    GNV_ASSERT_OK(gnv_test_delete_rows(b, 6, r1, 1, NULL));
     assert_int_equal(gnv_table_version(b), gnv_table_version(a) + 1);
-    assert_int_equal(count(b), 58);
+    assert_int_equal(gnv_test_count_rows(b), 58);
     expect_ids(b, want + 1, 58);
     gnv_table_close(a);
     gnv_table_close(b);
@@ -608,29 +496,29 @@ static void test_concurrent_delete(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *a = make_table(db, "c", 50, 10);
+    gnv_table *a = gnv_test_id_table(db, "c", 50, 10);
     gnv_table *b = NULL;
     GNV_ASSERT_OK(gnv_db_open_table(&b, db, "c"));
     const uint32_t r[] = {3};
-    GNV_ASSERT_OK(del_rows(b, 2, r, 1)); /* id 23 */
+    GNV_ASSERT_OK(gnv_test_delete_rows(b, 2, r, 1, NULL)); /* id 23 */
     GNV_ASSERT_ERR(gnv_table_optimize(a, NULL, NULL), GNV_ECONFLICT, "fragment 2");
     assert_int_equal(gnv_table_version(a), 1);
     gnv_table *l = NULL;
     GNV_ASSERT_OK(gnv_db_open_table(&l, db, "c"));
     assert_int_equal(gnv_table_version(l), 2);
-    assert_int_equal(count(l), 49);
+    assert_int_equal(gnv_test_count_rows(l), 49);
     gnv_table_close(l);
     /* and the other way round: a delete after a rewrite of its fragment is refused by
      * the delete (its fragment is gone) */
     GNV_ASSERT_OK(gnv_table_checkout_latest(a));
     GNV_ASSERT_OK(gnv_table_optimize(a, NULL, NULL));
-    assert_int_equal(count(a), 49);
+    assert_int_equal(gnv_test_count_rows(a), 49);
     int64_t want[49], k = 0;
     for (int64_t i = 0; i < 50; i++)
         if (i != 23)
             want[k++] = i;
     expect_ids(a, want, k);
-    GNV_ASSERT_ERR(del_rows(b, 0, r, 1), GNV_ECONFLICT, "fragment 0");
+    GNV_ASSERT_ERR(gnv_test_delete_rows(b, 0, r, 1, NULL), GNV_ECONFLICT, "fragment 0");
     gnv_table_close(a);
     gnv_table_close(b);
     gnv_db_close(db);
@@ -646,20 +534,14 @@ static void run_io_faults(int fault)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "f", 30, 5);
+    gnv_table *t = gnv_test_id_table(db, "f", 30, 5);
     gnv_table_close(t);
     gnv_db_close(db);
     bool done = false;
     for (uint64_t k = 1; !done; k++) {
-        gnv_io *inner = NULL, *fio = NULL;
-        GNV_ASSERT_OK(gnv_io_local_new(&inner, dir));
-        GNV_ASSERT_OK(gnv_io_fault_new(&fio, inner, fault, k));
-        gnv_db_options o = GNV_DB_OPTIONS_INIT;
-        o.io = fio;
         gnv_db *fdb = NULL;
-        GNV_ASSERT_OK(gnv_db_open(&fdb, dir, &o));
-        gnv_table *ft = NULL;
-        GNV_ASSERT_OK(gnv_db_open_table(&ft, fdb, "f"));
+        gnv_io *fio = NULL;
+        gnv_table *ft = gnv_test_fault_open(&fdb, &fio, dir, "f", fault, k);
         int rc = gnv_table_optimize(ft, NULL, NULL);
         uint64_t ops = gnv_io_fault_ops(fio);
         if (rc < 0) {
@@ -667,9 +549,7 @@ static void run_io_faults(int fault)
             assert_true(strlen(gnv_error_last()->message) > 0);
             assert_int_equal(gnv_table_version(ft), 1);
         }
-        gnv_table_close(ft);
-        gnv_db_close(fdb);
-        gnv_io_free(fio);
+        gnv_test_fault_close(ft, fdb, fio);
         GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
         GNV_ASSERT_OK(gnv_db_open_table(&t, db, "f"));
         uint64_t v = gnv_table_version(t);
@@ -682,7 +562,7 @@ static void run_io_faults(int fault)
             gnv_db_close(db);
             GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
             GNV_ASSERT_OK(gnv_db_drop_table(db, "f"));
-            t = make_table(db, "f", 30, 5);
+            t = gnv_test_id_table(db, "f", 30, 5);
         }
         gnv_table_close(t);
         gnv_db_close(db);
@@ -707,7 +587,7 @@ static void test_alloc_faults(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "oom", 6, 2);
+    gnv_table *t = gnv_test_id_table(db, "oom", 6, 2);
     gnv_table_close(t);
     int runs = 0;
     for (uint64_t n = 1;; n += n < 64 ? 1 : 13, runs++) {
@@ -739,7 +619,7 @@ static void test_alloc_faults(void **state)
             break;
         if (rc == GNV_OK) { /* recovered from the failure and committed: start over */
             GNV_ASSERT_OK(gnv_db_drop_table(db, "oom"));
-            t = make_table(db, "oom", 6, 2);
+            t = gnv_test_id_table(db, "oom", 6, 2);
             gnv_table_close(t);
         }
         assert_true(n < 100000);
@@ -755,7 +635,7 @@ static void test_bad_args(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "b", 10, 5);
+    gnv_table *t = gnv_test_id_table(db, "b", 10, 5);
     GNV_ASSERT_ERR(gnv_table_optimize(NULL, NULL, NULL), GNV_EINVAL, "NULL");
     gnv_optimize_options o = GNV_OPTIMIZE_OPTIONS_INIT;
     o.version = GNV_OPTIMIZE_OPTIONS_VERSION + 1;

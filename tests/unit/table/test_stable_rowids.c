@@ -5,7 +5,7 @@
  * ids % 4 == 1 were deleted and ids < 20 updated, which moved them to fragment 2 with
  * their ids kept).
  */
-#include "gnv_test.h"
+#include "gnv_test_table.h"
 
 #include "table/table.h"
 
@@ -307,6 +307,20 @@ static void test_take_row_ids(void **state)
     assert_int_equal(n, 15);
 }
 
+/* test_append's rows: _rowid distinct, LanceDB's rows' ids kept, ours after them. */
+static void check_appended_rowid(int64_t id, uint64_t rid, void *payload)
+{
+    uint8_t *seen = payload;
+    assert_true(rid < 206 && !seen[rid]);
+    seen[rid] = 1;
+    if (id >= 2000)
+        assert_int_equal(rid, 205);
+    else if (id >= 1000)
+        assert_int_equal(rid, (uint64_t)(id - 1000 + 180));
+    else
+        assert_int_equal(rid, (uint64_t)id);
+}
+
 /* Appends get the next ids; LanceDB's next_row_id moves on. */
 static void test_append(void **state)
 {
@@ -363,36 +377,8 @@ static void test_append(void **state)
     gnv__stream_release(&st);
     assert_int_equal(fx->t->m->next_row_id, 206);
     /* scan: every _rowid distinct, ours after LanceDB's */
-    gnv_scan_options o = GNV_SCAN_OPTIONS_INIT;
-    static const char *const cols[] = {"id", "_rowid"};
-    o.columns = cols;
-    o.n_columns = 2;
-    struct ArrowArrayStream s;
-    GNV_ASSERT_OK(gnv_table_scan(fx->t, &o, &s));
-    int64_t rows = 0;
     uint8_t seen[256] = {0};
-    for (;;) {
-        struct ArrowArray b;
-        int rc = gnv__stream_next(&s, &b);
-        if (rc == GNV_ITEROVER)
-            break;
-        GNV_ASSERT_OK(rc);
-        const int64_t *id = b.children[0]->buffers[1];
-        const uint64_t *rid = b.children[1]->buffers[1];
-        for (int64_t i = 0; i < b.length; i++, rows++) {
-            assert_true(rid[i] < 206 && !seen[rid[i]]);
-            seen[rid[i]] = 1;
-            if (id[i] >= 2000)
-                assert_int_equal(rid[i], 205);
-            else if (id[i] >= 1000)
-                assert_int_equal(rid[i], (uint64_t)(id[i] - 1000 + 180));
-            else
-                assert_int_equal(rid[i], (uint64_t)id[i]);
-        }
-        gnv__array_release(&b);
-    }
-    gnv__stream_release(&s);
-    assert_int_equal(rows, 142 + 26);
+    assert_int_equal(gnv_test_scan_rowids(fx->t, check_appended_rowid, seen), 142 + 26);
 }
 
 /* ---- row changes keep the ids ------------------------------------------------------ */
@@ -400,35 +386,20 @@ static void test_append(void **state)
 #define MAX_ID 4096
 #define NONE   UINT64_MAX
 
+static void put_rowid(int64_t id, uint64_t rowid, void *payload)
+{
+    uint64_t *by_id = payload;
+    assert_true(id >= 0 && id < MAX_ID);
+    assert_int_equal(by_id[id], NONE); /* ids are unique in these tables */
+    by_id[id] = rowid;
+}
+
 /* _rowid of each live row by its `id` (NONE for no such row); the number of rows. */
 static int64_t rowids_by_id(gnv_table *t, uint64_t *by_id)
 {
     for (int i = 0; i < MAX_ID; i++)
         by_id[i] = NONE;
-    gnv_scan_options o = GNV_SCAN_OPTIONS_INIT;
-    static const char *const cols[] = {"id", "_rowid"};
-    o.columns = cols;
-    o.n_columns = 2;
-    struct ArrowArrayStream s;
-    GNV_ASSERT_OK(gnv_table_scan(t, &o, &s));
-    int64_t rows = 0;
-    for (;;) {
-        struct ArrowArray b;
-        int rc = gnv__stream_next(&s, &b);
-        if (rc == GNV_ITEROVER)
-            break;
-        GNV_ASSERT_OK(rc);
-        const int64_t *id = (const int64_t *)b.children[0]->buffers[1] + b.children[0]->offset;
-        const uint64_t *rid = (const uint64_t *)b.children[1]->buffers[1] + b.children[1]->offset;
-        for (int64_t i = 0; i < b.length; i++, rows++) {
-            assert_true(id[i] >= 0 && id[i] < MAX_ID);
-            assert_int_equal(by_id[id[i]], NONE); /* ids are unique in these tables */
-            by_id[id[i]] = rid[i];
-        }
-        gnv__array_release(&b);
-    }
-    gnv__stream_release(&s);
-    return rows;
+    return gnv_test_scan_rowids(t, put_rowid, by_id);
 }
 
 /* The row id and created-at / last-updated-at versions of the live row whose _rowid is

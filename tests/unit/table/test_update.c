@@ -7,41 +7,9 @@
  * the update runs again on the latest version; a crash or I/O error at any write leaves
  * the table as before or as after the update.
  */
-#include "gnv_test.h"
+#include "gnv_test_table.h"
 
 #include "table/table.h"
-
-/* id int64 (not null) 0..n-1, name utf8 "n<id>", score float64 = id / 2, in files of
- * per_file rows. */
-static gnv_table *make_table(gnv_db *db, const char *name, int64_t n, int64_t per_file)
-{
-    struct ArrowSchema s;
-    GNV_ASSERT_OK(gnv__schema_init(&s, "+s", "", 0));
-    GNV_ASSERT_OK(gnv__schema_alloc_children(&s, 3));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[0], "l", "id", 0));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[1], "u", "name", ARROW_FLAG_NULLABLE));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[2], "g", "score", ARROW_FLAG_NULLABLE));
-    struct ArrowArray *a = calloc(1, sizeof *a);
-    GNV_ASSERT_OK(gnv__array_init(a, &s));
-    for (int64_t i = 0; i < n; i++) {
-        char buf[32];
-        int len = snprintf(buf, sizeof buf, "n%lld", (long long)i);
-        GNV_ASSERT_OK(gnv__array_append_int(a->children[0], i));
-        GNV_ASSERT_OK(gnv__array_append_bytes(a->children[1], buf, (size_t)len));
-        GNV_ASSERT_OK(gnv__array_append_double(a->children[2], (double)i / 2));
-        GNV_ASSERT_OK(gnv__array_finish_element(a));
-    }
-    GNV_ASSERT_OK(gnv__array_finish(a));
-    struct ArrowArrayStream st;
-    GNV_ASSERT_OK(gnv__stream_from_arrays(&st, &s, a, 1));
-    free(a);
-    gnv_create_table_options co = GNV_CREATE_TABLE_OPTIONS_INIT;
-    co.max_rows_per_file = per_file;
-    gnv_table *t = NULL;
-    GNV_ASSERT_OK(gnv_db_create_table(&t, db, name, &st, NULL, &co));
-    st.release(&st);
-    return t;
-}
 
 typedef struct row {
     int64_t id;
@@ -56,13 +24,8 @@ static int64_t rows_of(gnv_table *t, row *out, int64_t cap)
     struct ArrowArrayStream st;
     GNV_ASSERT_OK(gnv_table_scan(t, NULL, &st));
     int64_t n = 0;
-    for (;;) {
-        struct ArrowArray a;
-        int rc = st.get_next(&st, &a);
-        if (rc != 0)
-            fail_msg("get_next: %s", st.get_last_error(&st));
-        if (!a.release)
-            break;
+    struct ArrowArray a;
+    while (gnv_test_next_batch(&st, &a)) {
         const struct ArrowArray *c0 = a.children[0], *c1 = a.children[1], *c2 = a.children[2];
         for (int64_t i = 0; i < a.length; i++, n++) {
             if (n >= cap)
@@ -89,7 +52,7 @@ static void test_update(void **state)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "u", 30, 10); /* fragments 0..2 */
+    gnv_table *t = gnv_test_score_table(db, "u", 30, 10); /* fragments 0..2 */
     int64_t n = -1;
     if (gnv_table_count_rows_where(t, "id > 1", &n) == GNV_ENOTSUP) {
         gnv_table_close(t);
@@ -191,7 +154,7 @@ static void run_faults(int fault)
     char *dir = gnv_test_tmpdir();
     gnv_db *db = NULL;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
-    gnv_table *t = make_table(db, "f", 20, 10);
+    gnv_table *t = gnv_test_score_table(db, "f", 20, 10);
     int64_t n = 0;
     if (gnv_table_count_rows_where(t, "id > 1", &n) == GNV_ENOTSUP) {
         gnv_table_close(t);
@@ -205,22 +168,14 @@ static void run_faults(int fault)
     static const char *const vals[] = {"concat(name, '+')"};
     uint64_t version = 1;
     for (uint64_t k = 1;; k++) {
-        gnv_io *inner = NULL, *fio = NULL;
-        GNV_ASSERT_OK(gnv_io_local_new(&inner, dir));
-        GNV_ASSERT_OK(gnv_io_fault_new(&fio, inner, fault, k));
-        gnv_db_options o = GNV_DB_OPTIONS_INIT;
-        o.io = fio;
         gnv_db *fdb = NULL;
-        GNV_ASSERT_OK(gnv_db_open(&fdb, dir, &o));
-        gnv_table *ft = NULL;
-        GNV_ASSERT_OK(gnv_db_open_table(&ft, fdb, "f"));
+        gnv_io *fio = NULL;
+        gnv_table *ft = gnv_test_fault_open(&fdb, &fio, dir, "f", fault, k);
         int rc = gnv_table_update(ft, "id >= 8 AND id < 12", cols, vals, 1, &n);
         uint64_t ops = gnv_io_fault_ops(fio);
         if (rc < 0)
             assert_int_equal(gnv_table_version(ft), version);
-        gnv_table_close(ft);
-        gnv_db_close(fdb);
-        gnv_io_free(fio);
+        gnv_test_fault_close(ft, fdb, fio);
         GNV_ASSERT_OK(gnv_db_open(&db, dir, NULL));
         GNV_ASSERT_OK(gnv_db_open_table(&t, db, "f"));
         if (rc == GNV_OK || gnv_table_version(t) == version + 1)
