@@ -65,6 +65,13 @@ static const char *op_sym(gnv_expr_op op)
     }
 }
 
+/* An int64 column whose values the kernel can read where they are. */
+static bool direct_i64(const kin *k)
+{
+    return !k->scalar && !k->all_null && k->data &&
+           (k->type.id == GNV_TYPE_INT64 || k->type.id == GNV_TYPE_TIMESTAMP);
+}
+
 /* Division and remainder, checked as arrow-rs does: 0 fine, 1 overflow (the type's minimum
  * divided by -1; lo is the result type's minimum; the remainder is then 0), 2 division by
  * zero. */
@@ -81,6 +88,46 @@ static int i64_div(gnv_expr_op op, int64_t x, int64_t y, int64_t lo, int64_t *r)
     }
     *r = op == GNV_EX_DIV ? x / y : x % y;
     return 0;
+}
+
+/*
+ * x[0..m) / y or x[0..m) % y (truncating, as C and arrow-rs) for a constant y >= 2: a
+ * multiply by 1/y instead of a division for |x| < 2^52 (where the product is off by at
+ * most one, corrected from the remainder), plain division above.
+ */
+static void i64_div_const(gnv_expr_op op, const int64_t *x, int64_t y, int64_t m, int64_t *r)
+{
+    const double inv = 1.0 / (double)y;
+    const int64_t big = (int64_t)1 << 52;
+    bool div = op == GNV_EX_DIV;
+    for (int64_t j = 0; j < m; j++) {
+        int64_t v = x[j], q, rem;
+        if (v > -big && v < big) {
+            q = (int64_t)((double)v * inv);
+            rem = v - q * y;
+            if (v >= 0) {
+                if (rem < 0) {
+                    q--;
+                    rem += y;
+                } else if (rem >= y) {
+                    q++;
+                    rem -= y;
+                }
+            } else {
+                if (rem > 0) {
+                    q++;
+                    rem -= y;
+                } else if (rem <= -y) {
+                    q--;
+                    rem += y;
+                }
+            }
+        } else {
+            q = v / y;
+            rem = v % y;
+        }
+        r[j] = div ? q : rem;
+    }
 }
 
 static int u64_div(gnv_expr_op op, uint64_t x, uint64_t y, uint64_t *r)
@@ -183,9 +230,14 @@ int gnv__kernel_arith(struct ArrowArray *out,
             int bad = 0;
             if (unary)
                 memset(y, 0, (size_t)m * sizeof *y);
-            gnv__kload_i64(&ka, s, m, x);
+            if (direct_i64(&ka))
+                x = (int64_t *)(void *)(ka.data) + ka.off + s; /* read in place */
+            else
+                gnv__kload_i64(&ka, s, m, x);
             if (!unary)
                 gnv__kload_i64(&kb, s, m, y);
+            if (o.type.id == GNV_TYPE_INT64 || o.type.id == GNV_TYPE_TIMESTAMP)
+                r = (int64_t *)(void *)o.values + s; /* results in place */
             /* + - * and unary minus wrap around, as DataFusion's kernels do; narrow
              * types wrap when stored */
             switch (node->op) {
@@ -206,6 +258,10 @@ int gnv__kernel_arith(struct ArrowArray *out,
                     r[j] = (int64_t)(0 - (uint64_t)x[j]);
                 break;
             default:
+                if (kb.scalar && y[0] >= 2) { /* "id % 100": no error possible */
+                    i64_div_const(node->op, x, y[0], m, r);
+                    break;
+                }
                 for (int64_t j = 0; j < m; j++)
                     bad |= i64_div(node->op, x[j], y[j], lo, &r[j]);
                 break;
@@ -222,7 +278,8 @@ int gnv__kernel_arith(struct ArrowArray *out,
                     }
                 }
             }
-            gnv__kstore_i64(&o, s, m, r);
+            if (r != (int64_t *)(void *)o.values + s)
+                gnv__kstore_i64(&o, s, m, r);
         } else if (dom == KD_U64) {
             uint64_t *x = buf, *y = x + KCHUNK, *r = y + KCHUNK;
             int bad = 0;

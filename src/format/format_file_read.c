@@ -53,7 +53,16 @@ struct gnv_lance_file {
     rcol *cols;
     int ncols;
     Gnvpb__FileDescriptor *fd;
+    /* scratch kept between reads, so that a scan batch by batch reuses its memory
+     * instead of faulting fresh pages in for every batch: leaf streams, the window
+     * stream of a take, one mini-block chunk */
+    struct stream *scratch;
+    int nscratch;
+    struct stream *window;
+    gnv_buf chunk;
 };
+
+static void scratch_free(gnv_lance_file *f);
 
 static int corrupt(const gnv_lance_file *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -129,6 +138,7 @@ void gnv__lance_file_close(gnv_lance_file *f)
         gnvpb__file_descriptor__free_unpacked(f->fd, NULL);
     if (f->r)
         gnv__io_close_read(f->io, f->r);
+    scratch_free(f);
     gnv__free(f->path);
     gnv__free(f);
 }
@@ -321,6 +331,7 @@ typedef struct stream {
     const gnv_lf_leaf *L;
     int col;
     gnv_buf rep, def; /* u16, present when L->max_rep / max_def > 0 */
+    bool def_set;     /* some def level is not 0 (else every value is there) */
     int64_t nlevels;
     gnv_buf vals;   /* slots: width bytes each; VAR: bytes */
     gnv_buf offs;   /* VAR: u64 end offsets */
@@ -342,6 +353,17 @@ static void stream_free(stream *s)
     gnv_buf_dispose(&s->ivalid);
     for (int j = 0; j < GNV_LF_MAX_FSL; j++)
         gnv_buf_dispose(&s->lvalid[j]);
+}
+
+static void scratch_free(gnv_lance_file *f)
+{
+    for (int i = 0; i < f->nscratch; i++)
+        stream_free(&f->scratch[i]);
+    gnv__free(f->scratch);
+    if (f->window)
+        stream_free(f->window);
+    gnv__free(f->window);
+    gnv_buf_dispose(&f->chunk);
 }
 
 static uint16_t s_rep(const stream *s, int64_t l)
@@ -436,6 +458,7 @@ static int push_level(gnv_lance_file *f, stream *s, const defmap *m, uint16_t re
         GNV_TRY(put_u16(&s->rep, rep));
     if (s->L->max_def > 0)
         GNV_TRY(put_u16(&s->def, m->map[def]));
+    s->def_set = s->def_set || m->map[def] != 0;
     s->nlevels++;
     return GNV_OK;
 }
@@ -1338,7 +1361,14 @@ static int decode_chunk(gnv_lance_file *f,
     int64_t k = p->chunk_vals[j + 1] - p->chunk_vals[j];
     uint8_t *c = NULL;
     uint16_t *lv[2] = {NULL, NULL}; /* unpacked rep and def levels */
-    GNV_TRYG(read_alloc(f, &c, p->off[1] + p->chunk_off[j], clen, "mini-block chunk"));
+    uint64_t at = p->off[1] + p->chunk_off[j];
+    GNV_ERR_IF(at > f->size || clen > f->size - at, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: column %d: chunk %lld is beyond the file", f->path,
+               s->col, (long long)j);
+    gnv__buf_clear(&f->chunk);
+    GNV_TRYG(gnv__buf_reserve(&f->chunk, (size_t)clen));
+    c = (uint8_t *)f->chunk.ptr;
+    GNV_TRYG(read_at(f, c, at, clen, "mini-block chunk"));
     bool hr = mb->rep_compression != NULL, hd = mb->def_compression != NULL;
     int nb = (int)mb->num_buffers;
     int ssz = f->minor >= 2 ? 4 : 2;
@@ -1392,17 +1422,38 @@ static int decode_chunk(gnv_lance_file *f,
                    "Lance file %s is corrupt: column %d: chunk %lld level sizes disagree", f->path,
                    s->col, (long long)j);
         int64_t visible = 0;
-        for (int64_t l = 0; l < nlev; l++) {
-            uint16_t r = hr ? gnv__lf_get16(rp + 2 * l) : 0;
-            uint16_t d = hd ? gnv__lf_get16(dp + 2 * l) : 0;
-            if (!hr && s->L->max_rep > 0 && l == 0)
-                GNV_ERR_IF(true, GNV_ECORRUPT, GNV_SUB_FORMAT,
-                           "Lance file %s is corrupt: column %d: a list page without "
-                           "repetition levels",
-                           f->path, s->col);
-            GNV_TRYG(push_level(f, s, m, r, d));
-            if (d <= m->max_visible)
-                visible++;
+        GNV_ERR_IF(!hr && s->L->max_rep > 0 && nlev > 0, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                   "Lance file %s is corrupt: column %d: a list page without repetition levels",
+                   f->path, s->col);
+        if (!hr && s->L->max_rep == 0) {
+            /* def levels only (a nullable leaf): mapped and checked in one pass */
+            if (s->L->max_def > 0)
+                GNV_TRYG(gnv__buf_reserve(&s->def, 2 * (size_t)nlev));
+            uint16_t *o = (uint16_t *)(void *)(s->def.ptr + s->def.size);
+            for (int64_t l = 0; l < nlev; l++) {
+                uint16_t d = gnv__lf_get16(dp + 2 * l);
+                GNV_ERR_IF(d >= m->nmap, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                           "Lance file %s is corrupt: column %d: definition level %u is out of "
+                           "range",
+                           f->path, s->col, d);
+                if (s->L->max_def > 0)
+                    memcpy(o + l, &m->map[d], 2);
+                s->def_set = s->def_set || m->map[d] != 0;
+                visible += d <= m->max_visible;
+            }
+            if (s->L->max_def > 0) {
+                s->def.size += 2 * (size_t)nlev;
+                s->def.ptr[s->def.size] = '\0';
+            }
+            s->nlevels += nlev;
+        } else {
+            for (int64_t l = 0; l < nlev; l++) {
+                uint16_t r = hr ? gnv__lf_get16(rp + 2 * l) : 0;
+                uint16_t d = hd ? gnv__lf_get16(dp + 2 * l) : 0;
+                GNV_TRYG(push_level(f, s, m, r, d));
+                if (d <= m->max_visible)
+                    visible++;
+            }
         }
         GNV_ERR_IF(visible != k, GNV_ECORRUPT, GNV_SUB_FORMAT,
                    "Lance file %s is corrupt: column %d: chunk %lld has %lld visible levels "
@@ -1412,11 +1463,10 @@ static int decode_chunk(gnv_lance_file *f,
         GNV_ERR_IF(s->L->max_rep > 0, GNV_ECORRUPT, GNV_SUB_FORMAT,
                    "Lance file %s is corrupt: column %d: a list page without levels", f->path,
                    s->col);
-        if (s->L->max_def == 0 && m->nmap > 0) /* no levels kept: only count them */
-            s->nlevels += k;
-        else
-            for (int64_t l = 0; l < k; l++)
-                GNV_TRYG(push_level(f, s, m, s->L->max_rep, 0));
+        /* every level is 0 (a valid row): zeros for the def levels kept, if any */
+        if (s->L->max_def > 0)
+            GNV_TRYG(gnv__buf_put_zeros(&s->def, 2 * (size_t)k));
+        s->nlevels += k;
     }
     if (dc)
         GNV_TRYG(dict_values(f, s, dc, bp, bs, nb, k));
@@ -1425,7 +1475,6 @@ static int decode_chunk(gnv_lance_file *f,
 done:
     gnv__free(lv[0]);
     gnv__free(lv[1]);
-    gnv__free(c);
     return rc;
 }
 
@@ -1612,8 +1661,9 @@ static int read_fullzip(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int64
         s->vals.ptr[s->vals.size] = '\0';
         if (s->L->kind == GNV_LF_FSL)
             GNV_TRYG(put_item_validity(s, NULL, (b - a) * s->L->dim));
-        for (int64_t r = a; r < b; r++)
-            GNV_TRYG(push_level(f, s, &m, (uint16_t)s->L->max_rep, 0));
+        if (s->L->max_def > 0) /* every level 0 (valid) */
+            GNV_TRYG(gnv__buf_put_zeros(&s->def, 2 * (size_t)(b - a)));
+        s->nlevels += b - a;
         s->nslots += b - a;
         goto done;
     }
@@ -1788,6 +1838,7 @@ static int read_all_null(gnv_lance_file *f, stream *s, rpage *p, int64_t a, int6
         for (int64_t r = a; r < b; r++) {
             if (s->L->max_def > 0)
                 GNV_TRYG(put_u16(&s->def, (uint16_t)lv));
+            s->def_set = s->def_set || lv != 0;
             s->nlevels++;
             GNV_TRYG(has_value ? push_const_slot(s, &cv) : push_null_slot(s));
         }
@@ -2127,7 +2178,7 @@ read_flat_var(gnv_lance_file *f, stream *s, int64_t n, struct ArrowArray *out, b
     if (L->kind != GNV_LF_VAR || L->max_rep > 0 || L->depth != 1 || s->nslots - s->vpos < n ||
         (L->max_def > 0 && s->nlevels - s->lpos < n))
         return GNV_OK;
-    for (int64_t l = 0; L->max_def > 0 && l < n; l++)
+    for (int64_t l = 0; L->max_def > 0 && s->def_set && l < n; l++)
         if (s_def(s, s->lpos + l) != 0)
             return GNV_OK;
     const uint64_t *o = (const uint64_t *)(const void *)s->offs.ptr;
@@ -2165,7 +2216,7 @@ static int read_flat_fixed(stream *s, int64_t n, struct ArrowArray *out, bool *u
         (size_t)((s->vpos + n) * L->width) > s->vals.size ||
         (L->max_def > 0 && s->nlevels - s->lpos < n))
         return GNV_OK;
-    for (int64_t l = 0; L->max_def > 0 && l < n; l++)
+    for (int64_t l = 0; L->max_def > 0 && s->def_set && l < n; l++)
         if (s_def(s, s->lpos + l) != 0)
             return GNV_OK;
     size_t bytes = (size_t)n * (size_t)L->width;
@@ -2178,12 +2229,162 @@ static int read_flat_fixed(stream *s, int64_t n, struct ArrowArray *out, bool *u
     return GNV_OK;
 }
 
-int gnv__lance_file_read(gnv_lance_file *f,
-                         const struct ArrowSchema *field,
-                         int first_column,
-                         int64_t row_start,
-                         int64_t n,
-                         struct ArrowArray *out)
+/* ---- takes of scattered rows ---------------------------------------------------- */
+
+/* Scratch streams holding more than this many bytes are freed after a read. */
+#define SCRATCH_KEEP ((size_t)16 << 20)
+
+/* Empty t for the next window, keeping its buffers. */
+static void stream_clear(stream *t)
+{
+    gnv__buf_clear(&t->rep);
+    gnv__buf_clear(&t->def);
+    t->def_set = false;
+    gnv__buf_clear(&t->vals);
+    gnv__buf_clear(&t->offs);
+    gnv__buf_clear(&t->ivalid);
+    for (int j = 0; j < GNV_LF_MAX_FSL; j++)
+        gnv__buf_clear(&t->lvalid[j]);
+    t->nlevels = t->nslots = t->lpos = t->vpos = 0;
+    t->has_ivalid = false;
+}
+
+/* Append level l and slot v of t to s: one row of a leaf without lists, whose every
+ * level has a slot. */
+static int copy_row(gnv_lance_file *f, stream *s, const stream *t, int64_t l, int64_t v)
+{
+    const gnv_lf_leaf *L = s->L;
+    if (l >= t->nlevels || v >= t->nslots)
+        return corrupt(f, "column %d: rows missing from a page", s->col);
+    if (L->max_def > 0)
+        GNV_TRY(put_u16(&s->def, s_def(t, l)));
+    s->def_set = s->def_set || s_def(t, l) != 0;
+    s->nlevels++;
+    if (L->kind == GNV_LF_VAR) {
+        const uint64_t *o = (const uint64_t *)(const void *)t->offs.ptr;
+        uint64_t a = v ? o[v - 1] : 0, b = o[v];
+        if (a > b || b > t->vals.size)
+            return corrupt(f, "column %d: value offsets out of order", s->col);
+        GNV_TRY(gnv__buf_put(&s->vals, t->vals.ptr + a, (size_t)(b - a)));
+        uint64_t e = s->vals.size;
+        GNV_TRY(gnv__buf_put(&s->offs, &e, 8));
+    } else if (L->kind != GNV_LF_NULL) {
+        size_t w = (size_t)L->width;
+        if ((size_t)(v + 1) * w > t->vals.size)
+            return corrupt(f, "column %d: values run out", s->col);
+        GNV_TRY(gnv__buf_put(&s->vals, t->vals.ptr + (size_t)v * w, w));
+    }
+    if (L->kind == GNV_LF_FSL) {
+        size_t d = (size_t)L->dim;
+        if ((size_t)(v + 1) * d <= t->ivalid.size)
+            GNV_TRY(gnv__buf_put(&s->ivalid, t->ivalid.ptr + (size_t)v * d, d));
+        else
+            GNV_TRY(put_validity_bytes(&s->ivalid, NULL, (int64_t)d));
+        size_t per = 1;
+        for (int j = 0; j + 1 < L->fsl_levels; j++) {
+            per *= (size_t)L->fsl_dim[j];
+            if ((size_t)(v + 1) * per <= t->lvalid[j].size)
+                GNV_TRY(gnv__buf_put(&s->lvalid[j], t->lvalid[j].ptr + (size_t)v * per, per));
+            else
+                GNV_TRY(put_validity_bytes(&s->lvalid[j], NULL, (int64_t)per));
+        }
+        s->has_ivalid = s->has_ivalid || t->has_ivalid;
+    }
+    s->nslots++;
+    return GNV_OK;
+}
+
+/* Full-zip rows this close together are read as one span. */
+#define FULLZIP_TAKE_GAP 4
+
+/*
+ * The stream of a leaf without lists for the sorted, distinct rows[0..n): the rows of
+ * one mini-block chunk are decoded once (a chunk is the unit of decoding anyway), those
+ * of a full-zip page in spans of nearby rows, and the selected rows copied out.
+ */
+static int take_stream(gnv_lance_file *f, stream *s, const int64_t *rows, int64_t n)
+{
+    rcol *c = &f->cols[s->col];
+    int rc = GNV_OK;
+    int64_t i = 0;
+    if (!f->window) {
+        f->window = gnv__calloc(1, sizeof *f->window);
+        GNV_CHECK_ALLOC(f->window);
+    }
+    stream *t = f->window;
+    t->L = s->L;
+    t->col = s->col;
+    for (int64_t pi = 0; pi < c->npages && i < n; pi++) {
+        rpage *p = &c->pages[pi];
+        int64_t ps = p->first_row, pe = p->first_row + p->rows;
+        GNV_ERR_IF(rows[i] < ps, GNV_ECORRUPT, GNV_SUB_FORMAT,
+                   "Lance file %s is corrupt: column %d: row %lld is in no page", f->path, s->col,
+                   (long long)rows[i]);
+        int lc = p->layout->layout_case;
+        while (i < n && rows[i] < pe) {
+            int64_t a = rows[i] - ps, lim = p->rows, j = i + 1;
+            if (lc == GNVPB__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT) {
+                GNV_TRYG(load_chunks(f, s->col, p, p->layout->mini_block_layout));
+                int64_t lo = 0, hi = p->nchunks; /* the chunk holding row a */
+                while (hi - lo > 1) {
+                    int64_t mid = lo + (hi - lo) / 2;
+                    if (p->chunk_vals[mid] <= a)
+                        lo = mid;
+                    else
+                        hi = mid;
+                }
+                lim = GNV_MIN(p->chunk_vals[lo + 1], p->rows);
+            }
+            if (lc == GNVPB__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT)
+                while (j < n && rows[j] < pe && rows[j] - rows[j - 1] <= FULLZIP_TAKE_GAP)
+                    j++;
+            else
+                while (j < n && rows[j] - ps < lim)
+                    j++;
+            int64_t b = rows[j - 1] - ps + 1;
+            stream_clear(t);
+            switch (lc) {
+            case GNVPB__PAGE_LAYOUT__LAYOUT_MINI_BLOCK_LAYOUT:
+                GNV_TRYG(read_miniblock(f, t, p, a, b, true));
+                break;
+            case GNVPB__PAGE_LAYOUT__LAYOUT_FULL_ZIP_LAYOUT:
+                GNV_TRYG(read_fullzip(f, t, p, a, b));
+                break;
+            case GNVPB__PAGE_LAYOUT__LAYOUT_ALL_NULL_LAYOUT:
+                GNV_TRYG(read_all_null(f, t, p, a, b, true));
+                break;
+            case GNVPB__PAGE_LAYOUT__LAYOUT_BLOB_LAYOUT:
+                rc = unsupported(f, s->col, "blob layout");
+                goto done;
+            default:
+                rc = unsupported(f, s->col, "unknown page layout");
+                goto done;
+            }
+            for (int64_t k = i; k < j; k++) {
+                int64_t d = rows[k] - ps - a;
+                GNV_TRYG(copy_row(f, s, t, t->lpos + d, t->vpos + d));
+            }
+            i = j;
+        }
+    }
+    GNV_ERR_IF(i < n, GNV_ECORRUPT, GNV_SUB_FORMAT,
+               "Lance file %s is corrupt: column %d: row %lld is in no page", f->path, s->col,
+               (long long)rows[i]);
+done:
+    return rc;
+}
+
+/*
+ * Rows [row_start, row_start + n) of a field, or with `rows` the sorted, distinct
+ * rows[0..n) (its leaves must have no lists).
+ */
+static int read_rows(gnv_lance_file *f,
+                     const struct ArrowSchema *field,
+                     int first_column,
+                     int64_t row_start,
+                     const int64_t *rows,
+                     int64_t n,
+                     struct ArrowArray *out)
 {
     int rc = GNV_OK;
     gnv_lf_leaf *leaves = NULL;
@@ -2192,17 +2393,24 @@ int gnv__lance_file_read(gnv_lance_file *f,
     rnode root;
     bool have_root = false;
     memset(out, 0, sizeof *out);
-    GNV_ERR_IF(row_start < 0 || n < 0 || row_start > f->rows || n > f->rows - row_start, GNV_EINVAL,
-               GNV_SUB_FORMAT, "Lance file %s: rows %lld..%lld requested, the file has %lld",
-               f->path, (long long)row_start, (long long)(row_start + n), (long long)f->rows);
     GNV_TRYG(gnv__lf_plan(&leaves, &nleaves, field));
     GNV_TRYG(check_columns(f, first_column, nleaves));
-    st = gnv__calloc((size_t)nleaves, sizeof *st);
-    GNV_CHECK_ALLOC(st);
+    if (f->nscratch < nleaves) {
+        st = gnv__reallocarray(f->scratch, (size_t)nleaves, sizeof *st);
+        GNV_CHECK_ALLOC(st);
+        memset(st + f->nscratch, 0, (size_t)(nleaves - f->nscratch) * sizeof *st);
+        f->scratch = st;
+        f->nscratch = nleaves;
+    }
+    st = f->scratch;
     for (int i = 0; i < nleaves; i++) {
+        stream_clear(&st[i]);
         st[i].L = &leaves[i];
         st[i].col = first_column + i;
-        GNV_TRYG(fill_stream(f, &st[i], row_start, n));
+        if (rows)
+            GNV_TRYG(take_stream(f, &st[i], rows, n));
+        else
+            GNV_TRYG(fill_stream(f, &st[i], row_start, n));
     }
     GNV_TRYG(rnode_build(&root, field, 0, &counter, leaves, nleaves));
     have_root = true;
@@ -2226,12 +2434,48 @@ done:
         gnv__array_release(out);
     if (have_root)
         rnode_free(&root);
-    if (st)
-        for (int i = 0; i < nleaves; i++)
+    for (int i = 0; st && i < nleaves; i++) {
+        /* the plan goes; the buffers stay for the next read unless they grew large */
+        if (st[i].vals.asize + st[i].offs.asize + st[i].ivalid.asize > SCRATCH_KEEP) {
             stream_free(&st[i]);
-    gnv__free(st);
+            memset(&st[i], 0, sizeof st[i]);
+        }
+        st[i].L = NULL;
+    }
     gnv__free(leaves);
     return rc;
+}
+
+int gnv__lance_file_read(gnv_lance_file *f,
+                         const struct ArrowSchema *field,
+                         int first_column,
+                         int64_t row_start,
+                         int64_t n,
+                         struct ArrowArray *out)
+{
+    memset(out, 0, sizeof *out);
+    if (row_start < 0 || n < 0 || row_start > f->rows || n > f->rows - row_start)
+        return gnv__error_set(GNV_EINVAL, GNV_SUB_FORMAT,
+                              "Lance file %s: rows %lld..%lld requested, the file has %lld",
+                              f->path, (long long)row_start, (long long)(row_start + n),
+                              (long long)f->rows);
+    return read_rows(f, field, first_column, row_start, NULL, n, out);
+}
+
+/* True when no leaf of the field is under a list (each row is one level of each leaf). */
+static bool flat_leaves(const struct ArrowSchema *field)
+{
+    gnv_lf_leaf *leaves = NULL;
+    int nleaves = 0;
+    if (gnv__lf_plan(&leaves, &nleaves, field) < 0) {
+        gnv_error_clear();
+        return false;
+    }
+    bool flat = true;
+    for (int i = 0; i < nleaves; i++)
+        flat = flat && leaves[i].max_rep == 0;
+    gnv__free(leaves);
+    return flat;
 }
 
 /*
@@ -2293,6 +2537,8 @@ int gnv__lance_file_take(gnv_lance_file *f,
         return gnv__lance_file_read(f, field, first_column, 0, 0, out);
     if (n > 1 && rows[n - 1] - rows[0] + 1 <= 2 * n && rows[n - 1] - rows[0] + 1 > n)
         return take_dense(f, field, first_column, rows, n, out);
+    if (n > 1 && rows[n - 1] - rows[0] + 1 > n && flat_leaves(field))
+        return read_rows(f, field, first_column, 0, rows, n, out);
     parts = gnv__calloc((size_t)n, sizeof *parts);
     pp = gnv__calloc((size_t)n, sizeof *pp);
     GNV_CHECK_ALLOC(parts);

@@ -17,6 +17,7 @@
 #define MAX_CHUNK_VALUES  4096
 #define FULLZIP_MIN_VALUE 256 /* values this large (bytes) go to full-zip pages */
 #define MAX_INVISIBLE_RUN 4000
+#define STAGE_BYTES       ((size_t)1 << 20)
 
 typedef struct wpage {
     uint64_t off[3], size[3];
@@ -30,7 +31,9 @@ typedef struct wcol {
     gnv_lf_leaf leaf;
     int top; /* index of the top-level field */
     /* the page being accumulated */
-    gnv_buf rep, def; /* u16 levels */
+    gnv_buf rep, def;  /* u16 levels */
+    bool def_deferred; /* a flat leaf's page without a null yet: its def levels (all 0)
+                          are not stored until a null comes */
     int64_t nlevels;
     gnv_buf vals; /* slots (FIXED/FSL/BOOL as bytes 0/1) or VAR bytes */
     gnv_buf offs; /* VAR: u64 end offset per slot */
@@ -59,6 +62,7 @@ struct gnv_lance_writer {
     uint64_t pos;
     int64_t rows;
     bool failed;
+    gnv_buf stage; /* mini-block chunks on their way out, STAGE_BYTES at a time */
 };
 
 /* ---- output ---------------------------------------------------------------- */
@@ -349,6 +353,125 @@ static int shred(wcol *c, int depth, const gnv_array_view *v, int64_t i, int rep
     return gnv__error_set(GNV_ERROR, GNV_SUB_FORMAT, "internal: struct child not found");
 }
 
+/* Room for n more bytes at the end of b; returns where they go (b->size not moved). */
+static uint8_t *room(gnv_buf *b, size_t n)
+{
+    if (gnv__buf_reserve(b, n) < 0)
+        return NULL;
+    return (uint8_t *)b->ptr + b->size;
+}
+
+static void grow(gnv_buf *b, size_t n)
+{
+    b->size += n;
+    b->ptr[b->size] = '\0';
+}
+
+/* True for a leaf that is a whole top-level column of fixed-width values, simple
+ * fixed-size lists or strings: shred_flat applies. */
+static bool flat_leaf(const gnv_lf_leaf *L)
+{
+    if (L->depth != 1 || L->max_rep > 0)
+        return false;
+    return L->kind == GNV_LF_FIXED || L->kind == GNV_LF_VAR ||
+           (L->kind == GNV_LF_FSL && L->fsl_levels == 1 && !L->fsl_bool);
+}
+
+/* Rows [i, i + k) (indexes into v) of a flat leaf onto the page, in bulk: the levels
+ * and slots shred() gives row by row. */
+static int shred_run(wcol *c, const gnv_array_view *v, int64_t i, int64_t k)
+{
+    const gnv_lf_leaf *L = &c->leaf;
+    bool nullable = L->nullable[0] && v->validity;
+    size_t w = (size_t)L->width, kk = (size_t)k;
+    int64_t nulls = 0;
+    bool any_null = false;
+    for (int64_t j = 0; nullable && j < k && !any_null; j++)
+        any_null = gnv__view_is_null(v, i + j);
+    if (L->max_def > 0 && c->def_deferred && any_null) {
+        /* the first null of the page: the levels so far (all valid) are stored now */
+        GNV_TRY(gnv__buf_put_zeros(&c->def, 2 * (size_t)c->nlevels));
+        c->def_deferred = false;
+    }
+    if (L->max_def > 0 && !c->def_deferred) {
+        uint8_t *d = room(&c->def, 2 * kk);
+        if (!d)
+            return GNV_ENOMEM;
+        for (int64_t j = 0; j < k; j++)
+            gnv__lf_put16(d + 2 * j,
+                          nullable && gnv__view_is_null(v, i + j) ? (uint16_t)L->null_def[0] : 0);
+        grow(&c->def, 2 * kk);
+    }
+    if (L->kind == GNV_LF_VAR) {
+        bool large = gnv__type_is_large(v->type.id);
+        const int32_t *o32 = v->offsets;
+        const int64_t *o64 = v->offsets;
+        int64_t a = v->offset + i;
+        uint64_t lo = large ? (uint64_t)o64[a] : (uint64_t)o32[a];
+        uint64_t hi = large ? (uint64_t)o64[a + k] : (uint64_t)o32[a + k];
+        uint8_t *vb = room(&c->vals, (size_t)(hi - lo));
+        uint8_t *ob = room(&c->offs, 8 * kk);
+        if (!vb || !ob)
+            return GNV_ENOMEM;
+        uint64_t end = c->vals.size;
+        for (int64_t j = 0; j < k; j++) {
+            uint64_t s0 = large ? (uint64_t)o64[a + j] : (uint64_t)o32[a + j];
+            uint64_t s1 = large ? (uint64_t)o64[a + j + 1] : (uint64_t)o32[a + j + 1];
+            if (nullable && gnv__view_is_null(v, i + j)) {
+                nulls++;
+            } else {
+                memcpy(c->vals.ptr + end, v->data + s0, (size_t)(s1 - s0));
+                end += s1 - s0;
+                if (s1 - s0 > c->max_len)
+                    c->max_len = s1 - s0;
+            }
+            gnv__lf_put64(ob + 8 * j, end);
+        }
+        grow(&c->vals, (size_t)(end - c->vals.size));
+        grow(&c->offs, 8 * kk);
+    } else {
+        const uint8_t *src = v->data + (size_t)(v->offset + i) * w;
+        const gnv_array_view *ch = L->kind == GNV_LF_FSL ? &v->children[0] : NULL;
+        size_t dim = ch ? (size_t)L->dim : 0;
+        if (ch)
+            src =
+                ch->data + (size_t)(ch->offset + (v->offset + i) * L->dim) * (size_t)L->item_width;
+        uint8_t *vb = room(&c->vals, kk * w);
+        uint8_t *fb = ch ? room(&c->fvalid[0], kk * dim) : NULL;
+        if (!vb || (ch && !fb))
+            return GNV_ENOMEM;
+        memcpy(vb, src, kk * w);
+        if (ch && !ch->validity) {
+            memset(fb, 1, kk * dim);
+        } else if (ch) {
+            int64_t first = ch->offset + (v->offset + i) * L->dim;
+            for (size_t q = 0; q < kk * dim; q++) {
+                int64_t e = first + (int64_t)q;
+                fb[q] = (uint8_t)(ch->validity[e >> 3] >> (e & 7) & 1);
+            }
+        }
+        for (int64_t j = 0; j < k; j++) {
+            if (nullable && gnv__view_is_null(v, i + j)) {
+                /* a null slot: zero bytes, its items invalid (and not null items) */
+                memset(vb + (size_t)j * w, 0, w);
+                if (ch)
+                    memset(fb + (size_t)j * dim, 0, dim);
+                nulls++;
+            } else if (ch && ch->validity && !c->fnulls[0]) {
+                c->fnulls[0] = memchr(fb + (size_t)j * dim, 0, dim) != NULL;
+            }
+        }
+        grow(&c->vals, kk * w);
+        if (ch)
+            grow(&c->fvalid[0], kk * dim);
+    }
+    c->nlevels += k;
+    c->nslots += k;
+    c->nvalid += k - nulls;
+    c->invisible_run = 0;
+    return GNV_OK;
+}
+
 /* ---- page encoding --------------------------------------------------------- */
 
 typedef struct page_in {
@@ -357,6 +480,7 @@ typedef struct page_in {
     const int64_t *vis_end;    /* level index after the v-th visible level */
     bool validity;             /* FSL: some level has a validity buffer */
     bool fval[GNV_LF_MAX_FSL]; /* FSL: the levels that have one */
+    bool all_valid;            /* no list and no null in the page: no def levels written */
     int minor;
 } page_in;
 
@@ -473,11 +597,12 @@ static int emit_chunk(const page_in *in,
     for (int j = 0; j < 2; j++) {
         if (!lv[j])
             continue;
-        for (int64_t l = l0; l < l1; l++) {
-            uint8_t b[2];
-            gnv__lf_put16(b, lv[j][l]);
-            GNV_TRY(gnv__buf_put(data, b, 2));
-        }
+        uint8_t *d = room(data, 2 * (size_t)(l1 - l0));
+        if (!d)
+            return GNV_ENOMEM;
+        for (int64_t l = l0; l < l1; l++)
+            gnv__lf_put16(d + 2 * (l - l0), lv[j][l]);
+        grow(data, 2 * (size_t)(l1 - l0));
         GNV_TRY(gnv__buf_put_zeros(data, pad8(data->size - start) - (data->size - start)));
     }
     const uint8_t *vals = (const uint8_t *)c->vals.ptr;
@@ -491,11 +616,17 @@ static int emit_chunk(const page_in *in,
         uint64_t base = var_off(c, v0);
         size_t ow = L->large ? 8 : 4;
         uint64_t first = ow * (uint64_t)(k + 1);
+        uint8_t *o = room(data, ow * (size_t)(k + 1));
+        if (!o)
+            return GNV_ENOMEM;
         for (int64_t s = 0; s <= k; s++) {
-            uint8_t b[8];
-            gnv__lf_put64(b, first + var_off(c, v0 + s) - base);
-            GNV_TRY(gnv__buf_put(data, b, ow));
+            uint64_t e = first + var_off(c, v0 + s) - base;
+            if (ow == 8)
+                gnv__lf_put64(o + 8 * s, e);
+            else
+                gnv__lf_put32(o + 4 * s, (uint32_t)e);
         }
+        grow(data, ow * (size_t)(k + 1));
         GNV_TRY(gnv__buf_put(data, vals + base, (size_t)(var_off(c, v0 + k) - base)));
         break;
     }
@@ -574,11 +705,15 @@ static int write_miniblock(gnv_lance_writer *w, wcol *c, page_in *in)
 {
     int rc = GNV_OK;
     const gnv_lf_leaf *L = &c->leaf;
-    gnv_buf words = GNV_BUF_INIT, data = GNV_BUF_INIT, ri = GNV_BUF_INIT;
+    gnv_buf words = GNV_BUF_INIT, ri = GNV_BUF_INIT;
+    gnv_buf *data = &w->stage; /* written out as it fills: the page's data buffer */
     int64_t l0 = 0, v0 = 0;
     size_t nchunks = 0;
     int64_t *bounds = NULL; /* l0, l1 per chunk */
     size_t bcap = 0;
+    GNV_TRYG(out_align(w));
+    uint64_t data_off = w->pos;
+    gnv__buf_clear(data);
     while (v0 < c->nslots) {
         int64_t rem = c->nslots - v0, k = 1;
         size_t sizes[GNV_LF_MAX_FSL + 1];
@@ -601,9 +736,13 @@ static int write_miniblock(gnv_lance_writer *w, wcol *c, page_in *in)
                    "chunk holds",
                    w->path, L->node[L->depth - 1]->name, sz);
         int64_t l1 = level_end(in, v0, k, last);
-        size_t before = data.size;
-        GNV_TRYG(emit_chunk(in, &data, l0, l1, v0, k, sizes, nb));
-        size_t bytes = data.size - before;
+        size_t before = data->size;
+        GNV_TRYG(emit_chunk(in, data, l0, l1, v0, k, sizes, nb));
+        size_t bytes = data->size - before;
+        if (data->size >= STAGE_BYTES) {
+            GNV_TRYG(out_write(w, data->ptr, data->size));
+            gnv__buf_clear(data);
+        }
         uint32_t word = (uint32_t)(((bytes / 8 - 1) << 4) |
                                    (last ? 0 : (uint32_t)gnv__lf_bits((uint32_t)k) - 1));
         uint8_t b[4];
@@ -637,12 +776,14 @@ static int write_miniblock(gnv_lance_writer *w, wcol *c, page_in *in)
             gnv__lf_put64((uint8_t *)ri.ptr + 8 * i, tmp[i]);
         gnv__free(tmp);
     }
+    GNV_TRYG(out_write(w, data->ptr, data->size));
+    gnv__buf_clear(data);
     uint64_t off[3], size[3];
-    int nbuf = 0;
-    GNV_TRYG(out_buffer(w, words.ptr, words.size, &off[nbuf]));
-    size[nbuf++] = words.size;
-    GNV_TRYG(out_buffer(w, data.ptr, data.size, &off[nbuf]));
-    size[nbuf++] = data.size;
+    int nbuf = 2;
+    off[1] = data_off; /* buffer 1 (chunks) went out first, buffer 0 (their sizes) next */
+    size[1] = w->pos - data_off;
+    GNV_TRYG(out_buffer(w, words.ptr, words.size, &off[0]));
+    size[0] = words.size;
     if (L->max_rep > 0) {
         GNV_TRYG(out_buffer(w, ri.ptr, ri.size, &off[nbuf]));
         size[nbuf++] = ri.size;
@@ -665,6 +806,8 @@ static int write_miniblock(gnv_lance_writer *w, wcol *c, page_in *in)
     }
     mb.value_compression = &ve.top;
     layers_of(L, layers);
+    for (int i = 0; in->all_valid && i < L->depth; i++)
+        layers[i] = GNVPB__REP_DEF_LAYER__REPDEF_ALL_VALID_ITEM;
     mb.n_layers = (size_t)L->depth;
     mb.layers = layers;
     mb.has_num_buffers = mb.has_repetition_index_depth = mb.has_num_items = true;
@@ -680,7 +823,6 @@ static int write_miniblock(gnv_lance_writer *w, wcol *c, page_in *in)
     GNV_TRYG(add_page(w, c, &pl, nbuf, off, size));
 done:
     gnv_buf_dispose(&words);
-    gnv_buf_dispose(&data);
     gnv_buf_dispose(&ri);
     gnv__free(bounds);
     return rc;
@@ -860,6 +1002,7 @@ static void reset_page(wcol *c)
         c->fnulls[j] = false;
     }
     c->first_row += c->rows;
+    c->def_deferred = flat_leaf(&c->leaf) && c->leaf.max_def > 0;
     c->nlevels = c->nslots = c->nvalid = c->rows = 0;
     c->max_len = 0;
     c->invisible_run = 0;
@@ -876,7 +1019,7 @@ static int flush_page(gnv_lance_writer *w, wcol *c)
     in.c = c;
     in.minor = w->minor;
     in.rep = L->max_rep > 0 ? (const uint16_t *)(const void *)c->rep.ptr : NULL;
-    in.def = L->max_def > 0 ? (const uint16_t *)(const void *)c->def.ptr : NULL;
+    in.def = L->max_def > 0 && !c->def_deferred ? (const uint16_t *)(const void *)c->def.ptr : NULL;
     int64_t *vis = NULL;
     if (c->nvalid == 0 && (c->nslots == 0 || L->kind == GNV_LF_NULL || L->depth == 1)) {
         GNV_TRYG(write_all_null(w, c, &in, L->depth == 1 && c->nslots == c->nlevels));
@@ -901,6 +1044,15 @@ static int flush_page(gnv_lance_writer *w, wcol *c)
                     ((simple_fsl || L->kind == GNV_LF_FIXED) && L->width >= FULLZIP_MIN_VALUE &&
                      (!in.validity || L->dim <= 8 * GNV_LF_MAX_FSL_VALIDITY))) &&
                    fullzip_visibility_agrees(L);
+    if (!fullzip && L->max_rep == 0 && L->max_def > 0) {
+        /* a page without nulls needs no def levels: its layers say "all valid", as
+         * LanceDB writes such pages */
+        in.all_valid = true;
+        for (int64_t l = 0; in.def && l < c->nlevels && in.all_valid; l++)
+            in.all_valid = in.def[l] == 0;
+        if (in.all_valid)
+            in.def = NULL;
+    }
     if (fullzip)
         GNV_TRYG(write_fullzip(w, c, &in));
     else
@@ -944,6 +1096,7 @@ void gnv__lance_writer_free(gnv_lance_writer *w)
     for (int i = 0; i < w->ncols; i++)
         col_free(&w->cols[i]);
     gnv__free(w->cols);
+    gnv_buf_dispose(&w->stage);
     gnv__schema_release(&w->schema);
     gnv__schema_release(&w->in_schema);
     gnv__free(w->path);
@@ -992,6 +1145,7 @@ int gnv__lance_writer_new(gnv_lance_writer **out,
             memset(c, 0, sizeof *c);
             c->leaf = leaves[i];
             c->top = (int)f;
+            c->def_deferred = flat_leaf(&c->leaf) && c->leaf.max_def > 0;
         }
         gnv__free(leaves);
     }
@@ -1001,6 +1155,47 @@ int gnv__lance_writer_new(gnv_lance_writer **out,
 done:
     gnv__lance_writer_free(w);
     return rc;
+}
+
+/*
+ * Rows [i, i + n) of a flat leaf (flat_leaf), in runs that end where the row-by-row
+ * path would flush the page: the page fills to the same row either way.
+ */
+static int shred_flat(gnv_lance_writer *w, wcol *c, const gnv_array_view *v, int64_t i, int64_t n)
+{
+    const gnv_lf_leaf *L = &c->leaf;
+    bool large = L->kind == GNV_LF_VAR && gnv__type_is_large(v->type.id);
+    const int32_t *o32 = v->offsets;
+    const int64_t *o64 = v->offsets;
+    while (n > 0) {
+        size_t pb = page_bytes(c);
+        size_t lv = L->max_def > 0 && !c->def_deferred ? 2 : 0;
+        int64_t k = 0;
+        if (L->kind == GNV_LF_VAR) {
+            /* each row adds its bytes (none when null), an offset and a level */
+            bool nullable = L->nullable[0] && v->validity;
+            while (k < n && (k == 0 || pb < w->max_page)) {
+                int64_t a = v->offset + i + k;
+                uint64_t len =
+                    large ? (uint64_t)(o64[a + 1] - o64[a]) : (uint64_t)(o32[a + 1] - o32[a]);
+                if (nullable && gnv__view_is_null(v, i + k))
+                    len = 0;
+                pb += (size_t)len + 8 + lv;
+                k++;
+            }
+        } else {
+            size_t per = (size_t)L->width + lv + (L->kind == GNV_LF_FSL ? (size_t)L->dim : 0);
+            k = pb >= w->max_page ? 1 : (int64_t)((w->max_page - pb + per - 1) / per);
+            k = GNV_MIN(k, n);
+        }
+        GNV_TRY(shred_run(c, v, i, k));
+        c->rows += k;
+        i += k;
+        n -= k;
+        if (page_bytes(c) >= w->max_page)
+            GNV_TRY(flush_page(w, c));
+    }
+    return GNV_OK;
 }
 
 /* The batch with its dictionary-encoded fields decoded, under w->schema. */
@@ -1039,6 +1234,10 @@ int gnv__lance_writer_write(gnv_lance_writer *w, const struct ArrowArray *batch)
     for (int ci = 0; ci < w->ncols; ci++) {
         wcol *c = &w->cols[ci];
         const gnv_array_view *fv = &v.children[c->top];
+        if (flat_leaf(&c->leaf)) {
+            GNV_TRYG(shred_flat(w, c, fv, gnv__view_struct_index(&v, 0), batch->length));
+            continue;
+        }
         for (int64_t r = 0; r < batch->length; r++) {
             GNV_TRYG(shred(c, 0, fv, gnv__view_struct_index(&v, r), c->leaf.max_rep));
             c->rows++;

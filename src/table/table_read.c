@@ -5,14 +5,23 @@
  * comes from the fragments' row id sequences (table_rowids.c).
  */
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arrow/arrow.h"
 #include "expr/expr.h"
+#include "expr/expr_tree.h" /* the conjuncts of a filter */
 #include "table.h"
 
 #define DEFAULT_BATCH_ROWS 8192
+/* A filtered scan evaluates its filter on worker threads from this many rows on (unless
+ * GENEVA_SCAN_THREADS says otherwise), each batch on a thread of its own, keeping this
+ * many batches in flight per thread. */
+#define PAR_MIN_ROWS      65536
+#define PAR_MAX_THREADS   8
+#define PAR_SLOTS_PER_THR 4
 
 enum { COL_DATA = 0, COL_ROWID, COL_ROWADDR };
 
@@ -419,9 +428,13 @@ static int parse_roaring(uint8_t *bits, uint64_t phys, const uint8_t *p, size_t 
             }
         } else if (card > 4096) {
             NEED(8192);
-            for (uint32_t v = 0; v < 65536; v++)
-                if (p[pos + v / 8] >> (v % 8) & 1)
-                    mark(bits, phys, key | v);
+            /* the container's bitmap is laid out as ours: or it in a byte at a time */
+            for (uint64_t j = 0; j < 8192 && key + 8 * j < phys; j++) {
+                uint8_t b = p[pos + j];
+                if (key + 8 * j + 8 > phys)
+                    b &= (uint8_t)((1u << (phys - key - 8 * j)) - 1);
+                bits[(key >> 3) + j] |= b;
+            }
             pos += 8192;
         } else {
             NEED((size_t)card * 2);
@@ -602,8 +615,41 @@ typedef struct scan {
     /* with a `where`: the filter, bound to the output of fr (its columns) */
     gnv_expr *filter;
     reader fr;
-    int64_t *match; /* offsets of the matching rows of the batch */
+    struct fsplit *split; /* the filter as two conjuncts, or NULL */
+    int64_t *match;       /* offsets of the matching rows of the batch */
+    struct pscan *par;    /* filter evaluation on worker threads, or NULL */
 } scan;
+
+/* One batch of a parallel filtered scan: its live rows in, its matching rows out. */
+typedef struct ptask {
+    struct pscan *ps;
+    size_t frag;
+    int64_t *sel, k;       /* live rows of the batch */
+    int64_t *match, m;     /* the rows that match */
+    struct ArrowArray out; /* with emitting threads: the batch of those rows */
+    int state;             /* PT_FREE, PT_RUNNING, PT_DONE */
+    int rc, code, sub;
+    char msg[512];
+} ptask;
+
+enum { PT_FREE, PT_RUNNING, PT_DONE };
+
+typedef struct pscan {
+    gnv_pool *pool;
+    int nthreads;
+    reader *readers;  /* one filter reader per thread (open files are not shared) */
+    reader *emitters; /* and one of the projected columns, or NULL: the scan's thread reads
+                         them (with an offset) */
+    bool *busy;
+    const gnv_expr *filter;
+    const struct fsplit *split;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ptask *slots;
+    int64_t nslots;
+    int64_t head, tail; /* the next batch to emit, to submit */
+    bool input_done;
+} pscan;
 
 static int scan_schema(void *self, struct ArrowSchema *out)
 {
@@ -611,16 +657,16 @@ static int scan_schema(void *self, struct ArrowSchema *out)
     return gnv__schema_copy(out, &s->r.oschema);
 }
 
-/* One output batch of fragment s->frag: rows [start, start+n) or sel[0..n). */
-static int emit(scan *s, int64_t start, const int64_t *sel, int64_t n, struct ArrowArray *out)
+/* The projected columns of fragment frag, rows [start, start+n) or sel[0..n), as a struct. */
+static int read_struct(
+    reader *r, size_t frag, int64_t start, const int64_t *sel, int64_t n, struct ArrowArray *out)
 {
-    reader *r = &s->r;
     struct ArrowArray *cols = gnv__calloc(r->n_cols ? (size_t)r->n_cols : 1, sizeof *cols);
     if (!cols)
         return gnv__error_oom();
     int rc = GNV_OK;
     for (int64_t c = 0; c < r->n_cols && rc == GNV_OK; c++)
-        rc = read_column(r, s->frag, c, start, sel, n, &cols[c]);
+        rc = read_column(r, frag, c, start, sel, n, &cols[c]);
     if (rc < 0) {
         for (int64_t i = 0; i < r->n_cols; i++)
             gnv__array_release(&cols[i]);
@@ -629,9 +675,21 @@ static int emit(scan *s, int64_t start, const int64_t *sel, int64_t n, struct Ar
     }
     rc = make_struct(out, cols, r->n_cols, n);
     gnv__free(cols);
-    GNV_TRY(rc);
+    return rc;
+}
+
+/* One output batch of fragment `frag`: rows [start, start+n) or sel[0..n). */
+static int
+emit_of(scan *s, size_t frag, int64_t start, const int64_t *sel, int64_t n, struct ArrowArray *out)
+{
+    GNV_TRY(read_struct(&s->r, frag, start, sel, n, out));
     s->emitted += n;
     return GNV_OK;
+}
+
+static int emit(scan *s, int64_t start, const int64_t *sel, int64_t n, struct ArrowArray *out)
+{
+    return emit_of(s, s->frag, start, sel, n, out);
 }
 
 static void next_fragment(scan *s)
@@ -645,6 +703,243 @@ static void next_fragment(scan *s)
     s->row = 0;
 }
 
+/* The next up to batch_rows live rows of the current fragment (of phys rows) into sel,
+ * from s->row on, which is advanced past them; returns their number. */
+static int64_t live_rows(scan *s, int64_t phys, int64_t *sel)
+{
+    int64_t k = 0;
+    if (!s->del) {
+        k = GNV_MIN(s->batch_rows, phys - s->row);
+        for (int64_t i = 0; i < k; i++)
+            sel[i] = s->row + i;
+        s->row += k;
+        return k;
+    }
+    while (s->row < phys && k < s->batch_rows) {
+        if (!is_deleted(s->del, s->row))
+            sel[k++] = s->row;
+        s->row++;
+    }
+    return k;
+}
+
+/*
+ * A filter `a AND b` whose second part cannot fail (comparisons of columns and
+ * constants, IS NULL, AND, OR, NOT) and reads a column the first does not: the first
+ * part is evaluated over the batch, the second only over the rows that passed, so its
+ * columns are read for those rows only. (A second part that can fail, as in
+ * `x <> 0 AND 1 / x > 0`, is evaluated over every row, as LanceDB does.)
+ */
+typedef struct fsplit {
+    gnv_expr first, second; /* views of the filter's subtrees (own nothing) */
+    bool *need1, *need2;    /* per filter column: read for the first, the second part */
+} fsplit;
+
+static void fsplit_free(fsplit *f)
+{
+    if (!f)
+        return;
+    gnv__free(f->need1);
+    gnv__free(f->need2);
+    gnv__free(f);
+}
+
+static bool infallible(const gnv_expr_node *n)
+{
+    if (!n)
+        return false;
+    switch (n->op) {
+    case GNV_EX_COLUMN:
+    case GNV_EX_LITERAL:
+        return n->type.format && n->type.format[0] != '+';
+    case GNV_EX_EQ:
+    case GNV_EX_NE:
+    case GNV_EX_LT:
+    case GNV_EX_LE:
+    case GNV_EX_GT:
+    case GNV_EX_GE:
+    case GNV_EX_AND:
+    case GNV_EX_OR:
+        return n->n_args == 2 && infallible(n->args[0]) && infallible(n->args[1]);
+    case GNV_EX_NOT:
+    case GNV_EX_IS_NULL:
+        return n->n_args == 1 && infallible(n->args[0]);
+    default:
+        return false;
+    }
+}
+
+/* Mark the filter columns (top-level, bound) a subtree reads. */
+static void mark_columns(const gnv_expr_node *n, bool *need, int64_t ncols)
+{
+    if (!n)
+        return;
+    if (n->op == GNV_EX_COLUMN && n->path && n->n_names > 0 && n->path[0] >= 0 &&
+        n->path[0] < ncols)
+        need[n->path[0]] = true;
+    for (int32_t i = 0; i < n->n_args; i++)
+        mark_columns(n->args[i], need, ncols);
+}
+
+/* The split of s->filter (bound to s->fr), when it has one. */
+static int split_init(scan *s)
+{
+    const gnv_expr_node *r = s->filter->root;
+    if (!r || r->op != GNV_EX_AND || r->n_args != 2 || !r->args[0] || !r->args[1])
+        return GNV_OK;
+    const gnv_expr_node *a = r->args[0], *b = r->args[1];
+    if (!infallible(b)) {
+        if (!infallible(a))
+            return GNV_OK;
+        const gnv_expr_node *t = a; /* evaluate the part that can fail over every row */
+        a = b;
+        b = t;
+    }
+    int64_t nc = s->fr.n_cols;
+    fsplit *f = gnv__calloc(1, sizeof *f);
+    if (!f)
+        return gnv__error_oom();
+    f->need1 = gnv__calloc(nc ? (size_t)nc : 1, sizeof *f->need1);
+    f->need2 = gnv__calloc(nc ? (size_t)nc : 1, sizeof *f->need2);
+    if (!f->need1 || !f->need2) {
+        fsplit_free(f);
+        return gnv__error_oom();
+    }
+    mark_columns(a, f->need1, nc);
+    mark_columns(b, f->need2, nc);
+    bool more = false;
+    for (int64_t c = 0; c < nc; c++)
+        more = more || (f->need2[c] && !f->need1[c]);
+    if (!more) { /* nothing to read less of */
+        fsplit_free(f);
+        return GNV_OK;
+    }
+    f->first = *s->filter;
+    f->first.root = (gnv_expr_node *)a;
+    f->second = *s->filter;
+    f->second.root = (gnv_expr_node *)b;
+    s->split = f;
+    return GNV_OK;
+}
+
+/*
+ * The filter over the live rows sel[0..k) of fragment frag (sorted): read the filter's
+ * columns (fr) for them and evaluate; match[0..*m) gets the rows that pass. idx is
+ * scratch.
+ */
+static int filter_rows(reader *fr,
+                       size_t frag,
+                       const gnv_expr *filter,
+                       const bool *need,
+                       const int64_t *sel,
+                       int64_t k,
+                       bool whole,
+                       gnv_buf *idx,
+                       int64_t *match,
+                       int64_t *m)
+{
+    int rc = GNV_OK;
+    struct ArrowArray batch = {0};
+    struct ArrowArray *cols = gnv__calloc(fr->n_cols ? (size_t)fr->n_cols : 1, sizeof *cols);
+    GNV_CHECK_ALLOC(cols);
+    bool dense = whole || sel[k - 1] - sel[0] == k - 1;
+    int64_t n = dense ? sel[k - 1] - sel[0] + 1 : k;
+    for (int64_t c = 0; c < fr->n_cols; c++) {
+        if (need && !need[c]) /* a column the filter part does not read: a stand-in */
+            GNV_TRYG(null_column(&cols[c], fr->oschema.children[c], 0));
+        else
+            GNV_TRYG(read_column(fr, frag, c, sel[0], dense ? NULL : sel, n, &cols[c]));
+    }
+    rc = make_struct(&batch, cols, fr->n_cols, n);
+    gnv__free(cols);
+    cols = NULL;
+    GNV_TRYG(rc);
+    gnv__buf_clear(idx);
+    rc = gnv__expr_filter(idx, m, filter, &fr->oschema, &batch);
+    if (rc < 0) {
+        gnv__error_prefix("where");
+        goto done;
+    }
+    const int64_t *ix = (const int64_t *)(const void *)idx->ptr;
+    if (!dense || n == k) {
+        for (int64_t i = 0; i < *m; i++)
+            match[i] = dense ? sel[0] + ix[i] : sel[ix[i]];
+    } else {
+        /* the span's matching rows that are live (in sel) */
+        int64_t q = 0, j = 0;
+        for (int64_t i = 0; i < *m; i++) {
+            int64_t row = sel[0] + ix[i];
+            while (j < k && sel[j] < row)
+                j++;
+            if (j < k && sel[j] == row)
+                match[q++] = row;
+        }
+        *m = q;
+    }
+done:
+    if (cols) {
+        for (int64_t c = 0; c < fr->n_cols; c++)
+            gnv__array_release(&cols[c]);
+        gnv__free(cols);
+    }
+    gnv__array_release(&batch);
+    return rc;
+}
+
+/*
+ * filter_rows over sel[0..k); when the live rows cover at least half of their span (a
+ * fragment with deleted rows), the filter runs over the whole span instead, which reads
+ * the columns without picking the live rows out first, and the deleted rows are dropped
+ * from the result. Should that fail (say a deleted row's value does not convert), the
+ * live rows alone decide, as they would otherwise.
+ */
+static int filter_part(reader *fr,
+                       size_t frag,
+                       const gnv_expr *filter,
+                       const bool *need,
+                       const int64_t *sel,
+                       int64_t k,
+                       gnv_buf *idx,
+                       int64_t *match,
+                       int64_t *m)
+{
+    int64_t span = sel[k - 1] - sel[0] + 1;
+    if (span > k && span <= 2 * k) {
+        int rc = filter_rows(fr, frag, filter, need, sel, k, true, idx, match, m);
+        if (rc != GNV_ENOMEM && rc < 0)
+            gnv_error_clear();
+        else
+            return rc;
+    }
+    return filter_rows(fr, frag, filter, need, sel, k, false, idx, match, m);
+}
+
+/* The whole filter over sel[0..k): at once, or first part then second (split). */
+static int filter_batch(reader *fr,
+                        size_t frag,
+                        const gnv_expr *filter,
+                        const fsplit *split,
+                        const int64_t *sel,
+                        int64_t k,
+                        gnv_buf *idx,
+                        int64_t *match,
+                        int64_t *m)
+{
+    if (!split)
+        return filter_part(fr, frag, filter, NULL, sel, k, idx, match, m);
+    GNV_TRY(filter_part(fr, frag, &split->first, split->need1, sel, k, idx, match, m));
+    if (*m == 0)
+        return GNV_OK;
+    int64_t m1 = *m;
+    int64_t *rows = gnv__malloc((size_t)m1 * sizeof *rows);
+    if (!rows)
+        return gnv__error_oom();
+    memcpy(rows, match, (size_t)m1 * sizeof *rows);
+    int rc = filter_rows(fr, frag, &split->second, split->need2, rows, m1, false, idx, match, m);
+    gnv__free(rows);
+    return rc;
+}
+
 /*
  * The next batch of a filtered scan: take up to batch_rows live rows of the current
  * fragment, read the filter's columns for them, evaluate the filter, and read the
@@ -654,8 +949,6 @@ static int scan_next_filtered(scan *s, struct ArrowArray *out)
 {
     reader *r = &s->r, *fr = &s->fr;
     gnv_buf idx = GNV_BUF_INIT;
-    struct ArrowArray batch = {0};
-    struct ArrowArray *cols = NULL;
     int rc = GNV_OK;
     while (s->frag < r->m->n_fragments) {
         const Gnvpb__DataFragment *f = r->m->fragments[s->frag];
@@ -672,36 +965,12 @@ static int scan_next_filtered(scan *s, struct ArrowArray *out)
             next_fragment(s);
             continue;
         }
-        int64_t k = 0;
-        while (s->row < phys && k < s->batch_rows) {
-            if (!is_deleted(s->del, s->row))
-                s->sel[k++] = s->row;
-            s->row++;
-        }
+        int64_t k = live_rows(s, phys, s->sel);
         if (k == 0)
             continue;
         int64_t m = k;
         if (!gnv__expr_is_always_true(s->filter)) {
-            cols = gnv__calloc(fr->n_cols ? (size_t)fr->n_cols : 1, sizeof *cols);
-            GNV_CHECK_ALLOC(cols);
-            bool dense = s->sel[k - 1] - s->sel[0] == k - 1;
-            for (int64_t c = 0; c < fr->n_cols; c++)
-                GNV_TRYG(
-                    read_column(fr, s->frag, c, s->sel[0], dense ? NULL : s->sel, k, &cols[c]));
-            rc = make_struct(&batch, cols, fr->n_cols, k);
-            gnv__free(cols);
-            cols = NULL;
-            GNV_TRYG(rc);
-            gnv__buf_clear(&idx);
-            rc = gnv__expr_filter(&idx, &m, s->filter, &fr->oschema, &batch);
-            if (rc < 0) {
-                gnv__error_prefix("where");
-                goto done;
-            }
-            gnv__array_release(&batch);
-            const int64_t *ix = (const int64_t *)idx.ptr;
-            for (int64_t i = 0; i < m; i++)
-                s->match[i] = s->sel[ix[i]];
+            GNV_TRYG(filter_batch(fr, s->frag, s->filter, s->split, s->sel, k, &idx, s->match, &m));
         } else {
             memcpy(s->match, s->sel, (size_t)k * sizeof *s->match);
         }
@@ -716,20 +985,214 @@ static int scan_next_filtered(scan *s, struct ArrowArray *out)
     }
     rc = GNV_ITEROVER;
 done:
-    if (cols) {
-        for (int64_t c = 0; c < fr->n_cols; c++)
-            gnv__array_release(&cols[c]);
-        gnv__free(cols);
-    }
-    gnv__array_release(&batch);
     gnv_buf_dispose(&idx);
     return rc;
+}
+
+/* ---- filtered scans on worker threads ----------------------------------------- */
+
+/*
+ * With a filter to evaluate over many rows, worker threads evaluate it batch by batch
+ * (each with its own filter reader: open files are not shared), up to nslots batches
+ * ahead, while the scan's own thread emits the batches in order, reading the
+ * projected columns of their matching rows. The result is the serial scan's.
+ */
+
+/* Wait for the worker threads, then free what they used. NULL-safe. */
+static void par_free(pscan *ps)
+{
+    if (!ps)
+        return;
+    gnv__pool_free(ps->pool); /* waits for queued and running batches */
+    for (int i = 0; ps->readers && i < ps->nthreads; i++)
+        reader_reset(&ps->readers[i]);
+    for (int i = 0; ps->emitters && i < ps->nthreads; i++)
+        reader_reset(&ps->emitters[i]);
+    gnv__free(ps->readers);
+    gnv__free(ps->emitters);
+    gnv__free(ps->busy);
+    for (int64_t i = 0; ps->slots && i < ps->nslots; i++) {
+        gnv__free(ps->slots[i].sel);
+        gnv__free(ps->slots[i].match);
+        gnv__array_release(&ps->slots[i].out);
+    }
+    gnv__free(ps->slots);
+    pthread_mutex_destroy(&ps->mu);
+    pthread_cond_destroy(&ps->cv);
+    gnv__free(ps);
+}
+
+static void ptask_run(void *arg)
+{
+    ptask *t = arg;
+    pscan *ps = t->ps;
+    int ri = 0;
+    gnv_buf idx = GNV_BUF_INIT;
+    pthread_mutex_lock(&ps->mu);
+    while (ps->busy[ri]) /* a pool thread per reader: one is free */
+        ri++;
+    ps->busy[ri] = true;
+    pthread_mutex_unlock(&ps->mu);
+    int rc = filter_batch(&ps->readers[ri], t->frag, ps->filter, ps->split, t->sel, t->k, &idx,
+                          t->match, &t->m);
+    gnv_buf_dispose(&idx);
+    if (rc == GNV_OK && ps->emitters && t->m > 0)
+        rc = read_struct(&ps->emitters[ri], t->frag, 0, t->match, t->m, &t->out);
+    if (rc < 0) {
+        const gnv_error *e = gnv_error_last();
+        t->code = e ? e->code : rc;
+        t->sub = e ? e->subsystem : GNV_SUB_TABLE;
+        snprintf(t->msg, sizeof t->msg, "%s", e ? e->message : "filter evaluation failed");
+    }
+    pthread_mutex_lock(&ps->mu);
+    t->rc = rc;
+    t->state = PT_DONE;
+    ps->busy[ri] = false;
+    pthread_cond_broadcast(&ps->cv);
+    pthread_mutex_unlock(&ps->mu);
+}
+
+/* The next batch of live rows into slot t (false when the scan has no rows left). */
+static int par_next_input(scan *s, ptask *t, bool *got)
+{
+    reader *r = &s->r;
+    *got = false;
+    while (s->frag < r->m->n_fragments) {
+        const Gnvpb__DataFragment *f = r->m->fragments[s->frag];
+        int64_t phys = (int64_t)f->physical_rows;
+        if (!s->del_loaded) {
+            GNV_TRY(load_deletions(r, f, &s->del));
+            s->del_loaded = true;
+        }
+        if (s->row >= phys) {
+            gnv__free(s->del); /* the emitting side keeps its files open */
+            s->del = NULL;
+            s->del_loaded = false;
+            s->frag++;
+            s->row = 0;
+            continue;
+        }
+        int64_t k = live_rows(s, phys, t->sel);
+        if (k == 0)
+            continue;
+        t->frag = s->frag;
+        t->k = k;
+        t->m = 0;
+        *got = true;
+        return GNV_OK;
+    }
+    return GNV_OK;
+}
+
+static int scan_next_par(scan *s, struct ArrowArray *out)
+{
+    pscan *ps = s->par;
+    for (;;) {
+        if (s->limit >= 0 && s->emitted >= s->limit)
+            return GNV_ITEROVER;
+        /* keep the slots busy */
+        while (!ps->input_done && ps->tail - ps->head < ps->nslots) {
+            ptask *t = &ps->slots[ps->tail % ps->nslots];
+            bool got;
+            GNV_TRY(par_next_input(s, t, &got));
+            if (!got) {
+                ps->input_done = true;
+                break;
+            }
+            t->state = PT_RUNNING;
+            t->rc = GNV_OK;
+            int rc = gnv__pool_submit(ps->pool, ptask_run, t);
+            if (rc < 0) {
+                t->state = PT_FREE;
+                return rc;
+            }
+            ps->tail++;
+        }
+        if (ps->head == ps->tail)
+            return GNV_ITEROVER;
+        ptask *t = &ps->slots[ps->head % ps->nslots];
+        pthread_mutex_lock(&ps->mu);
+        while (t->state != PT_DONE)
+            pthread_cond_wait(&ps->cv, &ps->mu);
+        pthread_mutex_unlock(&ps->mu);
+        t->state = PT_FREE;
+        ps->head++;
+        if (t->rc < 0)
+            return gnv__error_set(t->code, t->sub, "%s", t->msg);
+        if (ps->emitters) { /* no offset, no limit: the whole batch as read */
+            if (t->m == 0)
+                continue;
+            gnv__array_move(&t->out, out);
+            s->emitted += t->m;
+            return GNV_OK;
+        }
+        int64_t m = t->m;
+        int64_t skip = GNV_MIN(s->offset - s->skipped, m);
+        s->skipped += skip;
+        if (s->limit >= 0)
+            m = GNV_MIN(m, skip + s->limit - s->emitted);
+        if (m - skip <= 0)
+            continue;
+        return emit_of(s, t->frag, 0, t->match + skip, m - skip, out);
+    }
+}
+
+/* Threads for a filtered scan of t: GENEVA_SCAN_THREADS when set, else one per CPU
+ * (at most PAR_MAX_THREADS) from PAR_MIN_ROWS rows on; 1 means none. */
+static int par_threads(gnv_table *t, int64_t batch_rows)
+{
+    const char *env = getenv("GENEVA_SCAN_THREADS");
+    if (env && *env) {
+        long n = strtol(env, NULL, 10);
+        return n < 1 ? 1 : n > PAR_MAX_THREADS ? PAR_MAX_THREADS : (int)n;
+    }
+    uint64_t rows = 0;
+    for (size_t i = 0; i < t->m->n_fragments; i++)
+        rows += t->m->fragments[i]->physical_rows;
+    if (rows < PAR_MIN_ROWS || rows < 2 * (uint64_t)batch_rows)
+        return 1;
+    int n = gnv__ncpus();
+    return n < 1 ? 1 : n > PAR_MAX_THREADS ? PAR_MAX_THREADS : n;
+}
+
+static int par_init(scan *s, gnv_table *t, const char *const *names, int64_t n, int nthreads)
+{
+    int rc = GNV_OK;
+    pscan *ps = gnv__calloc(1, sizeof *ps);
+    GNV_CHECK_ALLOC(ps);
+    pthread_mutex_init(&ps->mu, NULL);
+    pthread_cond_init(&ps->cv, NULL);
+    s->par = ps;
+    ps->filter = s->filter;
+    ps->nthreads = nthreads;
+    ps->nslots = (int64_t)nthreads * PAR_SLOTS_PER_THR;
+    ps->readers = gnv__calloc((size_t)nthreads, sizeof *ps->readers);
+    ps->busy = gnv__calloc((size_t)nthreads, sizeof *ps->busy);
+    ps->slots = gnv__calloc((size_t)ps->nslots, sizeof *ps->slots);
+    GNV_CHECK_ALLOC(ps->readers);
+    GNV_CHECK_ALLOC(ps->busy);
+    GNV_CHECK_ALLOC(ps->slots);
+    for (int i = 0; i < nthreads; i++)
+        GNV_TRYG(reader_init(&ps->readers[i], t, names, (size_t)n, false, false));
+    for (int64_t i = 0; i < ps->nslots; i++) {
+        ptask *k = &ps->slots[i];
+        k->ps = ps;
+        k->sel = gnv__calloc((size_t)s->batch_rows, sizeof *k->sel);
+        k->match = gnv__calloc((size_t)s->batch_rows, sizeof *k->match);
+        GNV_CHECK_ALLOC(k->sel);
+        GNV_CHECK_ALLOC(k->match);
+    }
+    GNV_TRYG(gnv__pool_new(&ps->pool, nthreads));
+done:
+    return rc; /* on failure scan_free frees s->par */
 }
 
 static int scan_next(void *self, struct ArrowArray *out)
 {
     scan *s = self;
     reader *r = &s->r;
+    if (s->par)
+        return scan_next_par(s, out);
     if (s->filter)
         return scan_next_filtered(s, out);
     while (s->frag < r->m->n_fragments) {
@@ -782,8 +1245,10 @@ static int scan_next(void *self, struct ArrowArray *out)
 static void scan_free(void *self)
 {
     scan *s = self;
+    par_free(s->par); /* first: its threads use the filter */
     reader_reset(&s->r);
     reader_reset(&s->fr);
+    fsplit_free(s->split);
     gnv__expr_free(s->filter);
     gnv__free(s->match);
     gnv__free(s->del);
@@ -829,9 +1294,17 @@ static int scan_filter_init(scan *s, gnv_table *t, const char *where)
         goto where_error;
     GNV_TRYG(gnv__expr_columns(&names, &n, s->filter));
     GNV_TRYG(reader_init(&s->fr, t, (const char *const *)names, (size_t)n, false, false));
+    /* worker threads for a filter that reads columns, over many rows, without a limit
+     * (a limit usually stops early); before binding again, which frees names */
+    int nthreads = par_threads(t, s->batch_rows);
+    if (nthreads > 1 && s->limit < 0 && !gnv__expr_is_always_true(s->filter))
+        GNV_TRYG(par_init(s, t, (const char *const *)names, n, nthreads));
     rc = gnv__expr_bind(s->filter, &s->fr.oschema);
     if (rc < 0)
         goto where_error;
+    GNV_TRYG(split_init(s));
+    if (s->par)
+        s->par->split = s->split;
     s->match = gnv__calloc((size_t)s->batch_rows, sizeof *s->match);
     GNV_CHECK_ALLOC(s->match);
     goto done;
@@ -869,6 +1342,15 @@ int gnv_table_scan(gnv_table *t, const gnv_scan_options *opts, struct ArrowArray
     s->fr.files_frag = SIZE_MAX;
     if (where && *where)
         GNV_TRYG(scan_filter_init(s, t, where));
+    if (s->par && s->offset == 0) {
+        /* the worker threads read the matching rows' columns too */
+        pscan *ps = s->par;
+        ps->emitters = gnv__calloc((size_t)ps->nthreads, sizeof *ps->emitters);
+        GNV_CHECK_ALLOC(ps->emitters);
+        for (int i = 0; i < ps->nthreads; i++)
+            GNV_TRYG(reader_init(&ps->emitters[i], t, opts->columns, opts->n_columns,
+                                 opts->with_row_id != 0, opts->with_row_addr != 0));
+    }
     rc = gnv__stream_init(out, &scan_impl, s);
     s = NULL; /* freed by the stream, or by gnv__stream_init on failure */
 done:
