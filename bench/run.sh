@@ -13,7 +13,7 @@ fi
 # The benchmarks are part of the default build unless GNV_BUILD_BENCH=OFF.
 cmake -S "$here/.." -B "$build" -DGNV_BUILD_BENCH=ON >/dev/null
 cmake --build "$build" -j "$(nproc)" --target bench_import bench_table bench_read bench_expr bench_commit \
-    bench_maint
+    bench_maint bench_backfill
 echo "== $(uname -m), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 "$build/bench/bench_import" --check
 "$build/bench/bench_import"
@@ -25,6 +25,7 @@ lancedb_read_cmd=
 lancedb_expr_cmd=
 lancedb_commit_cmd=
 lancedb_maint_cmd=
+lancedb_backfill_cmd=
 if command -v node >/dev/null && command -v npm >/dev/null; then
     if [ ! -d "$npm_dir/node_modules/@lancedb/lancedb" ] || [ ! -d "$npm_dir/node_modules/apache-arrow" ]; then
         mkdir -p "$npm_dir"
@@ -40,6 +41,7 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
         lancedb_expr_cmd="node '$here/lancedb_expr.mjs'"
         lancedb_commit_cmd="node '$here/lancedb_commit.mjs'"
         lancedb_maint_cmd="node '$here/lancedb_maint.mjs'"
+        lancedb_backfill_cmd="node '$here/lancedb_backfill.mjs'"
     fi
 else
     echo "note: node/npm not found; bench_table runs without LanceDB"
@@ -54,3 +56,5 @@ LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd || echo "$npm_dir") \
     LANCEDB_CMD="$lancedb_commit_cmd" "$build/bench/bench_commit"
 N=${TABLE_N:-${N:-1000000}} LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd || echo "$npm_dir") \
     LANCEDB_CMD="$lancedb_maint_cmd" "$build/bench/bench_maint"
+N=${TABLE_N:-${N:-1000000}} LANCEDB_NPM_DIR=$(cd "$npm_dir" 2>/dev/null && pwd || echo "$npm_dir") \
+    LANCEDB_CMD="$lancedb_backfill_cmd" "$build/bench/bench_backfill"

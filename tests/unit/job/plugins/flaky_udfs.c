@@ -9,10 +9,17 @@
  *                                      loaded copy, default 1) fail, returning
  *                                      GNV_FLAKY_RC (default 75: transient) with the
  *                                      message "flaky_first: transient failure <n>".
+ *   counted_double(id: int64) -> int64 2 * id; each call appends a 16-byte record to the
+ *                                      file GNV_COUNT_FILE names (O_APPEND: the count
+ *                                      survives a SIGKILL), and GNV_FLAKY_SLEEP_US
+ *                                      sleeps per row.
  */
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <geneva/sys/udf_abi.h>
 
@@ -72,6 +79,36 @@ static int flaky_first(
     return 0;
 }
 
+static int counted_double(
+    gnv_udf_ctx *ctx, void *state, const gnv_udf_value *args, int64_t n_args, gnv_udf_value *out)
+{
+    (void)state, (void)n_args;
+    int64_t us;
+    const char *path = getenv("GNV_COUNT_FILE");
+    if (path && *path) {
+        char rec[17];
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        snprintf(rec, sizeof rec, "%15lld\n", args[0].is_null ? -1LL : (long long)args[0].v.i64);
+        if (fd < 0 || write(fd, rec, 16) != 16) {
+            if (fd >= 0)
+                close(fd);
+            api->set_error(ctx, "counted_double: cannot append to %s", path);
+            return 1;
+        }
+        close(fd);
+    }
+    if (env_id("GNV_FLAKY_SLEEP_US", &us) && us > 0) {
+        struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (args[0].is_null) {
+        out->is_null = 1;
+        return 0;
+    }
+    out->v.i64 = 2 * args[0].v.i64;
+    return 0;
+}
+
 int gnv_udf_plugin_init(const gnv_host_api *host, gnv_udf_registry *reg)
 {
     static const gnv_udf_field id[] = {{"id", "l", 0, NULL}};
@@ -90,5 +127,13 @@ int gnv_udf_plugin_init(const gnv_host_api *host, gnv_udf_registry *reg)
     f.n_params = 1;
     f.output.format = "l";
     f.call_row = flaky_first;
-    return rc ? rc : reg->register_function(reg, &f);
+    rc = rc ? rc : reg->register_function(reg, &f);
+    gnv_udf_def c = GNV_UDF_DEF_INIT("counted_double", GNV_UDF_ROW);
+    c.fn_version = "1";
+    c.flags = GNV_UDF_DETERMINISTIC;
+    c.params = id;
+    c.n_params = 1;
+    c.output.format = "l";
+    c.call_row = counted_double;
+    return rc ? rc : reg->register_function(reg, &c);
 }
