@@ -54,7 +54,8 @@ extern "C" {
  *         GNV_ENOTFOUND (an input column does not exist, naming it);
  *         GNV_EINVAL (a bad name; as many inputs as parameters are required; an input's
  *         type differs from its parameter's, naming both; a read-only handle);
- *         GNV_ENOTSUP (a function with a struct output, i.e. a multi-column UDF);
+ *         GNV_EINVAL (a function with a struct output, i.e. a multi-column UDF: use
+ *         gnv_table_add_udf_columns());
  *         GNV_ECONFLICT; GNV_EIO; GNV_ENOMEM.
  * @since 0.2
  */
@@ -63,6 +64,35 @@ GNV_EXTERN int gnv_table_add_udf_column(gnv_table *t,
                                         const gnv_udf_function *fn,
                                         const char *const *inputs,
                                         size_t n_inputs);
+
+/**
+ * Swap a virtual column's UDF (LanceDB Geneva's `alter_columns` with a new `udf`): its
+ * definition (field metadata GNV_UDF_METADATA_KEY) gets the new function's name,
+ * version, library sha256 and kind, and the inputs; its error policy and output type
+ * are kept. Only the schema changes (a Lance Project): the column's values stay those
+ * of the old function until the next backfill (run one with `where` "1=1" to recompute
+ * every row; checkpoints of the old function are never reused, their keys name the
+ * function and its version). The library is copied to `_geneva/udfs/<sha256>.so`.
+ * The handle moves to the new version.
+ *
+ * @param column a virtual column.
+ * @param fn a function of an open library; its output type must be the column's.
+ * @param inputs the columns bound to its parameters, by position; NULL keeps the
+ *        column's inputs.
+ * @param n_inputs number of inputs (ignored when inputs is NULL).
+ * @return GNV_OK;
+ *         GNV_ENOTFOUND (no such column; an input column does not exist, naming it);
+ *         GNV_EINVAL (not a virtual column; the output type differs from the column's,
+ *         or an input's from its parameter's, naming both; a parameter count that
+ *         differs from the inputs'; a read-only handle);
+ *         GNV_ECONFLICT; GNV_EIO; GNV_ENOMEM.
+ * @since 0.4
+ */
+GNV_EXTERN int gnv_table_alter_udf_column(gnv_table *t,
+                                          const char *column,
+                                          const gnv_udf_function *fn,
+                                          const char *const *inputs,
+                                          size_t n_inputs);
 
 /** What a backfill does when its function fails on a batch (gnv_on_error.action). */
 typedef enum gnv_on_error_action {
@@ -130,6 +160,36 @@ GNV_EXTERN int gnv_table_add_udf_column_v2(gnv_table *t,
                                            size_t n_inputs,
                                            const gnv_on_error *on_error);
 
+/**
+ * Add the sibling columns of a multi-column UDF: one virtual column per field of the
+ * function's struct output, named `prefix` + the field's name, of the field's type,
+ * NULL in every row, in one new version. Nothing is written when validation fails.
+ *
+ * The columns are managed as a group: each one's definition (GNV_UDF_METADATA_KEY) is
+ * that of gnv_table_add_udf_column() with "output" the whole struct type, plus
+ * `"field"` (the output field it takes) and `"columns"` (the group's columns, in field
+ * order). gnv_table_backfill() of any of them computes the function once per batch and
+ * writes all the group's columns (one data file per fragment holding all of them); its
+ * default filter selects the rows where any of them is NULL.
+ *
+ * @param fn a function of an open library whose output is a struct of at least one field.
+ * @param inputs, n_inputs as gnv_table_add_udf_column().
+ * @param prefix put before each field's name; NULL or "" for none. It may not contain
+ *        '.' nor control characters.
+ * @return GNV_OK;
+ *         GNV_EEXISTS (a column of one of the names exists, naming it);
+ *         GNV_ENOTFOUND (an input column does not exist);
+ *         GNV_EINVAL (a bad prefix, naming the character; a function whose output is
+ *         not a struct; inputs as gnv_table_add_udf_column(); a read-only handle);
+ *         GNV_ECONFLICT; GNV_EIO; GNV_ENOMEM.
+ * @since 0.3
+ */
+GNV_EXTERN int gnv_table_add_udf_columns(gnv_table *t,
+                                         const gnv_udf_function *fn,
+                                         const char *const *inputs,
+                                         size_t n_inputs,
+                                         const char *prefix);
+
 /** How a backfill ended (gnv_backfill_stats.state). */
 typedef enum gnv_backfill_state {
     GNV_BACKFILL_DONE = 0,             /**< every selected row computed */
@@ -176,10 +236,19 @@ typedef struct gnv_backfill_options {
     /** SQL filter of the rows to compute; NULL: `<column> IS NULL` (rows not computed
      * yet); "1=1" recomputes every row. */
     const char *where;
-    int concurrency;             /**< worker processes (process executor); 0: 8 */
-    int64_t checkpoint_size;     /**< rows per checkpoint batch; 0: 100 */
-    int64_t min_checkpoint_size; /**< lower bound of the batch size; 0: none */
-    int64_t max_checkpoint_size; /**< upper bound of the batch size; 0: none */
+    int concurrency;         /**< worker processes (process executor); 0: 8 */
+    int64_t checkpoint_size; /**< rows per checkpoint batch; 0: 100 */
+    /** Lower bound of the batch size; 0: none. With max_checkpoint_size too, sizing is
+     * adaptive: checkpoints hold min_checkpoint_size rows and each call of the function
+     * takes 1 to max / min of them (a multiple of min rows), starting near
+     * checkpoint_size, doubling after a call shorter than half the target (1 s; the
+     * environment variable GENEVA_BACKFILL_TARGET_SECONDS changes it) and halving
+     * after one longer than twice the target. */
+    int64_t min_checkpoint_size;
+    /** Upper bound of the batch size, and of the rows read and held for one call of
+     * the function or kept unwritten (batch_checkpoint_flush_interval_seconds); 0:
+     * none. */
+    int64_t max_checkpoint_size;
     /** Rows per task (a task is a range of a fragment's rows); 0: rows to compute /
      * workers / 2, at least the checkpoint size. */
     int64_t task_size;
@@ -218,13 +287,33 @@ typedef struct gnv_backfill_options {
      * the job's record (its reason). @since 0.3 */
     void (*warn)(const char *message, void *payload);
     void *warn_payload; /**< passed to warn */
+    /** Compute the column with this function for this run instead of its stored one
+     * (the column's definition is not changed: see gnv_table_alter_udf_column()). It
+     * must take the column's input columns (types as its parameters) and return the
+     * column's type; its library is copied to `_geneva/udfs/`. Checkpoint keys name the
+     * function and its version, so results of different functions never mix. NULL: the
+     * column's. Its library must stay open until the job ends (a job of
+     * gnv_table_backfill_async() in a thread of this process). Version 3 and later.
+     * @since 0.4 */
+    const gnv_udf_function *udf;
+    /** How often computed results are persisted as checkpoints, in seconds. 0: after
+     * every batch. Otherwise batches computed within the interval are kept in memory
+     * (at most max_checkpoint_size rows, else 64 batches) and their checkpoints written
+     * together, when the interval has passed, at the end of each task and before an
+     * error is returned: a crash or a kill loses up to that much work, which a re-run
+     * computes again. Version 3 and later. @since 0.4 */
+    double batch_checkpoint_flush_interval_seconds;
+    /** Threads per worker calling the function on different batches. 0 or 1: one.
+     * Values above 1 are not supported yet (GNV_ENOTSUP). Version 3 and later.
+     * @since 0.4 */
+    int intra_applier_concurrency;
 } gnv_backfill_options;
 
-#define GNV_BACKFILL_OPTIONS_VERSION 2
+#define GNV_BACKFILL_OPTIONS_VERSION 3
 #define GNV_BACKFILL_OPTIONS_INIT                                                                  \
     {                                                                                              \
         GNV_BACKFILL_OPTIONS_VERSION, NULL, 0, 0, 0, 0, 0, 0, 0, -1, 0, GNV_EXECUTOR_INLINE, NULL, \
-            NULL, NULL, NULL, 0, 0, -1, -1, NULL, NULL                                             \
+            NULL, NULL, NULL, 0, 0, -1, -1, NULL, NULL, NULL, 0.0, 0                               \
     }
 
 /**
@@ -266,7 +355,8 @@ typedef struct gnv_backfill_options {
  * through the handle; the process executor forks (call it from a process whose other
  * threads hold no locks the workers need).
  *
- * @param column a virtual column (added with gnv_table_add_udf_column()).
+ * @param column a virtual column (added with gnv_table_add_udf_column()); a column of a
+ *        multi-column group (gnv_table_add_udf_columns()) backfills the whole group.
  * @param opts options, or NULL for the defaults.
  * @param[out] out counters, or NULL.
  * @return GNV_OK;

@@ -52,6 +52,7 @@ int cli_cmd_cleanup(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_optimize(const cli_command *cmd, int argc, char **argv);
 /* Schema changes (cli_columns.c). */
 int cli_cmd_add_column(const cli_command *cmd, int argc, char **argv);
+int cli_cmd_add_columns(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_drop_column(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_alter_column(const cli_command *cmd, int argc, char **argv);
 /* Virtual columns (cli_backfill.c). */
@@ -61,14 +62,16 @@ int cli_cmd_jobs(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_job(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_errors(const cli_command *cmd, int argc, char **argv);
 /* `add-column DB TABLE NAME --udf LIB:FUNC [--inputs a,b]`, called by add-column's
- * handler: returns an exit code. */
+ * handler (with alter: `alter-column DB TABLE NAME --udf ...`, swapping the function
+ * of a virtual column): returns an exit code. */
 int cli_add_udf_column(const cli_command *cmd,
                        const char *db_path,
                        const char *table,
                        const char *name,
                        const char *spec,
                        const char *inputs,
-                       bool quiet);
+                       bool quiet,
+                       bool alter);
 /* Usage texts, kept beside their handlers. */
 extern const char cli_usage_version[];
 extern const char cli_usage_inspect[];
@@ -84,6 +87,7 @@ extern const char cli_usage_versions[];
 extern const char cli_usage_restore[];
 extern const char cli_usage_tag[];
 extern const char cli_usage_add_column[];
+extern const char cli_usage_add_columns[];
 extern const char cli_usage_drop_column[];
 extern const char cli_usage_alter_column[];
 extern const char cli_usage_backfill[];

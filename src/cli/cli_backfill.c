@@ -26,8 +26,9 @@ const char cli_usage_backfill[] =
     "  --where EXPR            rows to compute (default: 'COLUMN IS NULL'; '1=1': all)\n"
     "  --concurrency N         worker processes of the process executor (default 8)\n"
     "  --checkpoint-size N     rows per checkpoint batch (default 100)\n"
-    "  --min-checkpoint-size N lower bound of the batch size\n"
-    "  --max-checkpoint-size N upper bound of the batch size\n"
+    "  --min-checkpoint-size N lower bound of the batch size; with --max-checkpoint-size,\n"
+    "                          the size adapts between them (about 1 s per UDF call)\n"
+    "  --max-checkpoint-size N upper bound of the batch size (rows read at once)\n"
     "  --task-size N           rows per task (default: rows / workers / 2)\n"
     "  --commit-granularity N  fragments per commit (default 64; 0: one commit at the end)\n"
     "  --read-version V        plan on this version (default: the latest)\n"
@@ -45,6 +46,14 @@ const char cli_usage_backfill[] =
     "  --async                 run the job in a detached driver process that outlives this\n"
     "                          command; print its id ('geneva job DB ID --wait')\n"
     "  --timeout S             wait at most S seconds (the job runs detached and goes on)\n"
+    "  --udf LIB:FUNC          compute with this function for this run instead of the\n"
+    "                          column's (same inputs and output type; the column keeps\n"
+    "                          its own: 'alter-column --udf' changes it)\n"
+    "  --batch-checkpoint-flush-interval-seconds S\n"
+    "                          how often results are checkpointed (default 0: after\n"
+    "                          every batch); a kill loses up to that much work\n"
+    "  --intra-applier-concurrency N\n"
+    "                          threads per worker calling the UDF; only 1 is supported yet\n"
     "  -q, --quiet             print nothing but errors\n"
     "  -h, --help              show this help\n"
     "\n"
@@ -70,7 +79,10 @@ enum {
     OPT_ON_ERROR,
     OPT_SKIP_BUDGET,
     OPT_ASYNC,
-    OPT_TIMEOUT
+    OPT_TIMEOUT,
+    OPT_UDF,
+    OPT_FLUSH,
+    OPT_INTRA
 };
 
 /* --on-error fail|retry[:N]|skip[:N], into p (N: attempts). */
@@ -136,6 +148,9 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
         {"skip-budget", required_argument, NULL, OPT_SKIP_BUDGET},
         {"async", no_argument, NULL, OPT_ASYNC},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"udf", required_argument, NULL, OPT_UDF},
+        {"batch-checkpoint-flush-interval-seconds", required_argument, NULL, OPT_FLUSH},
+        {"intra-applier-concurrency", required_argument, NULL, OPT_INTRA},
         {0, 0, 0, 0},
     };
     static const char *const names[] = {"DB", "TABLE", "COLUMN"};
@@ -143,6 +158,7 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
     gnv_on_error pol = GNV_ON_ERROR_INIT;
     bool quiet = false, plan = false, budget = false, async = false;
     double timeout = 0;
+    const char *udf = NULL;
     int64_t v = 0;
     int opt, rc;
     optind = 0;
@@ -217,6 +233,25 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
                 return cli_usage_error(cmd, "bad --timeout '%s': expected seconds > 0", optarg);
             break;
         }
+        case OPT_UDF:
+            udf = optarg;
+            break;
+        case OPT_FLUSH: {
+            char *end = NULL;
+            o.batch_checkpoint_flush_interval_seconds = strtod(optarg, &end);
+            if (end == optarg || *end || !(o.batch_checkpoint_flush_interval_seconds >= 0))
+                return cli_usage_error(
+                    cmd,
+                    "bad --batch-checkpoint-flush-interval-seconds '%s': expected seconds >= 0",
+                    optarg);
+            break;
+        }
+        case OPT_INTRA:
+            if (!cli_parse_int64(optarg, 1, 4096, &v))
+                return cli_usage_error(
+                    cmd, "bad --intra-applier-concurrency '%s': expected 1 to 4096", optarg);
+            o.intra_applier_concurrency = (int)v;
+            break;
         case OPT_SKIP_BUDGET:
             if (!parse_budget(optarg, &pol))
                 return cli_usage_error(cmd, "bad --skip-budget '%s': expected N or P%%", optarg);
@@ -233,10 +268,27 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
         return rc;
     if (budget && pol.action != GNV_ON_ERROR_SKIP)
         return cli_usage_error(cmd, "--skip-budget needs --on-error skip");
+    gnv_udf_library *lib = NULL;
+    if (udf) {
+        char *lib_path = NULL, *fn_name = NULL;
+        if (gnv_udf_spec_parse(&lib_path, &fn_name, udf) != GNV_OK)
+            return cli_usage_error(cmd, "bad --udf '%s': expected LIBRARY:FUNCTION", udf);
+        int lrc = gnv_udf_library_open(&lib, lib_path);
+        if (lrc == GNV_OK)
+            lrc = gnv_udf_library_find(&o.udf, lib, fn_name);
+        gnv_free(lib_path);
+        gnv_free(fn_name);
+        if (lrc != GNV_OK) {
+            gnv_udf_library_close(lib);
+            return cli_fail_lib(cmd);
+        }
+    }
     gnv_db *db = NULL;
     gnv_table *t = NULL;
-    if (!cli_open_table(cmd, &db, &t, argv[optind], argv[optind + 1]))
+    if (!cli_open_table(cmd, &db, &t, argv[optind], argv[optind + 1])) {
+        gnv_udf_library_close(lib);
         return CLI_EXIT_RUNTIME;
+    }
     const char *col = argv[optind + 2];
     gnv_backfill_stats st;
     memset(&st, 0, sizeof st);
@@ -250,6 +302,7 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
                    st.read_version, st.fragments, st.tasks, st.rows, st.batches, st.batches_reused);
         }
         cli_close_table(db, t);
+        gnv_udf_library_close(lib);
         return rc;
     }
     o.warn = quiet ? NULL : cli_warn_stderr;
@@ -257,6 +310,7 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
     if (async || timeout > 0) { /* a detached job (cli_jobs.c) */
         rc = cli_backfill_job(cmd, db, t, argv[optind], col, &o, async, timeout, quiet);
         cli_close_table(db, t);
+        gnv_udf_library_close(lib);
         return rc;
     }
     cli_bar pl;
@@ -302,6 +356,7 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
                     st.fragments_skipped);
     }
     cli_close_table(db, t);
+    gnv_udf_library_close(lib);
     return rc;
 }
 
@@ -311,7 +366,8 @@ int cli_add_udf_column(const cli_command *cmd,
                        const char *name,
                        const char *spec,
                        const char *inputs,
-                       bool quiet)
+                       bool quiet,
+                       bool alter)
 {
     char *lib_path = NULL, *fn_name = NULL, *copy = NULL;
     const char **in = NULL;
@@ -349,7 +405,15 @@ int cli_add_udf_column(const cli_command *cmd,
         rc = CLI_EXIT_RUNTIME;
         goto done;
     }
-    if (gnv_table_add_udf_column(t, name, fn, in, n_in) != GNV_OK)
+    if (alter) {
+        if (gnv_table_alter_udf_column(t, name, fn, in, n_in) != GNV_OK)
+            rc = cli_fail_lib(cmd);
+        else if (!quiet)
+            fprintf(stderr,
+                    "altered column '%s' of '%s': now computed by '%s' (version %" PRIu64
+                    "); its values stay until the next backfill\n",
+                    name, table, gnv_udf_function_name(fn), gnv_table_version(t));
+    } else if (gnv_table_add_udf_column(t, name, fn, in, n_in) != GNV_OK)
         rc = cli_fail_lib(cmd);
     else if (!quiet)
         fprintf(stderr, "added column '%s' to '%s' (version %" PRIu64 ")\n", name, table,

@@ -1,6 +1,7 @@
 /* Changing a table's columns: add-column (a SQL expression), drop-column, alter-column. */
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -45,6 +46,7 @@ const char cli_usage_drop_column[] =
 const char cli_usage_alter_column[] =
     "usage: geneva alter-column DB TABLE COLUMN [--rename NAME] [--cast TYPE]\n"
     "                           [--nullable true|false] [options]\n"
+    "       geneva alter-column DB TABLE COLUMN --udf LIB:FUNC [--inputs A,B] [options]\n"
     "\n"
     "Change a column: its name, its type or whether it may hold nulls (at least one of\n"
     "the three). Renaming and making a column nullable change only the schema; a cast,\n"
@@ -53,7 +55,14 @@ const char cli_usage_alter_column[] =
     "prints them: int32, int64, float64, utf8, ... Prints 'altered column COLUMN of\n"
     "TABLE (version N)' to standard error.\n"
     "\n"
+    "With --udf, a virtual column gets the function FUNC of the UDF library LIB instead of\n"
+    "its own (same output type; --inputs, default: the column's inputs, must match its\n"
+    "parameters). Only the schema changes: the values stay until the next 'geneva\n"
+    "backfill' ('--where 1=1' recomputes them all).\n"
+    "\n"
     "Options:\n"
+    "  --udf LIB:FUNC      a new UDF for a virtual column\n"
+    "  --inputs A,B        its input columns, one per parameter\n"
     "  --rename NAME       the new name\n"
     "  --cast TYPE         the new type\n"
     "  --nullable B        true or false\n"
@@ -109,7 +118,7 @@ static int col_parse(const cli_command *cmd, int argc, char **argv, col_args *a)
             break;
         case OPT_UDF:
         case OPT_INPUTS:
-            if (!add)
+            if (!add && !alter)
                 return cli_usage_error(cmd, "unknown option '--%s'",
                                        opt == OPT_UDF ? "udf" : "inputs");
             *(opt == OPT_UDF ? &a->udf : &a->inputs) = optarg;
@@ -156,7 +165,7 @@ int cli_cmd_add_column(const cli_command *cmd, int argc, char **argv)
         return cli_usage_error(cmd, "--inputs goes with --udf");
     if (a.udf)
         return cli_add_udf_column(cmd, argv[optind], argv[optind + 1], argv[optind + 2], a.udf,
-                                  a.inputs, a.quiet);
+                                  a.inputs, a.quiet, false);
     if (!a.sql)
         return cli_usage_error(cmd, "missing --sql EXPR (or --udf LIB:FUNC)");
     gnv_db *db = NULL;
@@ -209,8 +218,16 @@ int cli_cmd_alter_column(const cli_command *cmd, int argc, char **argv)
     rc = cli_positionals(cmd, argc, argv, 3, 3, names);
     if (rc >= 0)
         return rc;
+    if (a.inputs && !a.udf)
+        return cli_usage_error(cmd, "--inputs goes with --udf");
+    if (a.udf && (a.rename || a.cast || a.nullable != GNV_NULLABLE_KEEP))
+        return cli_usage_error(cmd, "give --udf alone (not with --rename, --cast, --nullable)");
+    if (a.udf)
+        return cli_add_udf_column(cmd, argv[optind], argv[optind + 1], argv[optind + 2], a.udf,
+                                  a.inputs, a.quiet, true);
     if (!a.rename && !a.cast && a.nullable == GNV_NULLABLE_KEEP)
-        return cli_usage_error(cmd, "nothing to change: give --rename, --cast or --nullable");
+        return cli_usage_error(cmd,
+                               "nothing to change: give --rename, --cast, --nullable or --udf");
     gnv_db *db = NULL;
     gnv_table *t = NULL;
     if (!cli_open_table(cmd, &db, &t, argv[optind], argv[optind + 1]))
@@ -227,5 +244,126 @@ int cli_cmd_alter_column(const cli_command *cmd, int argc, char **argv)
         fprintf(stderr, "altered column '%s' of '%s' (version %" PRIu64 ")\n", al.path,
                 argv[optind + 1], gnv_table_version(t));
     cli_close_table(db, t);
+    return rc;
+}
+
+const char cli_usage_add_columns[] =
+    "usage: geneva add-columns DB TABLE --udf LIB:FUNC [--inputs A,B] [--prefix P]\n"
+    "                          [options]\n"
+    "\n"
+    "Add the sibling columns of a multi-column UDF: the function FUNC of the UDF library\n"
+    "LIB returns a struct, and each of its fields becomes a virtual column named P plus\n"
+    "the field's name, NULL until 'geneva backfill' computes them. The columns form a\n"
+    "group: backfilling any of them computes the function once and fills them all.\n"
+    "--inputs as for 'add-column --udf'. Prints 'added columns A, B to TABLE (version\n"
+    "N)' to standard error.\n"
+    "\n"
+    "Options:\n"
+    "  --udf LIB:FUNC      the function (its output must be a struct)\n"
+    "  --inputs A,B        its input columns, one per parameter\n"
+    "  --prefix P          put before each field's name (no '.')\n"
+    "  -q, --quiet         print nothing\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Example:\n"
+    "  $ geneva add-columns db docs --udf ./demo_udfs.so:split_words --inputs body \\\n"
+    "        --prefix w_\n"
+    "  added columns w_first, w_count to 'docs' (version 5)\n";
+
+int cli_cmd_add_columns(const cli_command *cmd, int argc, char **argv)
+{
+    enum { OPT_M_UDF = CLI_OPT_FIRST_FREE, OPT_M_INPUTS, OPT_M_PREFIX };
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"udf", required_argument, NULL, OPT_M_UDF},
+        {"inputs", required_argument, NULL, OPT_M_INPUTS},
+        {"prefix", required_argument, NULL, OPT_M_PREFIX},
+        {0, 0, 0, 0},
+    };
+    static const char *const names[] = {"DB", "TABLE"};
+    const char *udf = NULL, *inputs = NULL, *prefix = NULL;
+    bool quiet = false;
+    int opt;
+    optind = 0;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            return cli_print_help(cmd);
+        case 'q':
+            quiet = true;
+            break;
+        case OPT_M_UDF:
+            udf = optarg;
+            break;
+        case OPT_M_INPUTS:
+            inputs = optarg;
+            break;
+        case OPT_M_PREFIX:
+            prefix = optarg;
+            break;
+        default:
+            return cli_bad_option(cmd, opt, argv);
+        }
+    }
+    int rc = cli_positionals(cmd, argc, argv, 2, 2, names);
+    if (rc >= 0)
+        return rc;
+    if (!udf)
+        return cli_usage_error(cmd, "missing --udf LIB:FUNC");
+
+    char *lib_path = NULL, *fn_name = NULL, *copy = NULL;
+    const char **in = NULL;
+    size_t n_in = 0;
+    gnv_udf_library *lib = NULL;
+    const gnv_udf_function *fn = NULL;
+    gnv_db *db = NULL;
+    gnv_table *t = NULL;
+    rc = CLI_EXIT_OK;
+    if (gnv_udf_spec_parse(&lib_path, &fn_name, udf) != GNV_OK) {
+        rc = cli_usage_error(cmd, "bad --udf '%s': expected LIBRARY:FUNCTION", udf);
+        goto done;
+    }
+    if (inputs) {
+        copy = strdup(inputs);
+        in = calloc(strlen(inputs) + 1, sizeof *in);
+        if (!copy || !in) {
+            rc = cli_fail(cmd, "out of memory");
+            goto done;
+        }
+        for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save))
+            in[n_in++] = tok;
+        if (n_in == 0) {
+            rc = cli_usage_error(cmd, "bad --inputs '%s': expected column names", inputs);
+            goto done;
+        }
+    }
+    if (gnv_udf_library_open(&lib, lib_path) != GNV_OK ||
+        gnv_udf_library_find(&fn, lib, fn_name) != GNV_OK) {
+        rc = cli_fail_lib(cmd);
+        goto done;
+    }
+    if (!cli_open_table(cmd, &db, &t, argv[optind], argv[optind + 1])) {
+        rc = CLI_EXIT_RUNTIME;
+        goto done;
+    }
+    if (gnv_table_add_udf_columns(t, fn, in, n_in, prefix) != GNV_OK) {
+        rc = cli_fail_lib(cmd);
+    } else if (!quiet) {
+        const struct ArrowSchema *out = gnv_udf_function_output(fn);
+        fprintf(stderr, "added columns ");
+        for (int64_t i = 0; i < out->n_children; i++)
+            fprintf(stderr, "%s%s%s", i ? ", " : "", prefix ? prefix : "", out->children[i]->name);
+        fprintf(stderr, " to '%s' (version %" PRIu64 ")\n", argv[optind + 1], gnv_table_version(t));
+    }
+done:
+    cli_close_table(db, t);
+    gnv_udf_library_close(lib);
+    gnv_free(lib_path);
+    gnv_free(fn_name);
+    free(copy);
+    free(in);
     return rc;
 }

@@ -34,6 +34,8 @@ static const cli_command commands[] = {
     {"tag", "create, delete or list the tags of a table", cli_usage_tag, cli_cmd_tag},
     {"add-column", "add a column computed by a SQL expression or a UDF", cli_usage_add_column,
      cli_cmd_add_column},
+    {"add-columns", "add the sibling columns of a multi-column UDF", cli_usage_add_columns,
+     cli_cmd_add_columns},
     {"backfill", "compute a virtual (UDF) column, resumably", cli_usage_backfill, cli_cmd_backfill},
     {"jobs", "list the jobs recorded in a database", cli_usage_jobs, cli_cmd_jobs},
     {"job", "show, wait for or cancel one job", cli_usage_job, cli_cmd_job},

@@ -57,6 +57,22 @@ int gnv__udf_coldef_of(gnv__udf_coldef *out,
                        const gnv_table *t,
                        const char *column);
 
+/* Calls of a function by backfills of this process (tests of adaptive sizing). */
+extern int64_t gnv__backfill_udf_calls;
+
+/* Copy lib to t's `_geneva/udfs/<sha256>.so` unless it is there. */
+int gnv__udf_store_library(gnv_table *t, const gnv_udf_library *lib);
+
+/* Check that fn can compute t's column `column` from the columns inputs[0..n): each
+ * exists with its parameter's type, and (coltype not NULL) fn's output type is
+ * coltype's. GNV_EINVAL / GNV_ENOTFOUND naming the mismatch. */
+int gnv__udf_check_binding(const gnv_table *t,
+                           const char *column,
+                           const struct ArrowSchema *coltype,
+                           const gnv_udf_function *fn,
+                           const char *const *inputs,
+                           size_t n_inputs);
+
 /* ---- checkpoints (job_ckpt.c) ------------------------------------------------ */
 
 /* What identifies one checkpointed batch (DESIGN 5b). */
@@ -317,5 +333,40 @@ int gnv__backfill_with_timeout(gnv_table *t,
                                const char *column,
                                const gnv_backfill_options *o,
                                gnv_backfill_stats *out);
+
+/* ---- multi-column UDFs (job_multicol.c) ------------------------------------------ */
+
+/* The group of sibling columns a multi-column UDF fills: a member's definition has
+ * "field" (the output field it takes) and "columns" (the group's columns, in the order
+ * of the output's fields). */
+typedef struct gnv__multicol {
+    char **columns;
+    size_t n_columns;
+} gnv__multicol;
+
+void gnv__multicol_free(gnv__multicol *g);
+
+/* When t's column `column` is a member of a group: *out gets the group and *field (the
+ * column's Arrow field, replaced) becomes struct<the group's fields>, the type of the
+ * values a backfill computes. *out is NULL for a single column. */
+int gnv__multicol_of(gnv__multicol **out,
+                     struct ArrowSchema *field,
+                     const gnv_table *t,
+                     const char *column);
+
+/* A group's default backfill filter: rows where any of its columns is NULL. */
+int gnv__multicol_where(char **out, const gnv__multicol *g);
+
+/* The table batch of a group's data file from its values (struct<the group's fields>,
+ * `rows` rows): one top-level column per field, NULL where the struct is NULL. */
+int gnv__multicol_split(struct ArrowArray *out,
+                        const struct ArrowSchema *field,
+                        const struct ArrowArray *values,
+                        int64_t rows);
+
+/* Same Arrow type: formats equal, recursively (names and nullability aside). */
+bool gnv__same_type(const struct ArrowSchema *a, const struct ArrowSchema *b);
+/* "row", "array" or "record_batch": a UDF kind as a column's definition records it. */
+const char *gnv__udf_kind_name(int kind);
 
 #endif

@@ -76,6 +76,8 @@ static int copy_options(gnv_backfill_options *out, const gnv_backfill_options *o
                                   opts->version, GNV_BACKFILL_OPTIONS_VERSION);
         if (opts->version == 1)
             memcpy(&d, opts, offsetof(gnv_backfill_options, on_error));
+        else if (opts->version == 2) /* ends before udf */
+            memcpy(&d, opts, offsetof(gnv_backfill_options, udf));
         else
             d = *opts;
         d.version = GNV_BACKFILL_OPTIONS_VERSION;

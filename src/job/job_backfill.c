@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -14,10 +15,18 @@
 
 #include "io/io.h"
 #include "job.h"
+#include "udf/udf.h"
 
 #define DEFAULT_CHECKPOINT_SIZE    100
 #define DEFAULT_COMMIT_GRANULARITY 64
 #define DEFAULT_CONCURRENCY        8
+/* Adaptive batch sizing aims at this many seconds per call of the function. */
+#define TARGET_BATCH_SECONDS 1.0
+/* Without max_checkpoint_size, results kept in memory (flush interval) are written
+ * once this many batches are pending. */
+#define MAX_PENDING_BATCHES 64
+
+int64_t gnv__backfill_udf_calls;
 
 /* One checkpoint batch: rows[first, first + n) of its fragment's matching rows. */
 typedef struct bf_batch {
@@ -28,6 +37,13 @@ typedef struct bf_batch {
     uint64_t *crashed; /* rows that crashed a worker alone: left NULL */
     size_t n_crashed;
 } bf_batch;
+
+/* A computed batch whose checkpoint is not written yet (flush interval). */
+typedef struct bf_result {
+    struct bf_frag *fr;
+    bf_batch *bt;
+    struct ArrowArray values;
+} bf_result;
 
 typedef struct bf_frag {
     const Gnvpb__DataFragment *f; /* borrowed from the read handle's manifest */
@@ -46,6 +62,7 @@ typedef struct bf_job {
     char *where;
     gnv_backfill_options o;
     gnv__udf_coldef def;
+    gnv__multicol *grp;       /* a multi-column UDF's group (field: struct of its columns) */
     struct ArrowSchema field; /* the column's Arrow field */
     struct ArrowSchema cols;  /* struct<column>, for the new data files */
     int32_t *leaf_ids;
@@ -77,6 +94,15 @@ typedef struct bf_job {
     gnv__jobrun *run;
     gnv__job_metrics *met; /* shared with the workers (or &met_local) */
     gnv__job_metrics met_local;
+    /* adaptive sizing: batches per call of the function, between 1 and max_group */
+    bool adaptive;
+    size_t group, max_group;
+    double target_seconds;
+    /* results not checkpointed yet, and when they were last written */
+    bf_result *res;
+    size_t n_res, cap_res;
+    int64_t res_rows;
+    double last_flush;
 } bf_job;
 
 static void job_reset(bf_job *j)
@@ -91,6 +117,9 @@ static void job_reset(bf_job *j)
         gnv__free(fr->rows);
     }
     gnv__free(j->frags);
+    for (size_t i = 0; i < j->n_res; i++)
+        gnv__array_release(&j->res[i].values);
+    gnv__free(j->res);
     for (size_t i = 0; i < j->n_pend; i++)
         gnv__pb_free(&j->pend_files[i]->base);
     gnv__free(j->pend_ids);
@@ -102,6 +131,7 @@ static void job_reset(bf_job *j)
     gnv__schema_release(&j->field);
     gnv__schema_release(&j->cols);
     gnv__udf_coldef_reset(&j->def);
+    gnv__multicol_free(j->grp);
     gnv__policy_reset(&j->pol);
     gnv__errlog_reset(&j->log);
     gnv_udf_library_close(j->lib);
@@ -125,9 +155,23 @@ static int check_options(bf_job *j, const gnv_backfill_options *opts)
             return gnv__error_set(GNV_EVERSION, GNV_SUB_JOB,
                                   "backfill options version %u (this library knows 1 to %d)",
                                   opts->version, GNV_BACKFILL_OPTIONS_VERSION);
-        /* a version 1 struct ends before on_error */
-        memcpy(&d, opts, opts->version == 1 ? offsetof(gnv_backfill_options, on_error) : sizeof d);
+        /* a version 1 struct ends before on_error, a version 2 one before udf */
+        memcpy(&d, opts,
+               opts->version == 1   ? offsetof(gnv_backfill_options, on_error)
+               : opts->version == 2 ? offsetof(gnv_backfill_options, udf)
+                                    : sizeof d);
     }
+    if (d.batch_checkpoint_flush_interval_seconds < 0 ||
+        d.batch_checkpoint_flush_interval_seconds != d.batch_checkpoint_flush_interval_seconds ||
+        d.intra_applier_concurrency < 0)
+        return gnv__error_set(GNV_EINVAL, GNV_SUB_JOB,
+                              "backfill options: batch_checkpoint_flush_interval_seconds and "
+                              "intra_applier_concurrency must not be negative");
+    if (d.intra_applier_concurrency > 1)
+        return gnv__error_set(GNV_ENOTSUP, GNV_SUB_JOB,
+                              "backfill options: intra_applier_concurrency %d is not supported yet "
+                              "(only 1 thread per worker)",
+                              d.intra_applier_concurrency);
     if (d.concurrency < 0 || d.checkpoint_size < 0 || d.min_checkpoint_size < 0 ||
         d.max_checkpoint_size < 0 || d.task_size < 0 || d.commit_granularity < -1 ||
         d.num_frags < -1 || d.skip_frags < 0)
@@ -152,6 +196,25 @@ static int check_options(bf_job *j, const gnv_backfill_options *opts)
         d.checkpoint_size = d.max_checkpoint_size;
     if (d.commit_granularity == 0)
         d.commit_granularity = DEFAULT_COMMIT_GRANULARITY;
+    j->group = j->max_group = 1;
+    if (d.min_checkpoint_size && d.max_checkpoint_size) {
+        /* adaptive: checkpoints of min rows, calls of 1 to max / min of them, starting
+         * near checkpoint_size rows */
+        j->adaptive = true;
+        j->max_group = (size_t)(d.max_checkpoint_size / d.min_checkpoint_size);
+        j->group =
+            (size_t)((d.checkpoint_size + d.min_checkpoint_size - 1) / d.min_checkpoint_size);
+        j->group = GNV_MAX(1, GNV_MIN(j->group, j->max_group));
+        d.checkpoint_size = d.min_checkpoint_size;
+        j->target_seconds = TARGET_BATCH_SECONDS;
+        const char *env = getenv("GENEVA_BACKFILL_TARGET_SECONDS");
+        if (env && *env) {
+            char *end = NULL;
+            double v = strtod(env, &end);
+            if (end && !*end && v > 0)
+                j->target_seconds = v;
+        }
+    }
     j->o = d;
     return GNV_OK;
 }
@@ -219,6 +282,11 @@ static int column_fields(bf_job *j)
         }
     }
     GNV_TRYG(gnv__lance_leaf_ids(&j->leaf_ids, &j->n_leaf, sub, n));
+    if (j->grp) { /* the leaves of all the group's columns, in group order */
+        j->n_leaf = 0;
+        for (size_t i = 0; i < j->grp->n_columns; i++)
+            GNV_TRYG(leaves_of(&j->leaf_ids, &j->n_leaf, m, j->grp->columns[i]));
+    }
     for (size_t i = 0; i < j->def.n_inputs; i++) {
         rc = leaves_of(&j->in_leaves, &j->n_in_leaf, m, j->def.inputs[i]);
         if (rc == GNV_ENOTFOUND)
@@ -228,9 +296,13 @@ static int column_fields(bf_job *j)
         if (rc < 0)
             goto done;
     }
-    GNV_TRYG(gnv__schema_init(&j->cols, "+s", "", 0));
-    GNV_TRYG(gnv__schema_alloc_children(&j->cols, 1));
-    GNV_TRYG(gnv__schema_copy(j->cols.children[0], &j->field));
+    if (j->grp) {
+        GNV_TRYG(gnv__schema_copy(&j->cols, &j->field));
+    } else {
+        GNV_TRYG(gnv__schema_init(&j->cols, "+s", "", 0));
+        GNV_TRYG(gnv__schema_alloc_children(&j->cols, 1));
+        GNV_TRYG(gnv__schema_copy(j->cols.children[0], &j->field));
+    }
     const char *v = m->data_format ? m->data_format->version : NULL;
     if (!v || !strcmp(v, "2.1"))
         j->minor = 1;
@@ -413,6 +485,38 @@ static int scan_checkpoints(bf_job *j, int64_t *found_out)
     return GNV_OK;
 }
 
+/* opts->udf instead of the column's function: validate it, keep its library and name
+ * it in the definition (so in the checkpoint keys). */
+static int use_override(bf_job *j)
+{
+    int rc = GNV_OK;
+    const gnv_udf_function *fn = j->o.udf;
+    char lib[80], *f = NULL, *v = NULL, *l = NULL;
+    GNV_TRYG(gnv__udf_check_binding(j->rt, j->column, &j->field, fn,
+                                    (const char *const *)j->def.inputs, j->def.n_inputs));
+    if (j->clean_stale)
+        GNV_TRYG(gnv__udf_store_library(j->t, fn->lib));
+    snprintf(lib, sizeof lib, "%s.so", gnv_udf_library_sha256(fn->lib));
+    f = gnv__strdup(gnv_udf_function_name(fn));
+    v = gnv__strdup(gnv_udf_function_version(fn));
+    l = gnv__strdup(lib);
+    GNV_ERR_IF(!f || !v || !l, GNV_ENOMEM, GNV_SUB_JOB, "out of memory");
+    gnv__free(j->def.function);
+    gnv__free(j->def.version);
+    gnv__free(j->def.library);
+    j->def.function = f;
+    j->def.version = v;
+    j->def.library = l;
+    f = v = l = NULL;
+done:
+    gnv__free(f);
+    gnv__free(v);
+    gnv__free(l);
+    if (rc < 0 && rc != GNV_ENOMEM)
+        gnv__error_prefix("backfill options: udf");
+    return rc;
+}
+
 /* Open, set up and prepare everything a run or a plan needs. */
 static int
 prepare(bf_job *j, gnv_table *t, const char *column, const gnv_backfill_options *opts, bool run)
@@ -424,6 +528,7 @@ prepare(bf_job *j, gnv_table *t, const char *column, const gnv_backfill_options 
     j->column = column;
     GNV_ERR_IF(!t || !column, GNV_EINVAL, GNV_SUB_JOB, "backfill: table and column are required");
     GNV_TRYG(check_options(j, opts));
+    j->last_flush = gnv__now();
     GNV_ERR_IF(t->read_only, GNV_EINVAL, GNV_SUB_JOB,
                "table '%s' is a read-only checkout of version %llu", t->name,
                (unsigned long long)gnv_table_version(t));
@@ -432,11 +537,15 @@ prepare(bf_job *j, gnv_table *t, const char *column, const gnv_backfill_options 
     GNV_TRYG(gnv_table_checkout(&j->rt, t, v));
     j->st.read_version = v;
     GNV_TRYG(gnv__udf_coldef_of(&j->def, &j->field, j->rt, column));
+    GNV_TRYG(gnv__multicol_of(&j->grp, &j->field, j->rt, column));
+    if (j->o.udf)
+        GNV_TRYG(use_override(j));
     if (j->o.where && *j->o.where) {
         j->where = gnv__strdup(j->o.where);
         GNV_CHECK_ALLOC(j->where);
     } else {
-        GNV_TRYG(default_where(&j->where, column));
+        GNV_TRYG(j->grp ? gnv__multicol_where(&j->where, j->grp)
+                        : default_where(&j->where, column));
     }
     GNV_TRYG(column_fields(j));
     GNV_TRYG(gnv__job_policy(&j->pol, j->st.job_id, &j->o, &j->def, column));
@@ -451,6 +560,10 @@ static int load_function(bf_job *j)
     int rc = GNV_OK;
     gnv_buf rel = GNV_BUF_INIT, full = GNV_BUF_INIT;
     uint64_t size;
+    if (j->o.udf) { /* the caller's function (checked by use_override) */
+        j->fn = j->o.udf;
+        return GNV_OK;
+    }
     GNV_TRYG(gnv__buf_printf(&rel, "%s/%s/%s", j->t->dir, GNV__UDF_DIR, j->def.library));
     rc = j->t->io->vt->stat(j->t->io, rel.ptr, &size);
     if (rc == GNV_ENOTFOUND)
@@ -495,11 +608,74 @@ done:
     return rc;
 }
 
-/* Compute one batch under the error policy and write its checkpoint. */
-static int compute_batch(bf_job *j, bf_frag *fr, bf_batch *bt)
+/* Write the checkpoints of the results kept in memory. */
+static int flush_results(bf_job *j)
 {
     int rc = GNV_OK;
-    uint64_t *addrs = gnv__malloc((bt->n ? bt->n : 1) * sizeof *addrs);
+    if (j->n_res == 0)
+        return GNV_OK;
+    double t0 = gnv__now();
+    size_t i = 0;
+    for (; i < j->n_res; i++) {
+        bf_result *r = &j->res[i];
+        rc = gnv__ckpt_write(j->t->io, r->bt->path, &j->field, r->fr->rows + r->bt->first,
+                             &r->values, (int64_t)r->bt->n);
+        if (rc < 0)
+            break;
+        r->bt->done = true;
+        gnv__array_release(&r->values);
+    }
+    for (size_t k = i; k < j->n_res; k++)
+        gnv__array_release(&j->res[k].values);
+    j->n_res = 0;
+    j->res_rows = 0;
+    j->last_flush = gnv__now();
+    gnv__met_since(&j->met->ckpt_us, t0);
+    return rc;
+}
+
+/* Keep the values of batch bt (a slice of a group's values) until the next flush. */
+static int keep_result(bf_job *j, bf_frag *fr, bf_batch *bt, struct ArrowArray *all, int64_t off)
+{
+    if (j->n_res == j->cap_res) {
+        size_t cap = j->cap_res ? j->cap_res * 2 : 8;
+        bf_result *r = gnv__realloc(j->res, cap * sizeof *r);
+        if (!r)
+            return gnv__error_oom();
+        j->res = r;
+        j->cap_res = cap;
+    }
+    bf_result *r = &j->res[j->n_res];
+    memset(r, 0, sizeof *r);
+    GNV_TRY(gnv__array_slice(&r->values, all, off, (int64_t)bt->n));
+    r->fr = fr;
+    r->bt = bt;
+    j->n_res++;
+    j->res_rows += (int64_t)bt->n;
+    return GNV_OK;
+}
+
+/* Whether the results kept in memory are due to be written. */
+static bool flush_due(const bf_job *j)
+{
+    if (j->n_res == 0)
+        return false;
+    double iv = j->o.batch_checkpoint_flush_interval_seconds;
+    if (iv <= 0 || gnv__now() - j->last_flush >= iv)
+        return true;
+    if (j->o.max_checkpoint_size)
+        return j->res_rows >= j->o.max_checkpoint_size;
+    return j->n_res >= MAX_PENDING_BATCHES;
+}
+
+/* Compute batches fr->batches[b0, b0 + nb) (consecutive) in one call under the error
+ * policy, and keep their results for their checkpoints. */
+static int compute_group(bf_job *j, bf_frag *fr, size_t b0, size_t nb)
+{
+    int rc = GNV_OK;
+    bf_batch *bt = &fr->batches[b0], *last = &fr->batches[b0 + nb - 1];
+    size_t first = bt->first, n = last->first + last->n - first;
+    uint64_t *addrs = gnv__malloc((n ? n : 1) * sizeof *addrs);
     struct ArrowArray out = {0};
     gnv__apply ap = {&j->pol,
                      &j->log,
@@ -513,9 +689,10 @@ static int compute_batch(bf_job *j, bf_frag *fr, bf_batch *bt)
                      0,
                      ""};
     GNV_CHECK_ALLOC(addrs);
-    for (size_t k = 0; k < bt->n; k++)
-        addrs[k] = (fr->f->id << 32) | fr->rows[bt->first + k];
-    rc = gnv__apply_batch(&ap, &out, addrs, bt->n);
+    for (size_t k = 0; k < n; k++)
+        addrs[k] = (fr->f->id << 32) | fr->rows[first + k];
+    __atomic_add_fetch(&gnv__backfill_udf_calls, 1, __ATOMIC_RELAXED);
+    rc = gnv__apply_batch(&ap, &out, addrs, n);
     if (ap.first_error[0] && !j->first_error[0])
         memcpy(j->first_error, ap.first_error, sizeof j->first_error);
     if (j->in_worker) { /* the parent collects the worker's errors from its file */
@@ -525,11 +702,9 @@ static int compute_batch(bf_job *j, bf_frag *fr, bf_batch *bt)
     }
     if (rc < 0)
         goto done;
-    double t0 = gnv__now();
-    GNV_TRYG(
-        gnv__ckpt_write(j->t->io, bt->path, &j->field, fr->rows + bt->first, &out, (int64_t)bt->n));
-    gnv__met_since(&j->met->ckpt_us, t0);
-    bt->done = true;
+    for (size_t b = b0; b < b0 + nb; b++)
+        GNV_TRYG(
+            keep_result(j, fr, &fr->batches[b], &out, (int64_t)(fr->batches[b].first - first)));
     if (!j->in_worker && j->pol.action == GNV_ON_ERROR_SKIP &&
         gnv__policy_over_budget(&j->pol, (int64_t)j->log.n, j->st.rows))
         rc = gnv__job_over_budget(&j->log, &j->pol, j->column, j->st.rows);
@@ -538,8 +713,19 @@ done:
     gnv__array_release(&out);
     if (rc < 0 && rc != GNV_ENOMEM)
         gnv__error_prefix("column '%s', fragment %" PRIu64 ", rows %u..%u", j->column, fr->f->id,
-                          fr->rows[bt->first], fr->rows[bt->first + bt->n - 1]);
+                          fr->rows[first], fr->rows[first + n - 1]);
     return rc;
+}
+
+/* Adaptive sizing: more batches per call after a quick one, fewer after a slow one. */
+static void adapt(bf_job *j, double seconds, size_t used)
+{
+    if (!j->adaptive || used < j->group)
+        return; /* a short group (end of a task) says little */
+    if (seconds < j->target_seconds / 2 && j->group < j->max_group)
+        j->group = GNV_MIN(j->group * 2, j->max_group);
+    else if (seconds > j->target_seconds * 2 && j->group > 1)
+        j->group /= 2;
 }
 
 /* Run task `task` (its batches without checkpoint), in this process. */
@@ -555,18 +741,45 @@ static int run_task(bf_job *j, size_t task, bool count)
             bf_batch *bt = &fr->batches[b];
             if (bt->done)
                 continue;
-            if (gnv__jobrun_cancelled(j->run))
+            if (gnv__jobrun_cancelled(j->run)) {
+                (void)flush_results(j); /* keep what was computed */
                 return gnv__error_set(GNV_ECANCELED, GNV_SUB_JOB, "job %s was cancelled",
                                       j->st.job_id);
-            GNV_TRY(compute_batch(j, fr, bt));
+            }
+            /* the batches of one call: consecutive, not done, none to apply row by row */
+            size_t nb = 1;
+            if (!bt->isolate && !bt->n_crashed)
+                while (nb < j->group && b + nb < b1 && !fr->batches[b + nb].done &&
+                       !fr->batches[b + nb].isolate && !fr->batches[b + nb].n_crashed)
+                    nb++;
+            double t0 = gnv__now();
+            int rc = compute_group(j, fr, b, nb);
+            if (rc < 0) {
+                /* keep the results computed before the failure */
+                if (j->n_res) {
+                    char msg[1024];
+                    const gnv_error *e = gnv_error_last();
+                    int sub = e ? e->subsystem : GNV_SUB_JOB;
+                    snprintf(msg, sizeof msg, "%s", e ? e->message : "backfill failed");
+                    (void)flush_results(j);
+                    gnv__error_set(rc, sub, "%s", msg);
+                }
+                return rc;
+            }
+            adapt(j, gnv__now() - t0, nb);
+            if (flush_due(j))
+                GNV_TRY(flush_results(j));
             if (count) {
-                j->st.batches_computed++;
-                j->st.rows_computed += (int64_t)bt->n;
+                for (size_t k = b; k < b + nb; k++) {
+                    j->st.batches_computed++;
+                    j->st.rows_computed += (int64_t)fr->batches[k].n;
+                }
                 progress(j);
             }
+            b += nb - 1;
         }
     }
-    return GNV_OK;
+    return flush_results(j);
 }
 
 /* ---- write ---------------------------------------------------------------------- */
@@ -626,7 +839,9 @@ static int write_fragment(bf_job *j, bf_frag *fr, Gnvpb__DataFile **out)
         }
         if (n_old) {
             const char *names[1] = {j->column};
-            GNV_TRYG(gnv_table_take(j->rt, old_addrs, n_old, names, 1, &old_schema, &old));
+            const char *const *take = j->grp ? (const char *const *)j->grp->columns : names;
+            size_t n_take = j->grp ? j->grp->n_columns : 1;
+            GNV_TRYG(gnv_table_take(j->rt, old_addrs, n_old, take, n_take, &old_schema, &old));
             GNV_TRYG(gnv__array_view_init(&old_view, &old_schema, &old));
             has_old_view = true;
         }
@@ -641,14 +856,19 @@ static int write_fragment(bf_job *j, bf_frag *fr, Gnvpb__DataFile **out)
                 gnv__array_append_view(&col, &views[b], (int64_t)(r - fr->batches[b].first), 1));
             r++;
         } else if (has_old_view && o < n_old && old_addrs[o] == ((f->id << 32) | (uint64_t)i)) {
-            GNV_TRYG(gnv__array_append_view(&col, &old_view.children[0], (int64_t)o, 1));
+            /* a group's old values are the whole row of its columns */
+            GNV_TRYG(gnv__array_append_view(&col, j->grp ? &old_view : &old_view.children[0],
+                                            (int64_t)o, 1));
             o++;
         } else {
             GNV_TRYG(gnv__array_append_null(&col, 1));
         }
     }
     GNV_TRYG(gnv__array_finish(&col));
-    GNV_TRYG(gnv__struct_of(&batch, &col, 1, phys));
+    if (j->grp)
+        GNV_TRYG(gnv__multicol_split(&batch, &j->field, &col, phys));
+    else
+        GNV_TRYG(gnv__struct_of(&batch, &col, 1, phys));
 
     GNV_TRYG(gnv__random_hex(hex, 16));
     snprintf(name, sizeof name, "%s.lance", hex);

@@ -131,18 +131,17 @@ done:
     return rc;
 }
 
-/* Same Arrow type: formats equal, recursively (names and nullability aside). */
-static bool same_type(const struct ArrowSchema *a, const struct ArrowSchema *b)
+bool gnv__same_type(const struct ArrowSchema *a, const struct ArrowSchema *b)
 {
     if (strcmp(a->format, b->format) != 0 || a->n_children != b->n_children)
         return false;
     for (int64_t i = 0; i < a->n_children; i++)
-        if (!same_type(a->children[i], b->children[i]))
+        if (!gnv__same_type(a->children[i], b->children[i]))
             return false;
     return true;
 }
 
-static const char *kind_name(int kind)
+const char *gnv__udf_kind_name(int kind)
 {
     switch (kind) {
     case GNV_UDF_ROW:
@@ -184,6 +183,187 @@ static int store_library(gnv_table *t, const gnv_udf_library *lib)
 done:
     gnv_buf_dispose(&data);
     gnv_buf_dispose(&rel);
+    return rc;
+}
+
+int gnv__udf_store_library(gnv_table *t, const gnv_udf_library *lib)
+{
+    return store_library(t, lib);
+}
+
+/* "column 'c' is T but <what> is U" (GNV_EINVAL). */
+static int type_mismatch(const char *column,
+                         const struct ArrowSchema *ct,
+                         const char *what,
+                         const char *fname,
+                         const struct ArrowSchema *ft)
+{
+    gnv_buf a = GNV_BUF_INIT, b = GNV_BUF_INIT;
+    int r1 = gnv__type_to_string(&a, ct);
+    int r2 = gnv__type_to_string(&b, ft);
+    int rc =
+        gnv__error_set(GNV_EINVAL, GNV_SUB_JOB, "column '%s' is %s but %s of function '%s' is %s",
+                       column, r1 == GNV_OK ? a.ptr : "?", what, fname, r2 == GNV_OK ? b.ptr : "?");
+    gnv_buf_dispose(&a);
+    gnv_buf_dispose(&b);
+    return rc;
+}
+
+int gnv__udf_check_binding(const gnv_table *t,
+                           const char *column,
+                           const struct ArrowSchema *coltype,
+                           const gnv_udf_function *fn,
+                           const char *const *inputs,
+                           size_t n_inputs)
+{
+    int rc = GNV_OK;
+    struct ArrowSchema schema = {0};
+    const char *fname = gnv_udf_function_name(fn);
+    GNV_TRYG(gnv_table_schema(t, &schema));
+    if (coltype && !gnv__same_type(coltype, gnv_udf_function_output(fn))) {
+        rc = type_mismatch(column, coltype, "the output", fname, gnv_udf_function_output(fn));
+        goto done;
+    }
+    int64_t np = gnv_udf_function_param_count(fn);
+    bool whole = gnv_udf_function_kind(fn) == GNV_UDF_RECORD_BATCH && np == 0;
+    GNV_ERR_IF(!whole && (int64_t)n_inputs != np, GNV_EINVAL, GNV_SUB_JOB,
+               "column '%s': function '%s' takes %lld parameters but the column has %zu input "
+               "columns",
+               column, fname, (long long)np, n_inputs);
+    for (size_t i = 0; i < n_inputs; i++) {
+        GNV_ERR_IF(!inputs[i], GNV_EINVAL, GNV_SUB_JOB, "input %zu is NULL", i);
+        int64_t k = child_index(&schema, inputs[i]);
+        GNV_ERR_IF(k < 0, GNV_ENOTFOUND, GNV_SUB_JOB,
+                   "table '%s' has no column '%s' (input %zu of function '%s')", t->name, inputs[i],
+                   i, fname);
+        if (whole)
+            continue;
+        const struct ArrowSchema *p = gnv_udf_function_param(fn, (int64_t)i);
+        if (!gnv__same_type(schema.children[k], p)) {
+            char what[300];
+            snprintf(what, sizeof what, "parameter '%s'", p->name ? p->name : "?");
+            rc = type_mismatch(inputs[i], schema.children[k], what, fname, p);
+            goto done;
+        }
+    }
+done:
+    gnv__schema_release(&schema);
+    return rc;
+}
+
+int gnv_table_alter_udf_column(gnv_table *t,
+                               const char *column,
+                               const gnv_udf_function *fn,
+                               const char *const *inputs,
+                               size_t n_inputs)
+{
+    int rc = GNV_OK;
+    gnv__udf_coldef def = {0};
+    struct ArrowSchema field = {0};
+    const char *vlen_src = NULL;
+    int32_t vlen = 0;
+    json_t *root = NULL, *again = NULL, *jin = NULL;
+    char *json = NULL;
+    Gnvpb__Field **fields = NULL;
+    Gnvpb__BytesEntry **md = NULL;
+    Gnvpb__Field copy;
+    Gnvpb__BytesEntry entry;
+    json_error_t jerr;
+
+    GNV_ERR_IF(!t || !column || !fn || (!inputs && n_inputs), GNV_EINVAL, GNV_SUB_JOB,
+               "gnv_table_alter_udf_column: table, column and function are required");
+    GNV_ERR_IF(t->read_only, GNV_EINVAL, GNV_SUB_JOB,
+               "table '%s' is a read-only checkout of version %llu", t->name,
+               (unsigned long long)gnv_table_version(t));
+    GNV_TRYG(gnv_table_checkout_latest(t));
+    GNV_TRYG(gnv__udf_coldef_of(&def, &field, t, column));
+    const char *const *names = inputs ? inputs : (const char *const *)def.inputs;
+    size_t n = inputs ? n_inputs : def.n_inputs;
+    GNV_TRYG(gnv__udf_check_binding(t, column, &field, fn, names, n));
+
+    /* the new definition: the old one (its policy, kind...) with the function's members */
+    GNV_ERR_IF(!gnv__metadata_get(field.metadata, GNV_UDF_METADATA_KEY, &vlen_src, &vlen),
+               GNV_EINVAL, GNV_SUB_JOB, "column '%s' is not a virtual column", column);
+    gnv__json_setup();
+    /* parsed before (gnv__udf_coldef_of): a failure here, or two parses that differ
+     * (jansson may drop a character when an allocation fails), is out of memory */
+    root = json_loadb(vlen_src, (size_t)vlen, 0, &jerr);
+    again = json_loadb(vlen_src, (size_t)vlen, 0, &jerr);
+    GNV_ERR_IF(!root || !again || !json_is_object(root) || !json_equal(root, again), GNV_ENOMEM,
+               GNV_SUB_JOB, "out of memory");
+    jin = json_array();
+    GNV_CHECK_ALLOC(jin);
+    for (size_t i = 0; i < n; i++)
+        GNV_ERR_IF(json_array_append_new(jin, json_string(names[i])) != 0, GNV_ENOMEM, GNV_SUB_JOB,
+                   "out of memory");
+    char lib[80];
+    snprintf(lib, sizeof lib, "%s.so", gnv_udf_library_sha256(fn->lib));
+    GNV_ERR_IF(
+        json_object_set_new(root, "function", json_string(gnv_udf_function_name(fn))) ||
+            json_object_set_new(root, "version", json_string(gnv_udf_function_version(fn))) ||
+            json_object_set_new(root, "library", json_string(lib)) ||
+            json_object_set_new(root, "kind",
+                                json_string(gnv__udf_kind_name(gnv_udf_function_kind(fn)))) ||
+            json_object_set(root, "inputs", jin),
+        GNV_ENOMEM, GNV_SUB_JOB, "out of memory");
+    GNV_TRYG(gnv__json_dumps_checked(&json, root));
+
+    /* the schema with the field's metadata entry replaced (a Project commit) */
+    size_t nf = t->m->n_fields;
+    fields = gnv__calloc(nf ? nf : 1, sizeof *fields);
+    GNV_CHECK_ALLOC(fields);
+    ssize_t k = -1;
+    for (size_t i = 0; i < nf; i++) {
+        fields[i] = t->m->fields[i];
+        if (k < 0 && fields[i]->parent_id == -1 && fields[i]->name &&
+            !strcmp(fields[i]->name, column))
+            k = (ssize_t)i;
+    }
+    GNV_ERR_IF(k < 0, GNV_ENOTFOUND, GNV_SUB_JOB, "table '%s' has no column '%s'", t->name, column);
+    copy = *fields[k];
+    md = gnv__calloc(copy.n_metadata + 1, sizeof *md);
+    GNV_CHECK_ALLOC(md);
+    gnvpb__bytes_entry__init(&entry);
+    entry.key = (char *)GNV_UDF_METADATA_KEY;
+    entry.value.data = (uint8_t *)json;
+    entry.value.len = strlen(json);
+    entry.has_value = true;
+    size_t m = 0;
+    bool put = false;
+    for (size_t i = 0; i < copy.n_metadata; i++) {
+        if (copy.metadata[i]->key && !strcmp(copy.metadata[i]->key, GNV_UDF_METADATA_KEY)) {
+            if (!put)
+                md[m++] = &entry;
+            put = true;
+        } else {
+            md[m++] = copy.metadata[i];
+        }
+    }
+    if (!put)
+        md[m++] = &entry;
+    copy.metadata = md;
+    copy.n_metadata = m;
+    fields[k] = &copy;
+
+    /* everything is valid: keep the library, then commit the schema */
+    GNV_TRYG(store_library(t, fn->lib));
+    gnv__commit c = {0};
+    c.op = GNV__OP_PROJECT;
+    c.fields = fields;
+    c.n_fields = nf;
+    rc = gnv__table_commit(t, &c);
+done:
+    if (jin)
+        json_decref(jin);
+    if (root)
+        json_decref(root);
+    if (again)
+        json_decref(again);
+    gnv__free(json);
+    gnv__free(md);
+    gnv__free(fields);
+    gnv__schema_release(&field);
+    gnv__udf_coldef_reset(&def);
     return rc;
 }
 
@@ -233,10 +413,11 @@ int gnv_table_add_udf_column_v2(gnv_table *t,
     GNV_ERR_IF(child_index(&schema, name) >= 0, GNV_EEXISTS, GNV_SUB_JOB,
                "table '%s' already has a column '%s'", t->name, name);
     const struct ArrowSchema *outs = gnv_udf_function_output(fn);
-    GNV_ERR_IF(!strcmp(outs->format, "+s"), GNV_ENOTSUP, GNV_SUB_JOB,
-               "function '%s' returns a struct (a multi-column UDF): adding its fields as "
-               "sibling columns is not supported yet",
-               gnv_udf_function_name(fn));
+    GNV_ERR_IF(!strcmp(outs->format, "+s"), GNV_EINVAL, GNV_SUB_JOB,
+               "function '%s' returns a struct (a multi-column UDF): add its fields as sibling "
+               "columns with gnv_table_add_udf_columns() (`geneva add-columns`), not as the "
+               "single column '%s'",
+               gnv_udf_function_name(fn), name);
 
     /* bind the inputs */
     int64_t np = gnv_udf_function_param_count(fn);
@@ -266,7 +447,7 @@ int gnv_table_add_udf_column_v2(gnv_table *t,
         GNV_ERR_IF(k < 0, GNV_ENOTFOUND, GNV_SUB_JOB,
                    "table '%s' has no column '%s' (input of parameter '%s' of function '%s')",
                    t->name, names[i], p->name, gnv_udf_function_name(fn));
-        if (!same_type(schema.children[k], p)) {
+        if (!gnv__same_type(schema.children[k], p)) {
             gnv_buf a = GNV_BUF_INIT, b = GNV_BUF_INIT;
             int r1 = gnv__type_to_string(&a, schema.children[k]);
             int r2 = gnv__type_to_string(&b, p);
@@ -292,7 +473,7 @@ int gnv_table_add_udf_column_v2(gnv_table *t,
                    "out of memory");
     def = json_pack("{s:s, s:s, s:s, s:s, s:O, s:s}", "function", gnv_udf_function_name(fn),
                     "version", gnv_udf_function_version(fn), "library", lib, "kind",
-                    kind_name(kind), "inputs", jin, "output", type.ptr);
+                    gnv__udf_kind_name(kind), "inputs", jin, "output", type.ptr);
     GNV_CHECK_ALLOC(def);
     if (on_error) {
         GNV_TRYG(gnv__policy_to_json(&jpol, &pol));
