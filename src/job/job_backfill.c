@@ -87,6 +87,7 @@ typedef struct bf_job {
     gnv__policy pol;
     gnv__errlog log;
     bool in_worker;         /* a process executor's worker: its log goes to a file */
+    bool fail_stop;         /* on_error fail: a task failed, so no new task starts */
     volatile uint64_t *cur; /* process executor: the row each worker slot runs alone */
     int slot;               /* the worker's slot */
     char first_error[512];  /* the first failure, with its row */
@@ -1119,6 +1120,12 @@ static int process_round(bf_job *j,
     }
     fflush(NULL);
     while (next < n_todo || running > 0) {
+        if (next < n_todo && j->fail_stop) { /* no new task; the running ones finish */
+            for (size_t k = next; k < n_todo; k++)
+                sig[k] = -1; /* not run */
+            next = n_todo;
+            continue;
+        }
         if (next < n_todo && gnv__jobrun_cancelled(j->run)) { /* no new task; stop the others */
             next = n_todo;
             for (int k = 0; k < slots; k++)
@@ -1188,6 +1195,8 @@ static int process_round(bf_job *j,
             sig[which[slot]] = WTERMSIG(status);
             at[which[slot]] = j->cur[slot];
         }
+        if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && j->pol.action == GNV_ON_ERROR_FAIL)
+            j->fail_stop = true; /* the first error stops the job */
         if (WIFSIGNALED(status) && !msg[0])
             snprintf(msg, msg_size, "a worker was killed by signal %d", WTERMSIG(status));
         else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && !msg[0]) {
@@ -1342,7 +1351,7 @@ static int run_process(bf_job *j)
         for (size_t i = 0; i < n_todo; i++) {
             size_t k = todo[i];
             bf_batch *bt = first_undone(j, k);
-            if (!bt)
+            if (!bt || sig[i] < 0) /* done, or not started (the job stops) */
                 continue;
             if (sig[i] && j->pol.action == GNV_ON_ERROR_SKIP) {
                 if (!bt->isolate) { /* again, row by row */
@@ -1369,6 +1378,8 @@ static int run_process(bf_job *j)
         over = j->pol.action == GNV_ON_ERROR_SKIP &&
                gnv__policy_over_budget(&j->pol, (int64_t)j->log.n, j->st.rows);
         progress(j);
+        if (j->fail_stop)
+            break; /* fail: no retry, no new task after the first error */
     }
     n_todo = 0;
     for (size_t k = 0; k < n_tasks; k++)
@@ -1382,6 +1393,15 @@ static int run_process(bf_job *j)
         rc = gnv__job_over_budget(&j->log, &j->pol, j->column, j->st.rows);
         goto done;
     }
+    GNV_ERR_IF(n_todo > 0 && j->fail_stop, GNV_EUDF, GNV_SUB_JOB,
+               "column '%s': %s; the job stopped at this first error (on_error fail) with "
+               "%zu of %zu tasks unfinished; the finished fragments were committed, run the "
+               "backfill again to resume",
+               j->column,
+               j->first_error[0] ? j->first_error
+               : msg[0]          ? msg
+                                 : "a task failed",
+               n_todo, n_tasks);
     GNV_ERR_IF(n_todo > 0, GNV_EUDF, GNV_SUB_JOB,
                "column '%s': %zu of %zu tasks failed (%s); the other fragments were "
                "committed, run the backfill again to retry",

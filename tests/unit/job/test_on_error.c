@@ -483,6 +483,34 @@ static void test_column_policy(void **state)
 
 /* ---- the process executor ---------------------------------------------------------- */
 
+/* fail under the process executor: the first failing task stops the job; tasks not
+ * started yet stay undone (every fragment here has a failing row, so without the stop
+ * all three would fail and be recorded) */
+static void test_process_fail_stops(void **state)
+{
+    (void)state;
+    fx f;
+    fx_open(&f, DEMO, "fail_on_7", NULL);
+    gnv_backfill_options o = opts(NULL);
+    o.executor = GNV_EXECUTOR_PROCESS;
+    o.concurrency = 1;
+    o.task_size = 10;
+    gnv_backfill_stats st;
+    GNV_ASSERT_ERR(gnv_table_backfill(f.t, "d", &o, &st), GNV_EUDF,
+                   "the job stopped at this first error (on_error fail) with 3 of 3 tasks "
+                   "unfinished");
+    assert_non_null(strstr(gnv_error_last()->message, "row 7"));
+    err_rows r;
+    get_errors(f.t, st.job_id, NULL, &r);
+    assert_int_equal(r.n, 1);
+    assert_true(once(&r, ADDR(0, 7), 1));
+    int64_t v[30];
+    read_col(f.t, "d", v, 30);
+    for (int i = 0; i < 30; i++)
+        assert_int_equal(v[i], -1);
+    fx_close(&f);
+}
+
 static void test_process_crash(void **state)
 {
     (void)state;
@@ -615,10 +643,15 @@ int main(void)
      * executor fork a multithreaded process, which can hang under ASan's allocator */
     setenv("GENEVA_JOB_TRACKING", "0", 1);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fail_default),      cmocka_unit_test(test_retry_exhausted),
-        cmocka_unit_test(test_retry_recovers),    cmocka_unit_test(test_skip),
-        cmocka_unit_test(test_rerun_failed_rows), cmocka_unit_test(test_column_policy),
-        cmocka_unit_test(test_process_crash),     cmocka_unit_test(test_errors_allocation_failures),
+        cmocka_unit_test(test_fail_default),
+        cmocka_unit_test(test_retry_exhausted),
+        cmocka_unit_test(test_retry_recovers),
+        cmocka_unit_test(test_skip),
+        cmocka_unit_test(test_rerun_failed_rows),
+        cmocka_unit_test(test_column_policy),
+        cmocka_unit_test(test_process_fail_stops),
+        cmocka_unit_test(test_process_crash),
+        cmocka_unit_test(test_errors_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
