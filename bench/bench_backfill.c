@@ -70,21 +70,6 @@ static void demo_path(char *out, size_t size, const char *argv0)
         snprintf(out, size, "libdemo_udfs.so");
 }
 
-static int create_table(gnv_db *db,
-                        const char *name,
-                        const struct ArrowSchema *schema,
-                        struct ArrowArray *batches,
-                        int64_t nb)
-{
-    struct ArrowArrayStream in = {0};
-    gnv_table *t = NULL;
-    GNV_TRY(bench_batch_stream(&in, schema, batches, nb));
-    int rc = gnv_db_create_table(&t, db, name, &in, NULL, NULL);
-    gnv_table_close(t);
-    gnv__stream_release(&in);
-    return rc;
-}
-
 static int add_tl(gnv_table *t, const gnv_udf_function *fn)
 {
     static const char *const inputs[] = {"text"};
@@ -219,11 +204,11 @@ static int run(const char *argv0)
     if (cmd && *cmd)
         GNV_TRYG(bench_write_ipc(ipc, &schema, batches, nb));
     GNV_TRYG(gnv_db_open(&db, path, NULL));
-    GNV_TRYG(create_table(db, TABLE, &schema, batches, nb));
+    GNV_TRYG(bench_create_table(db, TABLE, &schema, batches, nb));
     bench_free_batches(batches, nb);
     batches = NULL;
     GNV_TRYG(bench_peer_batches(&batches, &nb, &schema, 1, 1));
-    GNV_TRYG(create_table(db, TINY, &schema, batches, nb));
+    GNV_TRYG(bench_create_table(db, TINY, &schema, batches, nb));
     bench_free_batches(batches, nb);
     batches = NULL;
     fflush(stdout);

@@ -45,20 +45,6 @@ enum { FIG_APPEND1, FIG_APPEND2, FIG_APPEND4, FIG_CLEANUP, N_FIGS };
 static const char *const fig_names[N_FIGS] = {"appends_1w", "appends_2w", "appends_4w", "cleanup"};
 static const int fig_workers[3] = {1, 2, 4};
 
-static int create_from(gnv_db *db,
-                       const char *name,
-                       const struct ArrowSchema *schema,
-                       struct ArrowArray *batch)
-{
-    struct ArrowArrayStream in = {0};
-    gnv_table *t = NULL;
-    GNV_TRY(bench_batch_stream(&in, schema, batch, 1));
-    int rc = gnv_db_create_table(&t, db, name, &in, NULL, NULL);
-    gnv_table_close(t);
-    gnv__stream_release(&in);
-    return rc;
-}
-
 /* One appender process: wait for the start byte on `go`, then append n batches. */
 static int appender(const char *dir,
                     int sync_mode,
@@ -145,7 +131,7 @@ static int make_versions(gnv_db *db,
 {
     static const char *const cols[] = {"score"}, *const vals[] = {"score + 1"};
     gnv_table *t = NULL;
-    GNV_TRY(create_from(db, "history", schema, one_row));
+    GNV_TRY(bench_create_table(db, "history", schema, one_row, 1));
     int rc = gnv_db_open_table(&t, db, "history");
     for (int64_t v = 1; v < versions && rc == GNV_OK; v++)
         rc = gnv_table_update(t, NULL, cols, vals, 1, NULL);
@@ -170,7 +156,7 @@ static int run_ours(bench_figure *f,
     for (int i = 0; i < 3; i++) {
         int64_t rows = 0;
         snprintf(name, sizeof name, "appends_%d", fig_workers[i]);
-        GNV_TRYG(create_from(db, name, schema, batch));
+        GNV_TRYG(bench_create_table(db, name, schema, batch, 1));
         GNV_TRYG(run_appends(&f[i].secs[f[i].n++], dir, sync_mode, name, schema, batch,
                              fig_workers[i], commits));
         GNV_TRYG(gnv_db_open_table(&t, db, name));

@@ -41,18 +41,6 @@ enum { FIG_COUNT, FIG_ADD, FIG_UPDATE, FIG_DELETE, N_FIGS };
 static const char *const fig_names[N_FIGS] = {"count_filtered", "add_column", "update_1pct",
                                               "delete_1pct"};
 
-static int
-create_table(gnv_db *db, const struct ArrowSchema *schema, struct ArrowArray *batches, int64_t nb)
-{
-    struct ArrowArrayStream in = {0};
-    gnv_table *t = NULL;
-    GNV_TRY(bench_batch_stream(&in, schema, batches, nb));
-    int rc = gnv_db_create_table(&t, db, TABLE, &in, NULL, NULL);
-    gnv_table_close(t);
-    gnv__stream_release(&in);
-    return rc;
-}
-
 static int run_ours(bench_figure *f, gnv_db *db, int64_t n, int reps, int64_t *matches)
 {
     static const char *const score2[] = {"score2"}, *const times2[] = {"score * 2"};
@@ -148,8 +136,8 @@ static int run(void)
         GNV_TRYG(bench_write_ipc(ipc, &schema, batches, nb));
     GNV_TRYG(gnv_db_open(&db, path, NULL));
     GNV_TRYG(gnv_db_open(&db2, path2, &no));
-    GNV_TRYG(create_table(db, &schema, batches, nb));
-    GNV_TRYG(create_table(db2, &schema, batches, nb));
+    GNV_TRYG(bench_create_table(db, TABLE, &schema, batches, nb));
+    GNV_TRYG(bench_create_table(db2, TABLE, &schema, batches, nb));
     bench_free_batches(batches, nb);
     batches = NULL;
     fflush(stdout);

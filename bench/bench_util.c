@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "arrow/arrow.h"
+#include "geneva/db.h"
+#include "geneva/table.h"
 #include "peer_data.h"
 #include "util/util.h"
 
@@ -257,4 +259,19 @@ void bench_format_rate(char *out, size_t size, double rows_per_s)
         snprintf(out, size, "%.2fM", rows_per_s / 1e6);
     else
         snprintf(out, size, "%.0fk", rows_per_s / 1e3);
+}
+
+int bench_create_table(gnv_db *db,
+                       const char *name,
+                       const struct ArrowSchema *schema,
+                       struct ArrowArray *batches,
+                       int64_t n)
+{
+    struct ArrowArrayStream in = {0};
+    gnv_table *t = NULL;
+    GNV_TRY(bench_batch_stream(&in, schema, batches, n));
+    int rc = gnv_db_create_table(&t, db, name, &in, NULL, NULL);
+    gnv_table_close(t);
+    gnv__stream_release(&in);
+    return rc;
 }

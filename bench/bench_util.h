@@ -39,6 +39,13 @@ int bench_write_ipc(const char *path,
                     const struct ArrowSchema *schema,
                     const struct ArrowArray *b,
                     int64_t n);
+/* Create table `name` of db from the batches (zero-copy, not released). */
+struct gnv_db;
+int bench_create_table(struct gnv_db *db,
+                       const char *name,
+                       const struct ArrowSchema *schema,
+                       struct ArrowArray *batches,
+                       int64_t n);
 /* A stream of zero-copy slices over the batches (which must outlive it). */
 int bench_batch_stream(struct ArrowArrayStream *out,
                        const struct ArrowSchema *schema,

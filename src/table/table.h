@@ -234,7 +234,9 @@ void gnv__commit_backoff(int attempt);
 /* Run once(t, payload); while it fails with GNV_ECONFLICT (it lost to a concurrent
  * change of the same rows and committed nothing), back off, move t to the latest
  * version and run it again, up to gnv__conflict_retries(t) times; then GNV_ECONFLICT
- * naming the competing change and the retries. */
+ * naming the competing change and the retries. A run after the first that fails with
+ * GNV_EINVAL found the table changed under arguments the first run accepted: that is
+ * GNV_ECONFLICT too. */
 int gnv__retry_conflicts(gnv_table *t, int (*once)(gnv_table *t, void *payload), void *payload);
 
 /* Delete rows by offset and commit a Delete transaction recording `predicate` (may be

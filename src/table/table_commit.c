@@ -932,6 +932,16 @@ int gnv__retry_conflicts(gnv_table *t, int (*once)(gnv_table *t, void *payload),
     int retries = gnv__conflict_retries(t);
     for (int attempt = 0;; attempt++) {
         int rc = once(t, payload);
+        if (rc == GNV_EINVAL && attempt > 0) {
+            /* the first run accepted the arguments: the table changed meanwhile (a
+             * column dropped, say), which is a conflict, not the caller's mistake */
+            const gnv_error *e = gnv_error_last();
+            char msg[800];
+            snprintf(msg, sizeof msg, "%s", e ? e->message : "invalid");
+            return gnv__error_set(GNV_ECONFLICT, GNV_SUB_TABLE,
+                                  "table '%s' changed before the operation ran again: %s", t->name,
+                                  msg);
+        }
         if (rc != GNV_ECONFLICT)
             return rc;
         if (attempt >= retries) {

@@ -974,25 +974,12 @@ typedef struct merge_args {
     source *src;
     const gnv_merge_insert_options *opts;
     gnv_merge_insert_stats *st;
-    int runs;
 } merge_args;
 
 static int merge_retry(gnv_table *t, void *payload)
 {
     merge_args *a = payload;
-    int rc = merge_once(t, a->src, a->opts, a->st);
-    if (rc == GNV_EINVAL && a->runs > 0) {
-        /* the first run accepted the source: the table changed meanwhile (a column
-         * dropped, say), which is a conflict, not a mistake of the caller's */
-        const gnv_error *e = gnv_error_last();
-        char msg[800];
-        snprintf(msg, sizeof msg, "%s", e ? e->message : "invalid");
-        rc =
-            gnv__error_set(GNV_ECONFLICT, GNV_SUB_TABLE,
-                           "table '%s' changed while the merge insert ran again: %s", t->name, msg);
-    }
-    a->runs++;
-    return rc;
+    return merge_once(t, a->src, a->opts, a->st);
 }
 
 int gnv_table_merge_insert(gnv_table *t,
@@ -1023,7 +1010,7 @@ int gnv_table_merge_insert(gnv_table *t,
                t->name);
     GNV_TRYG(source_read(&src, source_in));
     /* a concurrent change of the same fragments: run again on the latest version */
-    merge_args a = {&src, opts, &st, 0};
+    merge_args a = {&src, opts, &st};
     rc = gnv__retry_conflicts(t, merge_retry, &a);
     if (rc == GNV_OK && stats_out)
         *stats_out = st;

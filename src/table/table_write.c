@@ -349,6 +349,12 @@ done:
     return rc;
 }
 
+/* "__system/<name>": a system table's name (only gnv__db_system_table makes those). */
+static bool is_system_name(const char *name)
+{
+    return name && strncmp(name, GNV__SYSTEM_DIR "/", sizeof GNV__SYSTEM_DIR) == 0;
+}
+
 static int create_table(gnv_table **out,
                         gnv_db *db,
                         const char *name,
@@ -370,10 +376,7 @@ static int create_table(gnv_table **out,
                opts->version);
     GNV_ERR_IF(mode < GNV_CREATE_MODE_CREATE || mode > GNV_CREATE_MODE_EXIST_OK, GNV_EINVAL,
                GNV_SUB_TABLE, "gnv_db_create_table: unknown mode %d", mode);
-    if (strncmp(name ? name : "", GNV__SYSTEM_DIR "/", sizeof GNV__SYSTEM_DIR) != 0)
-        GNV_TRYG(gnv__table_check_name(name));
-    else
-        GNV_TRYG(gnv__table_check_name(name + sizeof GNV__SYSTEM_DIR));
+    GNV_TRYG(gnv__table_check_name(is_system_name(name) ? name + sizeof GNV__SYSTEM_DIR : name));
     if (opts && opts->storage_version) {
         const char *sv = opts->storage_version;
         GNV_ERR_IF(strcmp(sv, "2.1") != 0 && strcmp(sv, "2.2") != 0, GNV_EINVAL, GNV_SUB_TABLE,
@@ -435,7 +438,7 @@ int gnv_db_create_table(gnv_table **out,
                         const struct ArrowSchema *schema,
                         const gnv_create_table_options *opts)
 {
-    if (name && strncmp(name, GNV__SYSTEM_DIR "/", sizeof GNV__SYSTEM_DIR) == 0) {
+    if (is_system_name(name)) {
         if (out)
             *out = NULL;
         return gnv__table_check_name(name); /* names the '/' */

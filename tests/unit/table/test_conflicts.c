@@ -99,6 +99,7 @@ static void test_concurrent_appends(void **state)
 /* An operation that keeps conflicting: fails `conflicts` times, then succeeds. */
 typedef struct flaky_op {
     int calls, conflicts;
+    int then; /* what it returns after the conflicts */
 } flaky_op;
 
 static int flaky_once(gnv_table *t, void *payload)
@@ -108,6 +109,8 @@ static int flaky_once(gnv_table *t, void *payload)
     if (op->calls++ < op->conflicts)
         return gnv__error_set(GNV_ECONFLICT, GNV_SUB_TABLE,
                               "our update conflicts with the delete committed as version 7");
+    if (op->then < 0)
+        return gnv__error_set(op->then, GNV_SUB_TABLE, "no column 'x'");
     return GNV_OK;
 }
 
@@ -125,27 +128,35 @@ static void test_conflict_retries(void **state)
     unsetenv("GENEVA_CONFLICT_RETRIES");
 
     /* the default: 10 retries */
-    flaky_op op = {0, 10};
+    flaky_op op = {0, 10, 0};
     GNV_ASSERT_OK(gnv__retry_conflicts(t, flaky_once, &op));
     assert_int_equal(op.calls, 11);
-    op = (flaky_op){0, 11};
+    op = (flaky_op){0, 11, 0};
     GNV_ASSERT_ERR(gnv__retry_conflicts(t, flaky_once, &op), GNV_ECONFLICT,
                    "committed as version 7 (gave up after 10 retries)");
     assert_int_equal(op.calls, 11);
 
     /* the environment */
     setenv("GENEVA_CONFLICT_RETRIES", "2", 1);
-    op = (flaky_op){0, 5};
+    op = (flaky_op){0, 5, 0};
     GNV_ASSERT_ERR(gnv__retry_conflicts(t, flaky_once, &op), GNV_ECONFLICT, "after 2 retries");
     assert_int_equal(op.calls, 3);
     setenv("GENEVA_CONFLICT_RETRIES", "0", 1);
-    op = (flaky_op){0, 1};
+    op = (flaky_op){0, 1, 0};
     GNV_ASSERT_ERR(gnv__retry_conflicts(t, flaky_once, &op), GNV_ECONFLICT, "after 0 retries");
     assert_int_equal(op.calls, 1);
     setenv("GENEVA_CONFLICT_RETRIES", "lots", 1); /* not a number: the default */
-    op = (flaky_op){0, 10};
+    op = (flaky_op){0, 10, 0};
     GNV_ASSERT_OK(gnv__retry_conflicts(t, flaky_once, &op));
     unsetenv("GENEVA_CONFLICT_RETRIES");
+
+    /* invalid arguments: the caller's mistake on the first run, a conflict on a retry
+     * (the table changed under arguments the first run accepted) */
+    op = (flaky_op){0, 0, GNV_EINVAL};
+    GNV_ASSERT_ERR(gnv__retry_conflicts(t, flaky_once, &op), GNV_EINVAL, "no column 'x'");
+    op = (flaky_op){0, 1, GNV_EINVAL};
+    GNV_ASSERT_ERR(gnv__retry_conflicts(t, flaky_once, &op), GNV_ECONFLICT,
+                   "changed before the operation ran again: no column 'x'");
     gnv_table_close(t);
     gnv_db_close(db);
 
@@ -155,7 +166,7 @@ static void test_conflict_retries(void **state)
     o.conflict_retries = 3;
     GNV_ASSERT_OK(gnv_db_open(&db, dir, &o));
     GNV_ASSERT_OK(gnv_db_open_table(&t, db, "t"));
-    op = (flaky_op){0, 4};
+    op = (flaky_op){0, 4, 0};
     GNV_ASSERT_ERR(gnv__retry_conflicts(t, flaky_once, &op), GNV_ECONFLICT, "after 3 retries");
     assert_int_equal(op.calls, 4);
     unsetenv("GENEVA_CONFLICT_RETRIES");
