@@ -36,9 +36,9 @@ static uint64_t next(rnd *r)
 }
 
 static const char *FIELDS[][2] = {
-    {"i", "i"}, {"l", "l"},   {"u", "L"},    {"d", "g"},     {"f", "f"},
-    {"s", "u"}, {"b", "b"},   {"dt", "tdD"}, {"ts", "tsm:"}, {"tz", "tsu:UTC"},
-    {"c", "c"}, {"big", "U"}, {"h", "e"},
+    {"i", "i"}, {"l", "l"},   {"u", "L"},    {"d", "g"},        {"f", "f"},
+    {"s", "u"}, {"b", "b"},   {"dt", "tdD"}, {"ts", "tsm:"},    {"tz", "tsu:UTC"},
+    {"c", "c"}, {"big", "U"}, {"h", "e"},    {"dec", "d:20,4"}, {"dur", "tDm"},
 };
 #define NF (sizeof FIELDS / sizeof FIELDS[0])
 
@@ -105,7 +105,15 @@ static int build(struct ArrowSchema *s, struct ArrowArray *b, rnd *r, int64_t ro
             case 'b':
                 rc = gnv__array_append_bool(a, v & 8);
                 break;
-            default: /* date32, timestamps */
+            case 'd': { /* decimal128(20, 4): the integer as unscaled value */
+                uint8_t le[16];
+                int64_t hi = iv < 0 ? -1 : 0;
+                memcpy(le, &iv, 8);
+                memcpy(le + 8, &hi, 8);
+                rc = gnv__array_append_decimal128(a, le);
+                break;
+            }
+            default: /* date32, timestamps, durations */
                 rc = gnv__array_append_int(a, FIELDS[f][1][1] == 'd' ? (int32_t)iv : iv);
                 break;
             }

@@ -46,7 +46,12 @@ static void check_bound(const gnv_expr_node *n)
     if (n->op == GNV_EX_COLUMN && !n->path)
         abort();
     if (is_binary_op(n->op)) {
-        if (n->n_args != 2 || strcmp(n->args[0]->type.format, n->args[1]->type.format) != 0)
+        /* decimal arithmetic keeps each side's decimal type (as arrow-rs) */
+        bool decimals = n->op >= GNV_EX_ADD && n->op <= GNV_EX_MOD && n->n_args == 2 &&
+                        strncmp(n->args[0]->type.format, "d:", 2) == 0 &&
+                        strncmp(n->args[1]->type.format, "d:", 2) == 0;
+        if (n->n_args != 2 ||
+            (!decimals && strcmp(n->args[0]->type.format, n->args[1]->type.format) != 0))
             abort();
     }
     if ((n->op == GNV_EX_IN || n->op == GNV_EX_BETWEEN) && n->n_args >= 2)

@@ -51,6 +51,8 @@ typedef enum gnv_type_id {
     GNV_TYPE_LARGE_LIST,
     GNV_TYPE_FIXED_SIZE_LIST,
     GNV_TYPE_STRUCT,
+    GNV_TYPE_DECIMAL128, /* "d:P,S": 16-byte two's complement integers scaled by 10^-S */
+    GNV_TYPE_DURATION,   /* "tDs" .. "tDn": int64 counts of `unit` */
     GNV_TYPE_COUNT
 } gnv_type_id;
 
@@ -66,9 +68,19 @@ typedef enum gnv_time_unit {
 typedef struct gnv_type {
     gnv_type_id id;
     int32_t fixed_size;   /* bytes of fixed_size_binary, items of fixed_size_list */
-    gnv_time_unit unit;   /* timestamp */
+    gnv_time_unit unit;   /* timestamp, duration */
     const char *timezone; /* timestamp, or NULL */
+    int32_t precision;    /* decimal128: 1..38 digits */
+    int32_t scale;        /* decimal128: 0..38 digits after the point */
 } gnv_type;
+
+/* Decimal128 limits (Arrow's). */
+#define GNV_DECIMAL128_MAX_PRECISION 38
+/* Text of a decimal128 value (16 bytes, little-endian two's complement) with `scale`
+ * digits after the point, as arrow-rs prints it: "-12.50", "0.05", "7" (arrow_decimal.c).
+ * buf holds at least GNV_DECIMAL128_TEXT bytes. */
+#define GNV_DECIMAL128_TEXT 48
+void gnv__decimal128_format(char *buf, const void *le16, int32_t scale);
 
 /* Parse a C Data Interface format string. GNV_EINVAL (message names it) when unknown
  * or not supported by this library. */
@@ -105,7 +117,7 @@ int gnv__type_to_string(gnv_buf *out, const struct ArrowSchema *schema);
  */
 int gnv__type_from_string(struct ArrowSchema *out, const char *text, const char *name);
 
-/* Type overrides "name:type,name:type" (commas inside <> and [] belong to the type),
+/* Type overrides "name:type,name:type" (commas inside <>, [] and () belong to the type),
  * as given to the CSV and JSONL readers (arrow_type_text.c). */
 typedef struct gnv_type_override {
     char *name;
@@ -185,9 +197,15 @@ int gnv__array_append_empty(struct ArrowArray *a, int64_t n);
 /* Integer types, date32 and timestamp; GNV_EINVAL when v does not fit the type. */
 int gnv__array_append_int(struct ArrowArray *a, int64_t v);
 int gnv__array_append_uint(struct ArrowArray *a, uint64_t v);
+/* n valid values of a fixed-width primitive type (integers, floats, dates,
+ * timestamps), already in its physical layout: n times its byte width. */
+int gnv__array_append_fixed_run(struct ArrowArray *a, const void *values, int64_t n);
 /* float16 (rounded), float32, float64. */
 int gnv__array_append_double(struct ArrowArray *a, double v);
 int gnv__array_append_bool(struct ArrowArray *a, bool v);
+/* decimal128: one value as 16 bytes, little-endian two's complement (not range-checked
+ * against the precision). */
+int gnv__array_append_decimal128(struct ArrowArray *a, const void *le16);
 /* (large) string/binary, or fixed_size_binary (n must equal its size). */
 int gnv__array_append_bytes(struct ArrowArray *a, const void *data, size_t n);
 /* n valid (large) string/binary values at once: value i is data[ends[i-1] .. ends[i])
@@ -229,7 +247,8 @@ int gnv__array_view_init(gnv_array_view *v,
 void gnv__array_view_reset(gnv_array_view *v);
 
 bool gnv__view_is_null(const gnv_array_view *v, int64_t i);
-int64_t gnv__view_get_int(const gnv_array_view *v, int64_t i); /* ints, date32, timestamp */
+/* ints, date32, timestamp, duration */
+int64_t gnv__view_get_int(const gnv_array_view *v, int64_t i);
 uint64_t gnv__view_get_uint(const gnv_array_view *v, int64_t i);
 double gnv__view_get_double(const gnv_array_view *v, int64_t i); /* any numeric */
 bool gnv__view_get_bool(const gnv_array_view *v, int64_t i);

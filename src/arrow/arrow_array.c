@@ -314,6 +314,20 @@ static int put_fixed(struct ArrowArray *a, array_priv *p, const void *v, size_t 
     return GNV_OK;
 }
 
+int gnv__array_append_fixed_run(struct ArrowArray *a, const void *values, int64_t n)
+{
+    array_priv *p = priv(a);
+    int w = gnv__type_byte_width(&p->type);
+    if (w <= 0 || p->type.id == GNV_TYPE_FIXED_SIZE_BINARY)
+        return type_error(p, "fixed-width values");
+    if (n <= 0)
+        return GNV_OK;
+    GNV_TRY(gnv__buf_put(&p->bufs[1], values, (size_t)n * (size_t)w));
+    GNV_TRY(push_validity(a, p, true, n));
+    a->length += n;
+    return GNV_OK;
+}
+
 /* IEEE half from double, round to nearest even. */
 uint16_t gnv__half_from_double(double d)
 {
@@ -376,6 +390,7 @@ int gnv__array_append_int(struct ArrowArray *a, int64_t v)
 #undef PUT_RANGE
     case GNV_TYPE_INT64:
     case GNV_TYPE_TIMESTAMP:
+    case GNV_TYPE_DURATION:
         return put_fixed(a, p, &v, 8);
     case GNV_TYPE_HALF_FLOAT:
     case GNV_TYPE_FLOAT:
@@ -430,6 +445,14 @@ int gnv__array_append_bool(struct ArrowArray *a, bool v)
         GNV_TRY(bits_append(&p->bufs[0], a->length, true, 1));
     a->length++;
     return GNV_OK;
+}
+
+int gnv__array_append_decimal128(struct ArrowArray *a, const void *le16)
+{
+    array_priv *p = priv(a);
+    if (p->type.id != GNV_TYPE_DECIMAL128)
+        return type_error(p, "a decimal128 value");
+    return put_fixed(a, p, le16, 16);
 }
 
 int gnv__array_append_bytes(struct ArrowArray *a, const void *data, size_t n)

@@ -20,6 +20,13 @@
 /* Uncompressed buffer sizes beyond what the node lengths need are allowed up to this
  * slack (writers may pad or write whole buffers of sliced arrays). */
 #define DECOMPRESS_SLACK ((uint64_t)1 << 20)
+/* All-null columns written without value buffers (Arrow JS) get zero-filled ones. Their
+ * size comes from the message's lengths and widths, which are untrusted, so a batch may
+ * zero-fill at most ZERO_FILL_RATIO times its body size, or ZERO_FILL_MIN bytes when
+ * that is more. (Legitimate cases stay well inside: the validity bitmap of an all-null
+ * column is in the body, and it takes one byte per 8 rows.) */
+#define ZERO_FILL_MIN   ((uint64_t)64 << 20)
+#define ZERO_FILL_RATIO 256
 
 static const uint64_t zero_buffer[2];
 
@@ -350,6 +357,25 @@ static int type_format(ipc_reader *r,
             return bad_field(r, name, "time zone contains a NUL byte");
         return tz ? gnv__buf_put(fmt, tz, tzn) : GNV_OK;
     }
+    case GNV_FB_TYPE_DURATION:
+        if (gnv__fb_i16(tt, 0, 1, &i16) < 0)
+            return fb_error(r, "schema");
+        if (i16 < 0 || i16 > 3)
+            return bad_field(r, name, "unknown duration unit");
+        return gnv__buf_printf(fmt, "tD%c", "smun"[i16]);
+    case GNV_FB_TYPE_DECIMAL: {
+        int32_t scale, width;
+        if (gnv__fb_i32(tt, 0, 0, &i32) < 0 || gnv__fb_i32(tt, 1, 0, &scale) < 0 ||
+            gnv__fb_i32(tt, 2, 128, &width) < 0)
+            return fb_error(r, "schema");
+        if (width != 128)
+            return unsupported(r, name, "decimal other than 128-bit");
+        if (i32 < 1 || i32 > GNV_DECIMAL128_MAX_PRECISION || scale < 0 ||
+            scale > GNV_DECIMAL128_MAX_PRECISION)
+            return unsupported(r, name,
+                               "decimal128 precision outside 1..38 or scale outside 0..38");
+        return gnv__buf_printf(fmt, "d:%d,%d", (int)i32, (int)scale);
+    }
     case GNV_FB_TYPE_LIST:
         *children = 1;
         return gnv__buf_puts(fmt, "+l");
@@ -587,7 +613,8 @@ typedef struct batch_ctx {
     uint64_t body_len;
     gnv_fb_vec nodes, buffers;
     uint32_t node_i, buf_i;
-    int codec; /* -1 none, 0 LZ4_FRAME, 1 ZSTD */
+    int codec;            /* -1 none, 0 LZ4_FRAME, 1 ZSTD */
+    uint64_t zero_filled; /* bytes of zeros given to absent buffers so far */
     char what[64];
 } batch_ctx;
 
@@ -714,7 +741,20 @@ static int take_buffer(batch_ctx *c,
     }
     if (size < need && size == 0 && i > 0 && a->length > 0 && a->null_count == a->length) {
         /* Arrow JS writes all-null columns with empty value buffers. Their values are
-         * never read, but consumers expect the bytes to exist: give them zeros. */
+         * never read, but consumers expect the bytes to exist: give them zeros, within
+         * a budget tied to the body (the length behind `need` is untrusted). */
+        uint64_t budget = c->body_len > ZERO_FILL_MIN / ZERO_FILL_RATIO
+                              ? c->body_len * ZERO_FILL_RATIO
+                              : ZERO_FILL_MIN;
+        if (need > budget - c->zero_filled)
+            return bad(c, f,
+                       "all-null column of length %lld has no buffer %u but would need %llu "
+                       "bytes of zeros for it; at most %llu are allowed for a %llu-byte "
+                       "message body",
+                       (long long)a->length, bi, (unsigned long long)need,
+                       (unsigned long long)(budget - c->zero_filled),
+                       (unsigned long long)c->body_len);
+        c->zero_filled += need;
         uint8_t *zeros = gnv__calloc(1, (size_t)need);
         if (!zeros)
             return gnv__error_oom();

@@ -155,6 +155,16 @@ static int encode_type(gnv_fb_builder *b, const gnv_type *t, uint8_t *tag, gnv_f
         if (has_tz)
             GNV_TRY(gnv__fbb_add_ref(b, 1, tz));
         break;
+    case GNV_TYPE_DURATION:
+        *tag = GNV_FB_TYPE_DURATION;
+        GNV_TRY(gnv__fbb_add_i16(b, 0, (int16_t)t->unit)); /* the default is MILLISECOND */
+        break;
+    case GNV_TYPE_DECIMAL128:
+        *tag = GNV_FB_TYPE_DECIMAL;
+        GNV_TRY(gnv__fbb_add_i32(b, 0, t->precision));
+        GNV_TRY(gnv__fbb_add_i32(b, 1, t->scale));
+        GNV_TRY(gnv__fbb_add_i32(b, 2, 128));
+        break;
     case GNV_TYPE_LIST:
         *tag = GNV_FB_TYPE_LIST;
         break;

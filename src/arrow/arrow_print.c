@@ -370,6 +370,13 @@ static int put_value(gnv_buf *out, const gnv_array_view *v, int64_t i, bool json
         else
             GNV_TRY(put_timestamp(out, gnv__view_get_int(v, i), v->type.unit, v->type.timezone));
         return json ? gnv__buf_putc(out, '"') : GNV_OK;
+    case GNV_TYPE_DURATION: /* the count of its unit */
+        return gnv__buf_printf(out, "%lld", (long long)gnv__view_get_int(v, i));
+    case GNV_TYPE_DECIMAL128: { /* exact text; a string in JSON so that no digit is lost */
+        char text[GNV_DECIMAL128_TEXT];
+        gnv__decimal128_format(text, v->data + (v->offset + i) * 16, v->type.scale);
+        return gnv__buf_printf(out, json ? "\"%s\"" : "%s", text);
+    }
     case GNV_TYPE_LIST:
     case GNV_TYPE_LARGE_LIST:
     case GNV_TYPE_FIXED_SIZE_LIST:

@@ -29,6 +29,8 @@ static const char *const type_names[GNV_TYPE_COUNT] = {
     [GNV_TYPE_LARGE_LIST] = "large_list",
     [GNV_TYPE_FIXED_SIZE_LIST] = "fixed_size_list",
     [GNV_TYPE_STRUCT] = "struct",
+    [GNV_TYPE_DECIMAL128] = "decimal128",
+    [GNV_TYPE_DURATION] = "duration",
 };
 
 const char *gnv__type_id_name(gnv_type_id id)
@@ -120,6 +122,37 @@ int gnv__type_parse(gnv_type *out, const char *format)
     } else if (strcmp(f, "tdD") == 0) {
         out->id = GNV_TYPE_DATE32;
         return GNV_OK;
+    } else if (f[0] == 't' && f[1] == 'D' && f[2] && !f[3]) {
+        static const char units[] = "smun";
+        const char *u = strchr(units, f[2]);
+        if (u) {
+            out->id = GNV_TYPE_DURATION;
+            out->unit = (gnv_time_unit)(u - units);
+            return GNV_OK;
+        }
+    } else if (f[0] == 'd' && f[1] == ':') {
+        /* d:P,S or d:P,S,128 (256-bit and other widths are not supported) */
+        char *end;
+        long p = strtol(f + 2, &end, 10);
+        if (end > f + 2 && *end == ',' && f[2] >= '0' && f[2] <= '9') {
+            const char *ss = end + 1;
+            long sc = strtol(ss, &end, 10);
+            bool digits =
+                (*ss >= '0' && *ss <= '9') || (*ss == '-' && ss[1] >= '0' && ss[1] <= '9');
+            bool w128 = *end == '\0' || strcmp(end, ",128") == 0;
+            if (digits && w128 && p >= 1 && p <= GNV_DECIMAL128_MAX_PRECISION && sc >= 0 &&
+                sc <= GNV_DECIMAL128_MAX_PRECISION) {
+                out->id = GNV_TYPE_DECIMAL128;
+                out->precision = (int32_t)p;
+                out->scale = (int32_t)sc;
+                return GNV_OK;
+            }
+            if (digits && (*end == '\0' || end[0] == ','))
+                return gnv__error_set(GNV_ENOTSUP, GNV_SUB_ARROW,
+                                      "unsupported Arrow decimal type '%s' (decimal128 with "
+                                      "precision 1..38 and scale 0..38 only)",
+                                      format);
+        }
     } else if (f[0] == 't' && f[1] == 's' && f[2] && f[3] == ':') {
         static const char units[] = "smun";
         const char *u = strchr(units, f[2]);
@@ -169,7 +202,10 @@ int gnv__type_byte_width(const gnv_type *t)
     case GNV_TYPE_UINT64:
     case GNV_TYPE_DOUBLE:
     case GNV_TYPE_TIMESTAMP:
+    case GNV_TYPE_DURATION:
         return 8;
+    case GNV_TYPE_DECIMAL128:
+        return 16;
     case GNV_TYPE_FIXED_SIZE_BINARY:
         return t->fixed_size;
     default:
@@ -185,7 +221,8 @@ bool gnv__type_is_integer(gnv_type_id id)
 bool gnv__type_is_signed(gnv_type_id id)
 {
     return id == GNV_TYPE_INT8 || id == GNV_TYPE_INT16 || id == GNV_TYPE_INT32 ||
-           id == GNV_TYPE_INT64 || id == GNV_TYPE_DATE32 || id == GNV_TYPE_TIMESTAMP;
+           id == GNV_TYPE_INT64 || id == GNV_TYPE_DATE32 || id == GNV_TYPE_TIMESTAMP ||
+           id == GNV_TYPE_DURATION || id == GNV_TYPE_DECIMAL128;
 }
 
 bool gnv__type_is_floating(gnv_type_id id)
@@ -247,6 +284,10 @@ static int render_value_type(gnv_buf *out, const struct ArrowSchema *s)
         if (t.timezone)
             return gnv__buf_printf(out, "timestamp[%s, tz=%s]", unit_name(t.unit), t.timezone);
         return gnv__buf_printf(out, "timestamp[%s]", unit_name(t.unit));
+    case GNV_TYPE_DURATION:
+        return gnv__buf_printf(out, "duration[%s]", unit_name(t.unit));
+    case GNV_TYPE_DECIMAL128:
+        return gnv__buf_printf(out, "decimal128(%d, %d)", (int)t.precision, (int)t.scale);
     case GNV_TYPE_LIST:
     case GNV_TYPE_LARGE_LIST:
     case GNV_TYPE_FIXED_SIZE_LIST:

@@ -98,6 +98,50 @@ static int read_int(tparser *p, int32_t *out)
 
 static int parse_type(tparser *p, struct ArrowSchema *out, const char *name, int depth);
 
+/* decimal128(P, S) (also decimal(P, S)), after the name */
+static int parse_decimal(tparser *p, struct ArrowSchema *out, const char *name)
+{
+    int32_t precision, scale = 0;
+    char format[48];
+    gnv_type t;
+    GNV_TRY(expect(p, '('));
+    GNV_TRY(read_int(p, &precision));
+    GNV_TRY(expect(p, ','));
+    skip_ws(p);
+    if (p->text[p->pos] == '0' && !isdigit((unsigned char)p->text[p->pos + 1]))
+        p->pos++;
+    else
+        GNV_TRY(read_int(p, &scale));
+    GNV_TRY(expect(p, ')'));
+    if (precision > GNV_DECIMAL128_MAX_PRECISION || scale > GNV_DECIMAL128_MAX_PRECISION)
+        return syntax_error(p, "decimal128 precision and scale are at most 38");
+    snprintf(format, sizeof format, "d:%d,%d", (int)precision, (int)scale);
+    GNV_TRY(gnv__type_parse(&t, format));
+    return gnv__schema_init(out, format, name, ARROW_FLAG_NULLABLE);
+}
+
+/* duration[s|ms|us|ns], after the name */
+static int parse_duration(tparser *p, struct ArrowSchema *out, const char *name)
+{
+    char word[16], format[8];
+    GNV_TRY(expect(p, '['));
+    size_t at = p->pos;
+    read_word(p, word, sizeof word);
+    const char *units[] = {"s", "ms", "us", "ns"};
+    int u = -1;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(word, units[i]) == 0)
+            u = i;
+    if (u < 0) {
+        p->pos = at;
+        skip_ws(p);
+        return syntax_error(p, "expected a time unit (s, ms, us or ns)");
+    }
+    GNV_TRY(expect(p, ']'));
+    snprintf(format, sizeof format, "tD%c", "smun"[u]);
+    return gnv__schema_init(out, format, name, ARROW_FLAG_NULLABLE);
+}
+
 static int parse_timestamp(tparser *p, struct ArrowSchema *out, const char *name)
 {
     char unit = 'u';
@@ -252,6 +296,10 @@ static int parse_type(tparser *p, struct ArrowSchema *out, const char *name, int
             return gnv__schema_init(out, scalar_names[i].format, name, ARROW_FLAG_NULLABLE);
     if (strcmp(word, "timestamp") == 0)
         return parse_timestamp(p, out, name);
+    if (strcmp(word, "decimal128") == 0 || strcmp(word, "decimal") == 0)
+        return parse_decimal(p, out, name);
+    if (strcmp(word, "duration") == 0)
+        return parse_duration(p, out, name);
     if (strcmp(word, "fixed_size_binary") == 0) {
         int32_t size;
         char format[32];
@@ -352,7 +400,7 @@ int gnv__type_overrides_parse(gnv_type_overrides *out, const char *text)
     memset(out, 0, sizeof *out);
     if (!text)
         return GNV_OK;
-    /* Entries are separated by commas outside <> and [] (types contain commas). */
+    /* Entries are separated by commas outside <>, [] and () (types contain commas). */
     int64_t cap = 1;
     for (const char *s = text; *s; s++)
         cap += *s == ',';
@@ -361,9 +409,9 @@ int gnv__type_overrides_parse(gnv_type_overrides *out, const char *text)
     const char *start = text;
     int depth = 0;
     for (const char *s = text;; s++) {
-        if (*s == '<' || *s == '[')
+        if (*s == '<' || *s == '[' || *s == '(')
             depth++;
-        else if ((*s == '>' || *s == ']') && depth > 0)
+        else if ((*s == '>' || *s == ']' || *s == ')') && depth > 0)
             depth--;
         if (*s == '\0' || (*s == ',' && depth == 0)) {
             bool blank = true;

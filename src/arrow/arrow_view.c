@@ -126,6 +126,7 @@ int64_t gnv__view_get_int(const gnv_array_view *v, int64_t i)
         return ((const uint32_t *)(const void *)v->data)[j];
     case GNV_TYPE_INT64:
     case GNV_TYPE_TIMESTAMP:
+    case GNV_TYPE_DURATION:
     case GNV_TYPE_UINT64:
         return ((const int64_t *)(const void *)v->data)[j];
     case GNV_TYPE_BOOL:
@@ -169,6 +170,13 @@ double gnv__view_get_double(const gnv_array_view *v, int64_t i)
         return gnv__half_to_double(((const uint16_t *)(const void *)v->data)[j]);
     case GNV_TYPE_UINT64:
         return (double)gnv__view_get_uint(v, i);
+    case GNV_TYPE_DECIMAL128: {
+        uint64_t lo;
+        int64_t hi;
+        memcpy(&lo, v->data + j * 16, 8);
+        memcpy(&hi, v->data + j * 16 + 8, 8);
+        return ((double)hi * 18446744073709551616.0 + (double)lo) / pow(10.0, v->type.scale);
+    }
     default:
         return (double)gnv__view_get_int(v, i);
     }

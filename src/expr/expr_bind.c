@@ -56,6 +56,17 @@ static bool id_is_temporal(gnv_type_id id)
     return id == GNV_TYPE_DATE32 || id == GNV_TYPE_TIMESTAMP;
 }
 
+static bool id_is_decimal(gnv_type_id id)
+{
+    return id == GNV_TYPE_DECIMAL128;
+}
+
+/* A number in DataFusion's sense: integers, floats and decimals. */
+static bool id_is_number(gnv_type_id id)
+{
+    return id_is_numeric(id) || id_is_decimal(id);
+}
+
 static bool id_is_list(gnv_type_id id)
 {
     return id == GNV_TYPE_LIST || id == GNV_TYPE_LARGE_LIST || id == GNV_TYPE_FIXED_SIZE_LIST;
@@ -130,8 +141,9 @@ static int set_copy(gnv_expr_node *n, const struct ArrowSchema *s)
     return GNV_OK;
 }
 
-/* numerical_coercion of DataFusion (binary.rs), except that uint64 with a signed
- * integer gives float64 (DataFusion: decimal128(20, 0), which we do not have). */
+/* numerical_coercion of DataFusion (binary.rs) for integers and floats; uint64 with a
+ * signed integer is decimal128(20, 0) there (GNV_TYPE_DECIMAL128 here: see
+ * number_common). */
 static gnv_type_id numeric_common(gnv_type_id a, gnv_type_id b)
 {
 #define EITHER(x) (a == (x) || b == (x))
@@ -147,7 +159,7 @@ static gnv_type_id numeric_common(gnv_type_id a, gnv_type_id b)
     if (EITHER(GNV_TYPE_HALF_FLOAT))
         return GNV_TYPE_HALF_FLOAT;
     if (EITHER(GNV_TYPE_UINT64))
-        return SIGNED(a) || SIGNED(b) ? GNV_TYPE_DOUBLE : GNV_TYPE_UINT64;
+        return SIGNED(a) || SIGNED(b) ? GNV_TYPE_DECIMAL128 : GNV_TYPE_UINT64;
     if (EITHER(GNV_TYPE_INT64) || (EITHER(GNV_TYPE_UINT32) && (SIGNED(a) || SIGNED(b))))
         return GNV_TYPE_INT64;
     if (EITHER(GNV_TYPE_UINT32))
@@ -168,6 +180,79 @@ static gnv_type_id numeric_common(gnv_type_id a, gnv_type_id b)
 static int unit_char(gnv_time_unit u)
 {
     return u == GNV_UNIT_SECOND ? 's' : u == GNV_UNIT_MILLI ? 'm' : u == GNV_UNIT_MICRO ? 'u' : 'n';
+}
+
+/* The decimal type DataFusion gives a number next to a decimal
+ * (coerce_numeric_type_to_decimal): false for types without one. */
+static bool decimal_of(const gnv_type *t, int32_t *p, int32_t *s)
+{
+    *s = 0;
+    switch (t->id) {
+    case GNV_TYPE_DECIMAL128:
+        *p = t->precision;
+        *s = t->scale;
+        return true;
+    case GNV_TYPE_INT8:
+    case GNV_TYPE_UINT8:
+        *p = 3;
+        return true;
+    case GNV_TYPE_INT16:
+    case GNV_TYPE_UINT16:
+        *p = 5;
+        return true;
+    case GNV_TYPE_INT32:
+    case GNV_TYPE_UINT32:
+        *p = 10;
+        return true;
+    case GNV_TYPE_INT64:
+    case GNV_TYPE_UINT64:
+        *p = 20;
+        return true;
+    case GNV_TYPE_HALF_FLOAT:
+    case GNV_TYPE_FLOAT:
+        *p = 14;
+        *s = 7;
+        return true;
+    case GNV_TYPE_DOUBLE:
+        *p = 30;
+        *s = 15;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void decimal_fmt(char *buf, size_t cap, int32_t p, int32_t s)
+{
+    if (p > GNV_DECIMAL128_MAX_PRECISION)
+        p = GNV_DECIMAL128_MAX_PRECISION;
+    if (s > GNV_DECIMAL128_MAX_PRECISION)
+        s = GNV_DECIMAL128_MAX_PRECISION;
+    snprintf(buf, cap, "d:%d,%d", (int)p, (int)s);
+}
+
+/*
+ * The type two numbers (integers, floats, decimals) compare in, as DataFusion's
+ * binary_numeric_coercion: with a decimal, the wider of the two decimal types
+ * (get_wider_decimal_type: the larger scale and the larger count of integer digits, at
+ * most 38 digits), floats included; otherwise numeric_common (uint64 with a signed
+ * integer: decimal128(20, 0)). The format goes to buf.
+ */
+static void number_common(char *buf, size_t cap, const gnv_type *a, const gnv_type *b)
+{
+    int32_t pa, sa, pb, sb;
+    if ((id_is_decimal(a->id) || id_is_decimal(b->id)) && decimal_of(a, &pa, &sa) &&
+        decimal_of(b, &pb, &sb)) {
+        int32_t sc = sa > sb ? sa : sb;
+        int32_t range = pa - sa > pb - sb ? pa - sa : pb - sb;
+        decimal_fmt(buf, cap, range + sc, sc);
+        return;
+    }
+    gnv_type_id id = numeric_common(a->id, b->id);
+    if (id == GNV_TYPE_DECIMAL128)
+        snprintf(buf, cap, "d:20,0");
+    else
+        snprintf(buf, cap, "%s", int_format(id));
 }
 
 /*
@@ -195,9 +280,14 @@ static int common_type(struct ArrowSchema *out,
         pick = b;
     else if (tb.id == GNV_TYPE_NA)
         pick = a;
-    else if (id_is_numeric(ta.id) && id_is_numeric(tb.id))
-        fmt = int_format(numeric_common(ta.id, tb.id));
-    else if (id_is_string(ta.id) && id_is_string(tb.id))
+    else if (id_is_number(ta.id) && id_is_number(tb.id)) {
+        number_common(buf, sizeof buf, &ta, &tb);
+        fmt = buf;
+    } else if (ta.id == GNV_TYPE_DURATION && tb.id == GNV_TYPE_DURATION) {
+        /* the finer unit: LanceDB compares durations of two units exactly */
+        snprintf(buf, sizeof buf, "tD%c", unit_char(ta.unit > tb.unit ? ta.unit : tb.unit));
+        fmt = buf;
+    } else if (id_is_string(ta.id) && id_is_string(tb.id))
         fmt = ta.id == GNV_TYPE_LARGE_STRING || tb.id == GNV_TYPE_LARGE_STRING ? "U" : "u";
     else if (ta.id == GNV_TYPE_TIMESTAMP && tb.id == GNV_TYPE_TIMESTAMP) {
         /* the coarser unit; the left time zone, else the right one */
@@ -217,10 +307,10 @@ static int common_type(struct ArrowSchema *out,
         pick = b;
     else if (id_is_temporal(ta.id) && id_is_string(tb.id))
         pick = a;
-    else if (id_is_string(ta.id) && id_is_numeric(tb.id))
-        pick = for_union ? b : a;
-    else if (id_is_numeric(ta.id) && id_is_string(tb.id))
-        pick = for_union ? a : b;
+    else if (id_is_string(ta.id) && id_is_number(tb.id))
+        pick = for_union || id_is_decimal(tb.id) ? b : a; /* decimals compare as numbers */
+    else if (id_is_number(ta.id) && id_is_string(tb.id))
+        pick = for_union || id_is_decimal(ta.id) ? a : b;
     else if ((gnv__type_is_binary_like(ta.id) || ta.id == GNV_TYPE_FIXED_SIZE_BINARY) &&
              (gnv__type_is_binary_like(tb.id) || tb.id == GNV_TYPE_FIXED_SIZE_BINARY))
         fmt = gnv__type_is_large(ta.id) || gnv__type_is_large(tb.id) ? "Z" : "z";
@@ -253,6 +343,14 @@ static bool can_cast(const struct ArrowSchema *from, const struct ArrowSchema *t
     if (id_is_temporal(f) && id_is_temporal(t))
         return true;
     if ((id_is_int(f) && id_is_temporal(t)) || (id_is_temporal(f) && id_is_int(t)))
+        return true;
+    if (id_is_decimal(t) && (id_is_number(f) || fs))
+        return true; /* not from booleans, as in LanceDB */
+    if (id_is_decimal(f) && (id_is_number(t) || ts))
+        return true;
+    if (f == GNV_TYPE_DURATION && (id_is_int(t) || ts || t == GNV_TYPE_DURATION))
+        return true;
+    if (t == GNV_TYPE_DURATION && id_is_int(f))
         return true;
     if ((fs || gnv__type_is_binary_like(f)) && (ts || gnv__type_is_binary_like(t)))
         return true;
@@ -653,7 +751,7 @@ static int retype_array(gnv_expr_node *a, const struct ArrowSchema *item);
  * DataFusion's optimizer "unwraps" a cast in a comparison with a literal: CAST(x AS INT)
  * > 0, x an integer, compares x with 0 in x's type when 0 fits both types, so the cast (and its
  * overflow error) never runs. LanceDB answers so; we do the same for integer-to-integer
- * casts (not TRY_CAST).
+ * and integer-to-decimal casts (not TRY_CAST): CAST(i8 AS DECIMAL(3, 2)) > 0 is i8 > 0.
  */
 static void unwrap_int_cast(gnv_expr_node **side, const gnv_expr_node *other)
 {
@@ -662,9 +760,24 @@ static void unwrap_int_cast(gnv_expr_node **side, const gnv_expr_node *other)
         (other->lit.kind != GNV_LIT_INT && other->lit.kind != GNV_LIT_UINT))
         return;
     gnv_type_id from = type_id(&c->args[0]->type), to = type_id(&c->type);
-    if (!id_is_int(from) || !id_is_int(to) || !int_fits(&other->lit, from) ||
-        !int_fits(&other->lit, to))
+    if (!id_is_int(from) || !int_fits(&other->lit, from))
         return;
+    if (id_is_decimal(to)) {
+        /* also integer to DECIMAL(p, s) when the literal has at most p - s digits */
+        gnv_type t;
+        if (gnv__type_parse(&t, c->type.format) != GNV_OK)
+            return;
+        uint64_t mag = other->lit.kind == GNV_LIT_UINT ? other->lit.u
+                       : other->lit.i < 0              ? 0 - (uint64_t)other->lit.i
+                                                       : (uint64_t)other->lit.i;
+        int digits = 0;
+        for (; mag; mag /= 10)
+            digits++;
+        if (digits > t.precision - t.scale)
+            return;
+    } else if (!id_is_int(to) || !int_fits(&other->lit, to)) {
+        return;
+    }
     *side = c->args[0];
     c->args[0] = NULL;
     gnv__expr_node_free(c);
@@ -710,22 +823,136 @@ static int bind_compare(gnv_expr_node *n)
     return set_fmt(n, "b");
 }
 
+/*
+ * Decimal arithmetic (DataFusion's math_decimal_coercion, then arrow-rs's result types):
+ * an integer next to a decimal becomes the decimal type of its range (int64: (20, 0)), a
+ * float makes both sides that float; uint64 with a signed integer is decimal128(20, 0)
+ * on both sides. The result, for (p1, s1) op (p2, s2), capped at 38 digits:
+ *   + -  scale max(s1, s2), precision max(p1 - s1, p2 - s2) + scale + 1
+ *   *    scale s1 + s2 (more than 38 is an error), precision p1 + p2 + 1
+ *   /    scale s1 + 4, precision p1 - s1 + s2 + scale
+ *   %    scale max(s1, s2), precision min(p1 - s1, p2 - s2) + scale
+ * Returns 1 when it applied (n typed), 0 when the operands are not such numbers.
+ */
+static int bind_decimal_arith(gnv_expr_node *n)
+{
+    gnv_expr_node **l = &n->args[0], **r = &n->args[1];
+    gnv_type ta, tb;
+    char fa[32], fb[32], fr[32];
+    if (gnv__type_parse(&ta, (*l)->type.format) != GNV_OK ||
+        gnv__type_parse(&tb, (*r)->type.format) != GNV_OK)
+        return 0;
+    bool dec = id_is_decimal(ta.id) || id_is_decimal(tb.id);
+    if (!dec && numeric_common(ta.id, tb.id) != GNV_TYPE_DECIMAL128)
+        return 0;
+    if (dec && (id_is_float(ta.id) || id_is_float(tb.id))) {
+        /* a float and a decimal compute in the float (float64, else float32) */
+        const char *f = ta.id == GNV_TYPE_DOUBLE || tb.id == GNV_TYPE_DOUBLE ? "g" : "f";
+        GNV_TRY(coerce_fmt(l, f));
+        GNV_TRY(coerce_fmt(r, f));
+        GNV_TRY(set_fmt(n, f));
+        return 1;
+    }
+    int32_t p1, s1, p2, s2;
+    if (dec) {
+        if (!decimal_of(&ta, &p1, &s1) || !decimal_of(&tb, &p2, &s2))
+            return 0;
+    } else {
+        p1 = p2 = 20;
+        s1 = s2 = 0;
+    }
+    decimal_fmt(fa, sizeof fa, p1, s1);
+    decimal_fmt(fb, sizeof fb, p2, s2);
+    GNV_TRY(coerce_fmt(l, fa));
+    GNV_TRY(coerce_fmt(r, fb));
+    int32_t p, sc;
+    switch (n->op) {
+    case GNV_EX_ADD:
+    case GNV_EX_SUB:
+        sc = s1 > s2 ? s1 : s2;
+        p = (p1 - s1 > p2 - s2 ? p1 - s1 : p2 - s2) + sc + 1;
+        break;
+    case GNV_EX_MUL:
+        sc = s1 + s2;
+        p = p1 + p2 + 1;
+        if (sc > GNV_DECIMAL128_MAX_PRECISION) {
+            char x[64], y[64];
+            return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR,
+                                  "'*' at character %d of %s and %s: the result's scale %d would "
+                                  "exceed 38",
+                                  (int)n->pos + 1, tname(x, sizeof x, &(*l)->type),
+                                  tname(y, sizeof y, &(*r)->type), (int)sc);
+        }
+        break;
+    case GNV_EX_DIV:
+        sc = s1 + 4 > GNV_DECIMAL128_MAX_PRECISION ? GNV_DECIMAL128_MAX_PRECISION : s1 + 4;
+        p = p1 - s1 + s2 + sc;
+        break;
+    default: /* MOD */
+        sc = s1 > s2 ? s1 : s2;
+        p = (p1 - s1 < p2 - s2 ? p1 - s1 : p2 - s2) + sc;
+        break;
+    }
+    if (p < 1)
+        p = 1;
+    decimal_fmt(fr, sizeof fr, p, sc);
+    GNV_TRY(set_fmt(n, fr));
+    return 1;
+}
+
+/* Timestamp - timestamp is a duration in the coarser unit of the two (the left time
+ * zone, else the right one), a date with a timestamp a duration in nanoseconds (as
+ * LanceDB's DataFusion); duration +/- duration of one unit is a duration. Returns 1
+ * when it applied, 0 when the operands are not such, or a negative code. */
+static int bind_temporal_arith(gnv_expr_node *n)
+{
+    gnv_expr_node **l = &n->args[0], **r = &n->args[1];
+    gnv_type ta, tb;
+    char fmt[64], res[8];
+    if (gnv__type_parse(&ta, (*l)->type.format) != GNV_OK ||
+        gnv__type_parse(&tb, (*r)->type.format) != GNV_OK)
+        return 0;
+    if (n->op == GNV_EX_SUB && ta.id == GNV_TYPE_TIMESTAMP && tb.id == GNV_TYPE_TIMESTAMP) {
+        gnv_time_unit u = ta.unit < tb.unit ? ta.unit : tb.unit;
+        const char *tz = ta.timezone && *ta.timezone ? ta.timezone : tb.timezone;
+        snprintf(fmt, sizeof fmt, "ts%c:%.40s", unit_char(u), tz ? tz : "");
+        snprintf(res, sizeof res, "tD%c", unit_char(u));
+    } else if (n->op == GNV_EX_SUB && ((ta.id == GNV_TYPE_DATE32 && tb.id == GNV_TYPE_TIMESTAMP) ||
+                                       (ta.id == GNV_TYPE_TIMESTAMP && tb.id == GNV_TYPE_DATE32))) {
+        const char *tz = ta.id == GNV_TYPE_TIMESTAMP ? ta.timezone : tb.timezone;
+        snprintf(fmt, sizeof fmt, "tsn:%.40s", tz ? tz : "");
+        snprintf(res, sizeof res, "tDn");
+    } else if ((n->op == GNV_EX_ADD || n->op == GNV_EX_SUB) && ta.id == GNV_TYPE_DURATION &&
+               tb.id == GNV_TYPE_DURATION) {
+        if (ta.unit != tb.unit)
+            return err_types2(n, "apply", gnv__expr_op_name(n->op));
+        snprintf(fmt, sizeof fmt, "%s", (*l)->type.format);
+        snprintf(res, sizeof res, "%s", (*l)->type.format);
+    } else {
+        return 0;
+    }
+    GNV_TRY(coerce_fmt(l, fmt));
+    GNV_TRY(coerce_fmt(r, fmt));
+    GNV_TRY(set_fmt(n, res));
+    return 1;
+}
+
 static int bind_arith(gnv_expr_node *n)
 {
     gnv_expr_node **l = &n->args[0], **r = &n->args[1];
     gnv_type_id a = type_id(&(*l)->type), c = type_id(&(*r)->type);
+    int rc;
     if (a == GNV_TYPE_NA && c == GNV_TYPE_NA) {
         GNV_TRY(coerce_fmt(l, "l"));
         GNV_TRY(coerce_fmt(r, "l"));
         return set_fmt(n, "l");
     }
-    if (a == GNV_TYPE_NA && id_is_numeric(c)) {
+    if (a == GNV_TYPE_NA && id_is_number(c)) {
         GNV_TRY(coerce(l, &(*r)->type));
-        return set_copy(n, &(*r)->type);
-    }
-    if (c == GNV_TYPE_NA && id_is_numeric(a)) {
+        a = c;
+    } else if (c == GNV_TYPE_NA && id_is_number(a)) {
         GNV_TRY(coerce(r, &(*l)->type));
-        return set_copy(n, &(*l)->type);
+        c = a;
     }
     if (a == GNV_TYPE_DATE32 && c == GNV_TYPE_DATE32 && n->op == GNV_EX_SUB) {
         /* date - date: the days between, int64 (as LanceDB's DataFusion) */
@@ -733,25 +960,25 @@ static int bind_arith(gnv_expr_node *n)
         GNV_TRY(coerce_fmt(r, "l"));
         return set_fmt(n, "l");
     }
-    if (!id_is_numeric(a) || !id_is_numeric(c)) {
-        if (id_is_temporal(a) || id_is_temporal(c)) {
+    if ((rc = bind_temporal_arith(n)) != 0)
+        return rc < 0 ? rc : GNV_OK;
+    if (!id_is_number(a) || !id_is_number(c)) {
+        if (id_is_temporal(a) || id_is_temporal(c) || a == GNV_TYPE_DURATION ||
+            c == GNV_TYPE_DURATION) {
             char x[64], y[64];
             return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR,
                                   "cannot apply '%s' to %s and %s at character %d (date and time "
-                                  "arithmetic is not supported)",
+                                  "arithmetic other than date - date, timestamp - timestamp and "
+                                  "duration +/- duration is not supported)",
                                   gnv__expr_op_name(n->op), tname(x, sizeof x, &(*l)->type),
                                   tname(y, sizeof y, &(*r)->type), (int)n->pos + 1);
         }
         return err_types2(n, "apply", gnv__expr_op_name(n->op));
     }
-    /* uint64 with a non-negative integer literal stays uint64 (integer arithmetic, as
-     * DataFusion's decimal128 gives, e.g. _rowaddr / 4294967296) */
-    if (a == GNV_TYPE_UINT64 && (*r)->op == GNV_EX_LITERAL && id_is_int(c))
-        GNV_TRY(adapt_literal(*r, &(*l)->type));
-    else if (c == GNV_TYPE_UINT64 && (*l)->op == GNV_EX_LITERAL && id_is_int(a))
-        GNV_TRY(adapt_literal(*l, &(*r)->type));
-    a = type_id(&(*l)->type);
-    c = type_id(&(*r)->type);
+    /* decimals, and uint64 with a signed integer (decimal128(20, 0), as DataFusion; so
+     * u64 + 1 = 0 matches nothing) */
+    if ((rc = bind_decimal_arith(n)) != 0)
+        return rc < 0 ? rc : GNV_OK;
     const char *fmt = int_format(numeric_common(a, c));
     GNV_TRY(coerce_fmt(l, fmt));
     GNV_TRY(coerce_fmt(r, fmt));
@@ -1051,7 +1278,7 @@ static int bind_call(gnv_expr_node *n)
         gnv_type_id id = type_id(&n->args[0]->type);
         if (id == GNV_TYPE_NA)
             GNV_TRY(coerce_fmt(&n->args[0], "l"));
-        else if (!id_is_numeric(id))
+        else if (!id_is_number(id)) /* decimals too (same type) */
             return err_arg(n, 0, "a number");
         return set_copy(n, &n->args[0]->type);
     }
@@ -1466,6 +1693,8 @@ lance_literal(gnv_expr_node **slot, const struct ArrowSchema *to, const gnv_expr
     const char *hint = "";
     if (n->type.release || l->kind == GNV_LIT_NULL || gnv__type_parse(&t, to->format) != GNV_OK)
         return GNV_OK;
+    if (t.id == GNV_TYPE_DECIMAL128 || t.id == GNV_TYPE_DURATION)
+        return GNV_OK; /* left to the DataFusion rules */
     bool numeric = id_is_int(t.id) || id_is_float(t.id);
     switch (l->kind) {
     case GNV_LIT_INT:
@@ -1623,7 +1852,8 @@ static int bind_node(binder *b, gnv_expr_node **slot)
         gnv_type_id id = type_id(&n->args[0]->type);
         if (id == GNV_TYPE_NA)
             GNV_TRY(coerce_fmt(&n->args[0], "l"));
-        else if (!(id_is_float(id) || (id_is_int(id) && gnv__type_is_signed(id))))
+        else if (!(id_is_float(id) || id_is_decimal(id) ||
+                   (id_is_int(id) && gnv__type_is_signed(id))))
             return err_type1(n, "unary -", &n->args[0]->type);
         return set_copy(n, &n->args[0]->type);
     }

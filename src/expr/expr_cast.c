@@ -69,7 +69,6 @@ static void shortest(double v, bool f32, char *d, int *exp)
     *exp = *p == 'e' ? atoi(p + 1) : 0;
 }
 
-int gnv__format_float(char *out, size_t size, double v, bool f32);
 int gnv__format_float(char *out, size_t size, double v, bool f32)
 {
     if (isnan(v))
@@ -677,6 +676,8 @@ int gnv__expr_cast(struct ArrowArray *out,
             gnv__array_release(out);
         return rc;
     }
+    if (gnv__kcast_ext_handles(fid, tid))
+        return gnv__kcast_ext(out, &k, in->schema, to, try_cast, n);
     if (is_list(fid) && is_list(tid))
         return cast_list(out, &k, to, try_cast, n);
     if (is_list(fid) && (tid == GNV_TYPE_STRING || tid == GNV_TYPE_LARGE_STRING))

@@ -280,6 +280,310 @@ done:
     return rc;
 }
 
+/* ---- filters `x op k`, evaluated in one pass ---------------------------------- */
+
+/*
+ * A comparison of a column (or `column % c` over int64) with a constant is the most
+ * common filter ("id % 100 = 50", "score > 0.9"): it is evaluated here in one pass over
+ * the column's values where they are, straight into the selection, instead of building
+ * the remainder and the boolean arrays. The answer is the generic evaluation's: the same
+ * keys (gnv__kload_key) and the same remainder (gnv__ki64_div_const); anything else, or
+ * a constant that does not evaluate, goes the generic way.
+ */
+
+/* Literals and arithmetic or casts of literals. */
+static bool is_const(const gnv_expr_node *n)
+{
+    if (!n)
+        return false;
+    switch (n->op) {
+    case GNV_EX_LITERAL:
+        return true;
+    case GNV_EX_CAST:
+    case GNV_EX_NEG:
+    case GNV_EX_ADD:
+    case GNV_EX_SUB:
+    case GNV_EX_MUL:
+    case GNV_EX_DIV:
+    case GNV_EX_MOD:
+        for (int32_t i = 0; i < n->n_args; i++)
+            if (!is_const(n->args[i]))
+                return false;
+        return n->n_args > 0;
+    default:
+        return false;
+    }
+}
+
+/* A constant subtree's one value as a kin over v (false when it does not evaluate: the
+ * error is cleared, the generic path reports it). */
+static bool const_value(val *v, kin *k, const gnv_expr_node *node, const ectx *c)
+{
+    ectx one = {c->schema, NULL, 1};
+    if (eval_node(v, node, &one, 0) < 0) {
+        gnv_error_clear();
+        return false;
+    }
+    if (!v->d.scalar || gnv__kin_init(k, &v->d) < 0) {
+        gnv_error_clear();
+        val_reset(v);
+        return false;
+    }
+    return true;
+}
+
+static bool format_is(const gnv_expr_node *n, const char *f)
+{
+    return n && n->type.format && strcmp(n->type.format, f) == 0;
+}
+
+/* An integer column cast to int64 without loss (or an int64 column). */
+static const gnv_expr_node *int64_column(const gnv_expr_node *n)
+{
+    if (!format_is(n, "l"))
+        return NULL;
+    if (n->op == GNV_EX_COLUMN)
+        return n;
+    if (n->op != GNV_EX_CAST || n->n_args != 1 || !n->args[0] || n->args[0]->op != GNV_EX_COLUMN)
+        return NULL;
+    static const char *const widen[] = {"c", "C", "s", "S", "i", "I", "l"};
+    for (size_t i = 0; i < GNV_ARRAY_SIZE(widen); i++)
+        if (format_is(n->args[0], widen[i]))
+            return n->args[0];
+    return NULL;
+}
+
+/* 64 bits of a bitmap from bit p on (bits past e cleared, e <= 64). */
+static uint64_t bits64(const uint8_t *b, int64_t p, int64_t e)
+{
+    const uint8_t *q = b + (p >> 3);
+    int sh = (int)(p & 7);
+    int64_t nbytes = (sh + e + 7) / 8;
+    uint64_t lo = 0, hi = 0;
+    memcpy(&lo, q, (size_t)GNV_MIN(nbytes, 8));
+    if (nbytes > 8)
+        hi = q[8];
+    uint64_t w = sh ? lo >> sh | hi << (64 - sh) : lo;
+    return e == 64 ? w : w & ((UINT64_C(1) << e) - 1);
+}
+
+/* True when every x[0..m) is in [0, 2^32). */
+static bool all_u32(const int64_t *x, int64_t m)
+{
+    uint64_t acc = 0;
+    for (int64_t j = 0; j < m; j++)
+        acc |= (uint64_t)x[j];
+    return acc >> 32 == 0;
+}
+
+#define CMPWORD(val, cond)                                                                         \
+    for (int64_t j = 0; j < e; j++) {                                                              \
+        int64_t x = (val);                                                                         \
+        word |= (uint64_t)(cond) << j;                                                             \
+    }
+#define CMPOPS(val)                                                                                \
+    switch (op) {                                                                                  \
+    case GNV_EX_EQ:                                                                                \
+        CMPWORD(val, x == k0)                                                                      \
+        break;                                                                                     \
+    case GNV_EX_NE:                                                                                \
+        CMPWORD(val, x != k0)                                                                      \
+        break;                                                                                     \
+    case GNV_EX_LT:                                                                                \
+        CMPWORD(val, x < k0)                                                                       \
+        break;                                                                                     \
+    case GNV_EX_LE:                                                                                \
+        CMPWORD(val, x <= k0)                                                                      \
+        break;                                                                                     \
+    case GNV_EX_GT:                                                                                \
+        CMPWORD(val, x > k0)                                                                       \
+        break;                                                                                     \
+    default:                                                                                       \
+        CMPWORD(val, x >= k0)                                                                      \
+        break;                                                                                     \
+    }
+
+/* The order key of float64 bits s (gnv__kload_key's), -0.0 made 0.0. */
+static inline int64_t f64_key0(int64_t s)
+{
+    int64_t k = s ^ (int64_t)((uint64_t)(s >> 63) >> 1);
+    return k == KEY_NEG_ZERO ? 0 : k;
+}
+
+/*
+ * Bit j of the result: xs[j] op k0, j < e <= 64. With m32 set, xs[j] % d op k0 instead,
+ * every xs[j] in [0, 2^32) and 2 <= d < 2^32: the remainder is Lemire's "fastmod" (two
+ * multiplies, exact there), m32 being 2^64 / d rounded up. With f64, xs holds float64
+ * bits, compared by their order keys (-0.0 as 0.0).
+ */
+static uint64_t cmp_word(
+    gnv_expr_op op, const int64_t *xs, int64_t e, int64_t k0, uint64_t m32, uint64_t d, bool f64)
+{
+    __extension__ typedef unsigned __int128 u128;
+    uint64_t word = 0;
+    if (m32) {
+        CMPOPS((int64_t)(((u128)(m32 * (uint64_t)xs[j]) * d) >> 64))
+    } else if (f64) {
+        CMPOPS(f64_key0(xs[j]))
+    } else {
+        CMPOPS(xs[j])
+    }
+    return word;
+}
+
+#undef CMPOPS
+#undef CMPWORD
+
+/*
+ * The fast path of gnv__expr_filter: *handled is false when root is not of that form
+ * (nothing was done), else sel/n hold the answer.
+ */
+static int
+filter_cmp_const(gnv_buf *sel, int64_t *n, const gnv_expr_node *root, const ectx *c, bool *handled)
+{
+    int rc = GNV_OK;
+    val cv = {0}, kv = {0}, dv = {0};
+    int64_t scratch[2 * KCHUNK]; /* on the stack: no allocation per batch */
+    *handled = false;
+    gnv_expr_op op = root->op;
+    if (op < GNV_EX_EQ || op > GNV_EX_GE || root->n_args != 2 || !root->args[0] || !root->args[1])
+        return GNV_OK;
+    const gnv_expr_node *var = root->args[0], *cst = root->args[1];
+    if (is_const(var)) {
+        var = root->args[1];
+        cst = root->args[0];
+        op = gnv__expr_op_flip(op);
+    }
+    if (!is_const(cst) || !var->type.format || !cst->type.format ||
+        strcmp(var->type.format, cst->type.format) != 0)
+        return GNV_OK;
+    const gnv_expr_node *col = NULL;
+    int64_t divisor = 0;
+    if (var->op == GNV_EX_COLUMN) {
+        gnv_type t;
+        if (gnv__type_parse(&t, var->type.format) < 0) {
+            gnv_error_clear();
+            return GNV_OK;
+        }
+        if (gnv__kdom(t.id) == KD_NONE)
+            return GNV_OK;
+        col = var;
+    } else if (var->op == GNV_EX_MOD && var->n_args == 2 && format_is(var, "l") &&
+               (col = int64_column(var->args[0])) != NULL && is_const(var->args[1]) &&
+               format_is(var->args[1], "l")) {
+        kin kd;
+        if (!const_value(&dv, &kd, var->args[1], c))
+            return GNV_OK;
+        bool ok = !kd.all_null && kin_valid(&kd, 0);
+        if (ok)
+            gnv__kload_i64(&kd, 0, 1, &divisor);
+        val_reset(&dv);
+        /* x % -d is x % d (truncating); 0, 1, -1 and the minimum go the generic way */
+        if (!ok || divisor == INT64_MIN || (divisor > -2 && divisor < 2))
+            return GNV_OK;
+        divisor = divisor < 0 ? -divisor : divisor;
+    } else {
+        return GNV_OK;
+    }
+    kin kk, kc;
+    if (!const_value(&kv, &kk, cst, c))
+        return GNV_OK;
+    GNV_TRYG(eval_node(&cv, col, c, 0));
+    if (!cv.d.schema || !cv.d.schema->format || strcmp(cv.d.schema->format, col->type.format))
+        goto done; /* (a dictionary's values, say): the generic way */
+    GNV_TRYG(gnv__kin_init(&kc, &cv.d));
+    *handled = true;
+    *n = 0;
+    sel->size = 0;
+    if (kk.all_null || !kin_valid(&kk, 0) || kc.all_null)
+        goto done; /* x op NULL is NULL: no row */
+    bool f64 = gnv__kdom(kc.type.id) == KD_F64 && !divisor;
+    int64_t k0 = divisor ? 0 : gnv__kkey1(&kk, 0);
+    if (divisor)
+        gnv__kload_i64(&kk, 0, 1, &k0);
+    if (f64 && k0 == KEY_NEG_ZERO) /* -0.0 = 0.0, as gnv__kcompare */
+        k0 = 0;
+    GNV_TRYG(gnv__buf_reserve(sel, (size_t)c->n * 8 + 8));
+    int64_t *o = (int64_t *)(void *)sel->ptr, cnt = 0;
+    bool in_place = !kc.scalar && kc.data && kc.type.id == GNV_TYPE_INT64;
+    /* float64 columns are read in place too, their keys made word by word */
+    bool raw_f64 = f64 && !kc.scalar && kc.data && kc.type.id == GNV_TYPE_DOUBLE;
+    for (int64_t s = 0; s < c->n; s += KCHUNK) {
+        int64_t m = GNV_MIN(KCHUNK, c->n - s);
+        const int64_t *xs = scratch;
+        if (in_place || raw_f64)
+            xs = (const int64_t *)(const void *)kc.data + kc.off + s;
+        else if (divisor)
+            gnv__kload_i64(&kc, s, m, scratch);
+        else
+            gnv__kload_key(&kc, s, m, scratch);
+        uint64_t m32 = 0;
+        if (divisor && divisor >> 32 == 0 && all_u32(xs, m)) { /* as ids are */
+            m32 = UINT64_MAX / (uint64_t)divisor + 1;
+        } else if (divisor) {
+            gnv__ki64_div_const(GNV_EX_MOD, xs, divisor, m, scratch + KCHUNK);
+            xs = scratch + KCHUNK;
+        } else if (f64 && !raw_f64) {
+            for (int64_t j = 0; j < m; j++)
+                scratch[j] = xs[j] == KEY_NEG_ZERO ? 0 : xs[j];
+            xs = scratch;
+        }
+        for (int64_t w = 0; w < m; w += 64) {
+            int64_t e = GNV_MIN(64, m - w);
+            uint64_t word = cmp_word(op, xs + w, e, k0, m32, (uint64_t)divisor, raw_f64);
+            if (kc.validity && !kc.scalar)
+                word &= bits64(kc.validity, kc.off + s + w, e);
+            else if (kc.scalar && !kin_valid(&kc, 0))
+                word = 0;
+            while (word) {
+                o[cnt++] = s + w + __builtin_ctzll(word);
+                word &= word - 1;
+            }
+        }
+    }
+    sel->size = (size_t)cnt * 8;
+    *n = cnt;
+done:
+    val_reset(&cv);
+    val_reset(&kv);
+    return rc;
+}
+
+/*
+ * `a AND b` where one side takes the fast path: its rows, then those of them where the
+ * other side (evaluated as the generic path does, over every row) is true. *handled is
+ * false when neither side takes the fast path.
+ */
+static int
+filter_and(gnv_buf *sel, int64_t *n, const gnv_expr_node *root, const ectx *c, bool *handled)
+{
+    int rc = GNV_OK;
+    val v = {0};
+    *handled = false;
+    if (root->op != GNV_EX_AND || root->n_args != 2 || !root->args[0] || !root->args[1])
+        return GNV_OK;
+    int side = 0;
+    for (; side < 2 && !*handled; side++)
+        GNV_TRY(filter_cmp_const(sel, n, root->args[side], c, handled));
+    if (!*handled)
+        return GNV_OK;
+    const gnv_expr_node *other = root->args[2 - side];
+    kin k;
+    GNV_TRYG(eval_node(&v, other, c, 0));
+    GNV_TRYG(gnv__kin_init(&k, &v.d));
+    int64_t *o = (int64_t *)(void *)sel->ptr, cnt = 0;
+    if (!k.all_null && k.type.id == GNV_TYPE_BOOL) {
+        for (int64_t i = 0; i < *n; i++)
+            if (kin_valid(&k, o[i]) && kbit(k.data, kin_pos(&k, o[i])))
+                o[cnt++] = o[i];
+    }
+    *n = cnt;
+    sel->size = (size_t)cnt * 8;
+done:
+    val_reset(&v);
+    return rc;
+}
+
 int gnv__expr_filter(gnv_buf *sel,
                      int64_t *n,
                      const gnv_expr *e,
@@ -313,6 +617,12 @@ int gnv__expr_filter(gnv_buf *sel,
                               "a filter must be a boolean expression, not %s",
                               gnv__ktype_name(&e->root->type));
     ectx c = {schema, batch, batch->length};
+    bool handled = false;
+    GNV_TRYG(filter_cmp_const(sel, n, e->root, &c, &handled));
+    if (!handled)
+        GNV_TRYG(filter_and(sel, n, e->root, &c, &handled));
+    if (handled)
+        goto done;
     GNV_TRYG(eval_node(&v, e->root, &c, 0));
     kin k;
     GNV_TRYG(gnv__kin_init(&k, &v.d));

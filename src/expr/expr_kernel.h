@@ -180,6 +180,10 @@ static inline gnv_datum kdatum(const struct ArrowSchema *s, const struct ArrowAr
     return d;
 }
 
+/* x[0..m) / y or x[0..m) % y (op GNV_EX_DIV or GNV_EX_MOD, truncating as C and arrow-rs)
+ * into r[0..m), for a constant y >= 2 (no error is possible then). */
+void gnv__ki64_div_const(gnv_expr_op op, const int64_t *x, int64_t y, int64_t m, int64_t *r);
+
 /* Bool result of a comparison op (EQ..GE) of a and b into out (n rows, nullable as
  * needed). */
 int gnv__kcompare(
@@ -253,6 +257,33 @@ int gnv__kernel_date(struct ArrowArray *out,
                      const gnv_datum *args,
                      int64_t n);
 
+/* decimal128 and duration (expr_kernel_decimal.c). gnv__kernel_arith_ext computes an
+ * arithmetic node whose result is a decimal or a duration (*handled set), else leaves it
+ * to gnv__kernel_arith. Decimal comparisons need both sides of one decimal type. */
+int gnv__kernel_arith_ext(struct ArrowArray *out,
+                          const gnv_expr_node *node,
+                          const gnv_datum *args,
+                          int64_t n,
+                          bool *handled);
+/* abs() of a decimal (same type; the minimum 128-bit value is an overflow error). */
+int gnv__kernel_decimal_abs(struct ArrowArray *out,
+                            const gnv_expr_node *node,
+                            const gnv_datum *args,
+                            int64_t n);
+int gnv__kdecimal_compare(
+    struct ArrowArray *out, gnv_expr_op op, const gnv_datum *a, const gnv_datum *b, int64_t n);
+int gnv__kdecimal_cmp(const kin *a, int64_t i, const kin *b, int64_t j);
+/* CAST to or from decimal128 or duration (gnv__kcast_ext_handles says which). */
+bool gnv__kcast_ext_handles(gnv_type_id from, gnv_type_id to);
+int gnv__kcast_ext(struct ArrowArray *out,
+                   const kin *k,
+                   const struct ArrowSchema *from,
+                   const struct ArrowSchema *to,
+                   bool try_cast,
+                   int64_t n);
+/* Shortest text of a float that reads back (expr_cast.c). */
+int gnv__format_float(char *out, size_t size, double v, bool f32);
+
 /* UTF-8: decode the character at byte i (an invalid byte stands for itself; returns the
  * next byte index), encode one (returns its length, at most 4), simple case mapping. */
 int64_t gnv__u8_next(const uint8_t *s, int64_t len, int64_t i, uint32_t *cp);
@@ -274,5 +305,9 @@ void gnv__krange(gnv_type_id id, int64_t *lo, int64_t *hi);
 const char *gnv__ktype_name(const struct ArrowSchema *s);
 /* Name of the node's operator or function, for messages. */
 const char *gnv__knode_name(const gnv_expr_node *node);
+
+/* The comparison with its operands swapped (a < b is b > a); others unchanged
+ * (expr_kernel_cmp.c). */
+gnv_expr_op gnv__expr_op_flip(gnv_expr_op op);
 
 #endif

@@ -47,29 +47,17 @@ void gnv__krange(gnv_type_id id, int64_t *lo, int64_t *hi)
     }
 }
 
-static const char *op_sym(gnv_expr_op op)
-{
-    switch (op) {
-    case GNV_EX_ADD:
-        return "+";
-    case GNV_EX_SUB:
-        return "-";
-    case GNV_EX_MUL:
-        return "*";
-    case GNV_EX_DIV:
-        return "/";
-    case GNV_EX_MOD:
-        return "%";
-    default:
-        return "-";
-    }
-}
-
 /* An int64 column whose values the kernel can read where they are. */
 static bool direct_i64(const kin *k)
 {
     return !k->scalar && !k->all_null && k->data &&
            (k->type.id == GNV_TYPE_INT64 || k->type.id == GNV_TYPE_TIMESTAMP);
+}
+
+/* A float64 column whose values the kernel can read where they are. */
+static bool direct_f64(const kin *k)
+{
+    return !k->scalar && !k->all_null && k->data && k->type.id == GNV_TYPE_DOUBLE;
 }
 
 /* Division and remainder, checked as arrow-rs does: 0 fine, 1 overflow (the type's minimum
@@ -95,7 +83,7 @@ static int i64_div(gnv_expr_op op, int64_t x, int64_t y, int64_t lo, int64_t *r)
  * multiply by 1/y instead of a division for |x| < 2^52 (where the product is off by at
  * most one, corrected from the remainder), plain division above.
  */
-static void i64_div_const(gnv_expr_op op, const int64_t *x, int64_t y, int64_t m, int64_t *r)
+void gnv__ki64_div_const(gnv_expr_op op, const int64_t *x, int64_t y, int64_t m, int64_t *r)
 {
     const double inv = 1.0 / (double)y;
     const int64_t big = (int64_t)1 << 52;
@@ -169,7 +157,7 @@ static int arith_error(const gnv_expr_node *node,
                        const char *y,
                        const char *type)
 {
-    const char *sym = op_sym(node->op);
+    const char *sym = gnv__expr_op_name(node->op);
     if (kind == 2)
         return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR, "division by zero in '%s' at row %lld", sym,
                               (long long)row);
@@ -194,8 +182,12 @@ int gnv__kernel_arith(struct ArrowArray *out,
     kout o = {0};
     void *buf = NULL;
     if (node->n_args != want)
-        return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR, "'%s' takes %d operands", op_sym(node->op),
-                              want);
+        return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR, "'%s' takes %d operands",
+                              gnv__expr_op_name(node->op), want);
+    bool ext;
+    rc = gnv__kernel_arith_ext(out, node, args, n, &ext); /* decimal and duration results */
+    if (ext || rc < 0)
+        return rc;
     GNV_TRY(gnv__kin_init(&ka, &args[0]));
     kb = ka;
     if (!unary)
@@ -211,7 +203,7 @@ int gnv__kernel_arith(struct ArrowArray *out,
         ka.type.id == GNV_TYPE_DATE32 || ka.type.id == GNV_TYPE_TIMESTAMP ||
         ka.type.id == GNV_TYPE_BOOL)
         return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR, "'%s' is not supported for %s",
-                              op_sym(node->op), gnv__ktype_name(args[0].schema));
+                              gnv__expr_op_name(node->op), gnv__ktype_name(args[0].schema));
     if (gnv__kdom(rt.id) == KD_F64)
         dom = KD_F64;
     const kin *ins[2] = {&ka, &kb};
@@ -259,7 +251,7 @@ int gnv__kernel_arith(struct ArrowArray *out,
                 break;
             default:
                 if (kb.scalar && y[0] >= 2) { /* "id % 100": no error possible */
-                    i64_div_const(node->op, x, y[0], m, r);
+                    gnv__ki64_div_const(node->op, x, y[0], m, r);
                     break;
                 }
                 for (int64_t j = 0; j < m; j++)
@@ -325,9 +317,17 @@ int gnv__kernel_arith(struct ArrowArray *out,
             gnv__kstore_u64(&o, s, m, r);
         } else {
             double *x = buf, *y = x + KCHUNK, *r = y + KCHUNK;
-            gnv__kload_f64(&ka, s, m, x);
-            if (!unary)
-                gnv__kload_f64(&kb, s, m, y);
+            /* float64 columns are read, and float64 results written, in place */
+            if (direct_f64(&ka))
+                x = (double *)(void *)(ka.data) + ka.off + s;
+            else
+                gnv__kload_f64(&ka, s, m, x);
+            if (!unary && direct_f64(&kb))
+                y = (double *)(void *)(kb.data) + kb.off + s;
+            else if (!unary && (!kb.scalar || s == 0)) /* a constant is loaded once */
+                gnv__kload_f64(&kb, s, kb.scalar ? KCHUNK : m, y);
+            if (o.type.id == GNV_TYPE_DOUBLE)
+                r = (double *)(void *)o.values + s;
             switch (node->op) {
             case GNV_EX_ADD:
                 for (int64_t j = 0; j < m; j++)
@@ -350,7 +350,8 @@ int gnv__kernel_arith(struct ArrowArray *out,
                     r[j] = f64_op(node->op, x[j], unary ? 0 : y[j]);
                 break;
             }
-            gnv__kstore_f64(&o, s, m, r);
+            if (r != (double *)(void *)o.values + s)
+                gnv__kstore_f64(&o, s, m, r);
         }
     }
     gnv__free(buf);

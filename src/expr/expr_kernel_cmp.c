@@ -189,8 +189,7 @@ int gnv__kernel_logic(struct ArrowArray *out,
         ov[j >> 3] = byte;                                                                         \
     }
 
-/* The operator with its operands swapped (a < b is b > a). */
-static gnv_expr_op flip(gnv_expr_op op)
+gnv_expr_op gnv__expr_op_flip(gnv_expr_op op)
 {
     switch (op) {
     case GNV_EX_LT:
@@ -221,6 +220,8 @@ int gnv__kcompare(
     int64_t *ka_ = NULL, *kb_ = NULL;
     GNV_TRY(gnv__kin_init(&ka, a));
     GNV_TRY(gnv__kin_init(&kb, b));
+    if (ka.type.id == GNV_TYPE_DECIMAL128 || kb.type.id == GNV_TYPE_DECIMAL128)
+        return gnv__kdecimal_compare(out, op, a, b, n);
     bool keyed = gnv__kdom(ka.type.id) != KD_NONE && gnv__kdom(kb.type.id) != KD_NONE;
     bool bytes = bytes_like(ka.type.id) && bytes_like(kb.type.id);
     bool nulls = ka.type.id == GNV_TYPE_NA || kb.type.id == GNV_TYPE_NA;
@@ -244,7 +245,7 @@ int gnv__kcompare(
         kin t = ka;
         ka = kb;
         kb = t;
-        op = flip(op);
+        op = gnv__expr_op_flip(op);
     }
     if (keyed) {
         ka_ = gnv__malloc(KCHUNK * sizeof *ka_);

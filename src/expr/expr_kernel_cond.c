@@ -110,7 +110,7 @@ int gnv__kernel_cond(struct ArrowArray *out,
         for (int32_t a = 0; a < na; a++) {
             gnv_type_id id = srcs[a].type.id;
             GNV_ERR_IF(gnv__kdom(id) == KD_NONE && !gnv__type_is_binary_like(id) &&
-                           id != GNV_TYPE_NA,
+                           id != GNV_TYPE_NA && id != GNV_TYPE_DECIMAL128,
                        GNV_EINVAL, GNV_SUB_EXPR, "%s() cannot compare %s", name,
                        gnv__ktype_name(args[a].schema));
         }

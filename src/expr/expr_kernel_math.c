@@ -104,6 +104,8 @@ int gnv__kernel_math(struct ArrowArray *out,
     gnv_expr_func f = node->func;
     if (f == GNV_FN_PI || f == GNV_FN_RANDOM || f == GNV_FN_ISNAN || f == GNV_FN_ISZERO)
         return math_special(out, node, args, n);
+    if (f == GNV_FN_ABS && strncmp(node->type.format, "d:", 2) == 0)
+        return gnv__kernel_decimal_abs(out, node, args, n);
     const char *name = gnv__expr_func_name(f);
     int nargs = node->n_args;
     int min = 1, max = 1;

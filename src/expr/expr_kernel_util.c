@@ -72,6 +72,7 @@ kdom gnv__kdom(gnv_type_id id)
     case GNV_TYPE_INT64:
     case GNV_TYPE_DATE32:
     case GNV_TYPE_TIMESTAMP:
+    case GNV_TYPE_DURATION:
         return KD_I64;
     case GNV_TYPE_UINT64:
         return KD_U64;
@@ -107,6 +108,7 @@ kdom gnv__kdom(gnv_type_id id)
         break;                                                                                     \
     case GNV_TYPE_INT64:                                                                           \
     case GNV_TYPE_TIMESTAMP:                                                                       \
+    case GNV_TYPE_DURATION:                                                                        \
         LOADT(int64_t, D);                                                                         \
         break;                                                                                     \
     case GNV_TYPE_UINT64:                                                                          \
@@ -311,6 +313,8 @@ int gnv__kcmp(const kin *a, int64_t i, const kin *b, int64_t j)
             return c < 0 ? -1 : 1;
         return la < lb ? -1 : la > lb;
     }
+    if (a->type.id == GNV_TYPE_DECIMAL128 && b->type.id == GNV_TYPE_DECIMAL128)
+        return gnv__kdecimal_cmp(a, i, b, j);
     if (gnv__kdom(a->type.id) == KD_NONE)
         return 0;
     int64_t x = gnv__kkey1(a, i), y = gnv__kkey1(b, j);
@@ -414,6 +418,7 @@ int gnv__kout_put_str(kout *o, int64_t i, const void *data, size_t len)
         break;                                                                                     \
     case GNV_TYPE_INT64:                                                                           \
     case GNV_TYPE_TIMESTAMP:                                                                       \
+    case GNV_TYPE_DURATION:                                                                        \
         STORET(int64_t);                                                                           \
         break;                                                                                     \
     case GNV_TYPE_UINT64:                                                                          \

@@ -776,6 +776,58 @@ static int parse_typed_literal(parser *p, bool is_date, gnv_expr_node **out)
     return GNV_OK;
 }
 
+/* DECIMAL(p, s) (also NUMERIC, DEC): decimal128 with precision 1..38 and scale 0..p.
+ * As in LanceDB, the precision and the scale must both be given. */
+static int parse_decimal_type(parser *p, struct ArrowSchema *out)
+{
+    token *t = cur(p);
+    int32_t pos = (int32_t)t->cpos + 1;
+    long v[2] = {0, 0};
+    p->i++;
+    if (!is_sym(cur(p), "("))
+        return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR,
+                              "DECIMAL at character %d needs a precision and a scale: "
+                              "DECIMAL(p, s)",
+                              (int)pos);
+    p->i++;
+    for (int k = 0; k < 2; k++) {
+        token *num = cur(p);
+        if (k == 1 && is_sym(num, "-"))
+            return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR,
+                                  "DECIMAL at character %d: a negative scale is not supported",
+                                  (int)pos);
+        if (num->kind != TK_INT)
+            return k == 1 && is_sym(num, ")")
+                       ? gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR,
+                                        "DECIMAL at character %d needs a precision and a scale: "
+                                        "DECIMAL(p, s)",
+                                        (int)pos)
+                       : expected(p, "a number");
+        v[k] = num->len <= 3 ? strtol(num->at, NULL, 10) : 1000;
+        p->i++;
+        if (k == 0 && is_sym(cur(p), ")"))
+            return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR,
+                                  "DECIMAL at character %d needs a precision and a scale: "
+                                  "DECIMAL(p, s)",
+                                  (int)pos);
+        if (k == 0)
+            GNV_TRY(expect_sym(p, ","));
+    }
+    GNV_TRY(expect_sym(p, ")"));
+    if (v[0] < 1 || v[0] > GNV_DECIMAL128_MAX_PRECISION)
+        return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR,
+                              "DECIMAL at character %d: precision %ld is not between 1 and 38",
+                              (int)pos, v[0]);
+    if (v[1] > v[0])
+        return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR,
+                              "DECIMAL at character %d: scale %ld is larger than the precision "
+                              "%ld",
+                              (int)pos, v[1], v[0]);
+    char fmt[32];
+    snprintf(fmt, sizeof fmt, "d:%ld,%ld", v[0], v[1]);
+    return gnv__schema_init(out, fmt, "", ARROW_FLAG_NULLABLE);
+}
+
 /* A SQL type name, as after CAST(x AS ...) or x::... Fills `out` (owned). */
 static int parse_type(parser *p, struct ArrowSchema *out)
 {
@@ -814,13 +866,10 @@ static int parse_type(parser *p, struct ArrowSchema *out)
         }
         break;
     }
+    if (!fmt && (strcmp(t->val, "decimal") == 0 || strcmp(t->val, "numeric") == 0 ||
+                 strcmp(t->val, "dec") == 0))
+        return parse_decimal_type(p, out);
     if (!fmt) {
-        if (strcmp(t->val, "decimal") == 0 || strcmp(t->val, "numeric") == 0 ||
-            strcmp(t->val, "dec") == 0)
-            return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR,
-                                  "type %s at character %d is not supported (DECIMAL values are "
-                                  "not supported; use DOUBLE)",
-                                  t->val, (int)t->cpos + 1);
         if (strcmp(t->val, "interval") == 0 || strcmp(t->val, "time") == 0)
             return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR,
                                   "type %s at character %d is not supported", t->val,
@@ -1895,6 +1944,9 @@ static int print_sql_type(gnv_buf *out, const struct ArrowSchema *t)
     };
     if (!t->release)
         return gnv__buf_puts(out, "?");
+    gnv_type dt;
+    if (strncmp(t->format, "d:", 2) == 0 && gnv__type_parse(&dt, t->format) == GNV_OK)
+        return gnv__buf_printf(out, "DECIMAL(%d, %d)", (int)dt.precision, (int)dt.scale);
     for (size_t i = 0; i < GNV_ARRAY_SIZE(names); i++)
         if (strcmp(t->format, names[i][0]) == 0)
             return gnv__buf_puts(out, names[i][1]);

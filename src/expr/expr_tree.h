@@ -7,7 +7,9 @@
  * - operands were made explicit: the two sides of arithmetic and comparisons, the items
  *   of IN, the bounds of BETWEEN, the branches of CASE and the arguments of functions
  *   have exactly the types the operation is evaluated in (CAST nodes were inserted
- *   where DataFusion coerces), so kernels never coerce;
+ *   where DataFusion coerces), so kernels never coerce; the one exception is decimal
+ *   arithmetic, whose two sides are decimals that may differ in precision and scale (the
+ *   kernel rescales them, as arrow-rs does);
  * - COLUMN nodes carry the path of child indexes into the bound schema.
  */
 #ifndef GNV_EXPR_TREE_H
@@ -142,7 +144,7 @@ typedef enum gnv_expr_func {
  *   starts_with, ends_with (str, str), regexp_like (str, str[, flags str]) -> bool
  *   regexp_match (str, str[, flags str]) -> list<utf8> (the captures, NULL without a
  *     match); made regexp_like where a boolean is needed (AND, OR, NOT, WHEN)
- *   abs (any number) -> same type
+ *   abs (any number, decimals included) -> same type
  *   round (x[, int64 digits]), floor, ceil, sqrt, ln, log (x): x float32 or float64 -> same
  *   log (base, x): both float64 (or both float32) -> same;  pow (float64, float64) -> float64
  *   coalesce, greatest, least (T, ...), nullif (T, T) -> T (all arguments of one type)

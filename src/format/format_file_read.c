@@ -41,6 +41,8 @@ typedef struct rpage {
 typedef struct rcol {
     rpage *pages;
     int64_t npages;
+    bool loaded;        /* metadata read (on the first read of the column) */
+    uint64_t off, size; /* where its metadata is */
 } rcol;
 
 struct gnv_lance_file {
@@ -217,6 +219,7 @@ static int load_column(gnv_lance_file *f, int col, uint64_t off, uint64_t size)
         return corrupt(f, "the metadata of column %d is not valid protobuf", col);
     int rc = GNV_OK;
     rcol *c = &f->cols[col];
+    c->loaded = true;
     c->pages = gnv__calloc(cm->n_pages ? cm->n_pages : 1, sizeof *c->pages);
     GNV_CHECK_ALLOC(c->pages);
     int64_t row = 0;
@@ -286,9 +289,11 @@ int gnv__lance_file_open(gnv_lance_file **out, gnv_io *io, const char *path)
     GNV_CHECK_ALLOC(f->cols);
     f->ncols = (int)ncols;
     GNV_TRYG(read_alloc(f, &tab, cmo, (uint64_t)ncols * 16, "column metadata table"));
-    for (uint32_t i = 0; i < ncols; i++)
-        GNV_TRYG(
-            load_column(f, (int)i, gnv__lf_get64(tab + 16 * i), gnv__lf_get64(tab + 16 * i + 8)));
+    /* a column's metadata (its pages) is read when the column is first read */
+    for (uint32_t i = 0; i < ncols; i++) {
+        f->cols[i].off = gnv__lf_get64(tab + 16 * i);
+        f->cols[i].size = gnv__lf_get64(tab + 16 * i + 8);
+    }
     *out = f;
     f = NULL;
 done:
@@ -1915,8 +1920,25 @@ done:
 
 /* ---- building a leaf's stream for rows [row, row + n) ------------------------- */
 
+/* Column col's metadata, read once. */
+static int ensure_column(gnv_lance_file *f, int col)
+{
+    rcol *c = &f->cols[col];
+    if (c->loaded)
+        return GNV_OK;
+    int rc = load_column(f, col, c->off, c->size);
+    if (rc < 0) { /* the next read tries again */
+        col_free(c);
+        c->pages = NULL;
+        c->npages = 0;
+        c->loaded = false;
+    }
+    return rc;
+}
+
 static int fill_stream(gnv_lance_file *f, stream *s, int64_t row, int64_t n)
 {
+    GNV_TRY(ensure_column(f, s->col));
     rcol *c = &f->cols[s->col];
     bool first = true;
     int64_t end = row + n;
@@ -2304,6 +2326,7 @@ static int copy_row(gnv_lance_file *f, stream *s, const stream *t, int64_t l, in
  */
 static int take_stream(gnv_lance_file *f, stream *s, const int64_t *rows, int64_t n)
 {
+    GNV_TRY(ensure_column(f, s->col));
     rcol *c = &f->cols[s->col];
     int rc = GNV_OK;
     int64_t i = 0;

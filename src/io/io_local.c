@@ -33,7 +33,13 @@ struct gnv_io_writer {
     char *target;
     char *display; /* path relative to the root, for messages */
     bool sync;     /* the backend's sync mode */
+    /* bytes written; those handed to writeback early */
+    uint64_t written, flushed;
 };
+
+/* With syncing on, a file's bytes are handed to writeback every this many bytes as they
+ * are written, so that the fsync of its commit finds most of them on disk already. */
+#define WRITEBACK_BYTES (1u << 20)
 
 static char *full_path(local_io *io, const char *path)
 {
@@ -86,6 +92,7 @@ static int l_open_read(gnv_io *base, const char *path, gnv_io_reader **out, uint
     char *full = full_path(io, path);
     *out = NULL;
     GNV_CHECK_ALLOC(r);
+    r->fd = -1; /* (not 0: a failure below must not close standard input) */
     GNV_CHECK_ALLOC(full);
     r->fd = open(full, O_RDONLY | O_CLOEXEC);
     if (r->fd < 0) {
@@ -208,6 +215,16 @@ static int l_write(gnv_io_writer *w, const void *buf, size_t n)
             return gnv__error_os(GNV_SUB_IO, errno, "cannot write '%s'", w->display);
         done += (size_t)put;
     }
+    w->written += n;
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (w->sync && w->written - w->flushed >= WRITEBACK_BYTES) {
+        /* start the writeback without waiting for it (a hint: its failure is not an
+         * error, the commit's fsync reports any) */
+        (void)sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->written - w->flushed),
+                              SYNC_FILE_RANGE_WRITE);
+        w->flushed = w->written;
+    }
+#endif
     return GNV_OK;
 }
 

@@ -39,7 +39,12 @@ struct gnv_table {
     gnv_buf index_section;
     bool v1_naming; /* the table names its manifests "{v}.manifest" */
     bool read_only; /* a checkout of an older version */
+    /* read-only handles: gnv_table_take's reader and open files, kept between calls */
+    struct gnv__take_cache *take_cache;
 };
+
+/* Free a handle's take cache (NULL-safe) (table_read.c). */
+void gnv__take_cache_free(struct gnv__take_cache *c);
 
 /* ---- system tables (table_write.c) ------------------------------------------ */
 

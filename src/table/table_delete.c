@@ -28,6 +28,22 @@ static bool bit(const uint8_t *bits, uint64_t row)
     return bits[row >> 3] >> (row & 7) & 1;
 }
 
+/* Set bits in bits[0..nbytes), eight bytes at a time (no bit is set at or past a
+ * fragment's physical rows). */
+static uint64_t count_bits(const uint8_t *bits, uint64_t nbytes)
+{
+    uint64_t n = 0, i = 0;
+    for (; i + 8 <= nbytes; i += 8) {
+        uint64_t w;
+        memcpy(&w, bits + i, 8);
+        if (w)
+            n += (uint64_t)__builtin_popcountll(w);
+    }
+    for (; i < nbytes; i++)
+        n += (uint64_t)__builtin_popcount(bits[i]);
+    return n;
+}
+
 static void put_le16(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;
@@ -53,12 +69,11 @@ static int roaring_bytes(gnv_buf *out, const uint8_t *bits, uint64_t phys)
     if (!card)
         return gnv__error_oom();
     uint32_t size = 0;
-    for (uint64_t i = 0; i < (phys + 7) / 8; i++) /* a byte at a time: 8 rows of one key */
-        if (bits[i]) {
-            if (card[i >> 13] == 0)
-                size++;
-            card[i >> 13] += (uint32_t)__builtin_popcount(bits[i]);
-        }
+    for (uint32_t k = 0; k < n_keys; k++) { /* 8192 bytes (65536 rows) a key */
+        uint64_t lo = (uint64_t)k << 13, hi = GNV_MIN(lo + 8192, (phys + 7) / 8);
+        card[k] = (uint32_t)count_bits(bits + lo, hi - lo);
+        size += card[k] != 0;
+    }
     size_t total = 8 + (size_t)size * 8;
     for (uint32_t k = 0; k < n_keys; k++)
         if (card[k])
@@ -86,16 +101,11 @@ static int roaring_bytes(gnv_buf *out, const uint8_t *bits, uint64_t phys)
             memcpy(p + pos, bits + (lo >> 3), (size_t)((hi - lo + 7) >> 3));
             pos += 8192;
         } else {
-            for (uint64_t r = lo; r < hi; r++) {
-                if (!(r & 7) && !bits[r >> 3]) {
-                    r += 7;
-                    continue;
-                }
-                if (bit(bits, r)) {
-                    put_le16(p + pos, (uint32_t)(r - lo));
+            for (uint64_t b = lo >> 3; b < (hi + 7) >> 3; b++) /* lo is a multiple of 8 */
+                for (unsigned v = bits[b]; v; v &= v - 1) {
+                    put_le16(p + pos, (uint32_t)((b << 3) + (unsigned)__builtin_ctz(v) - lo));
                     pos += 2;
                 }
-            }
         }
     }
     out->size = total;
@@ -214,9 +224,7 @@ static int delete_in_fragment(gnv__deletions *out,
         bits = gnv__calloc((size_t)(phys / 8 + 1), 1);
         GNV_CHECK_ALLOC(bits);
     }
-    uint64_t had = 0, added = 0;
-    for (uint64_t i = 0; i < (phys + 7) / 8; i++) /* no bit is set at or past phys */
-        had += (uint64_t)__builtin_popcount(bits[i]);
+    uint64_t had = count_bits(bits, (phys + 7) / 8), added = 0;
     for (size_t i = 0; i < set->n; i++) {
         uint64_t r = set->rows[i];
         GNV_ERR_IF(r >= phys, GNV_EINVAL, GNV_SUB_TABLE,
@@ -334,7 +342,10 @@ int gnv__group_row_addrs(
     *sets_out = NULL;
     *n_out = 0;
     *rows_out = NULL;
-    if (n > 1)
+    bool sorted = true; /* as a scan gives them, mostly */
+    for (size_t i = 1; i < n && sorted; i++)
+        sorted = addrs[i - 1] <= addrs[i];
+    if (!sorted)
         qsort(addrs, n, sizeof *addrs, cmp_u64);
     size_t groups = 0;
     for (size_t i = 0; i < n; i++)

@@ -268,9 +268,15 @@ static int addr_column(struct ArrowArray *out,
                        int64_t n)
 {
     GNV_TRY(gnv__array_init(out, s));
-    int rc = GNV_OK;
-    for (int64_t i = 0; i < n && rc == GNV_OK; i++)
-        rc = gnv__array_append_uint(out, frag << 32 | (uint64_t)(rows ? rows[i] : start + i));
+    int rc = gnv__array_reserve(out, n);
+    uint64_t chunk[1024];
+    for (int64_t i = 0; i < n && rc == GNV_OK;) {
+        int64_t k = 0;
+        for (; k < 1024 && i + k < n; k++)
+            chunk[k] = frag << 32 | (uint64_t)(rows ? rows[i + k] : start + i + k);
+        rc = gnv__array_append_fixed_run(out, chunk, k);
+        i += k;
+    }
     if (rc == GNV_OK)
         rc = gnv__array_finish(out);
     if (rc < 0)
@@ -641,6 +647,7 @@ typedef struct pscan {
     reader *emitters; /* and one of the projected columns, or NULL: the scan's thread reads
                          them (with an offset) */
     bool *busy;
+    gnv_buf *idx; /* per reader: the filter's selection (kept between batches) */
     const gnv_expr *filter;
     const struct fsplit *split;
     pthread_mutex_t mu;
@@ -716,8 +723,18 @@ static int64_t live_rows(scan *s, int64_t phys, int64_t *sel)
         return k;
     }
     while (s->row < phys && k < s->batch_rows) {
-        if (!is_deleted(s->del, s->row))
-            sel[k++] = s->row;
+        int64_t row = s->row;
+        if ((row & 63) == 0 && row + 64 <= phys && k + 64 <= s->batch_rows) {
+            /* 64 rows of the bitmap at a time: the live ones */
+            uint64_t live;
+            memcpy(&live, s->del + (row >> 3), 8);
+            for (live = ~live; live; live &= live - 1)
+                sel[k++] = row + __builtin_ctzll(live);
+            s->row += 64;
+            continue;
+        }
+        if (!is_deleted(s->del, row))
+            sel[k++] = row;
         s->row++;
     }
     return k;
@@ -1011,6 +1028,9 @@ static void par_free(pscan *ps)
     gnv__free(ps->readers);
     gnv__free(ps->emitters);
     gnv__free(ps->busy);
+    for (int i = 0; ps->idx && i < ps->nthreads; i++)
+        gnv_buf_dispose(&ps->idx[i]);
+    gnv__free(ps->idx);
     for (int64_t i = 0; ps->slots && i < ps->nslots; i++) {
         gnv__free(ps->slots[i].sel);
         gnv__free(ps->slots[i].match);
@@ -1027,15 +1047,13 @@ static void ptask_run(void *arg)
     ptask *t = arg;
     pscan *ps = t->ps;
     int ri = 0;
-    gnv_buf idx = GNV_BUF_INIT;
     pthread_mutex_lock(&ps->mu);
     while (ps->busy[ri]) /* a pool thread per reader: one is free */
         ri++;
     ps->busy[ri] = true;
     pthread_mutex_unlock(&ps->mu);
-    int rc = filter_batch(&ps->readers[ri], t->frag, ps->filter, ps->split, t->sel, t->k, &idx,
-                          t->match, &t->m);
-    gnv_buf_dispose(&idx);
+    int rc = filter_batch(&ps->readers[ri], t->frag, ps->filter, ps->split, t->sel, t->k,
+                          &ps->idx[ri], t->match, &t->m);
     if (rc == GNV_OK && ps->emitters && t->m > 0)
         rc = read_struct(&ps->emitters[ri], t->frag, 0, t->match, t->m, &t->out);
     if (rc < 0) {
@@ -1168,9 +1186,11 @@ static int par_init(scan *s, gnv_table *t, const char *const *names, int64_t n, 
     ps->nslots = (int64_t)nthreads * PAR_SLOTS_PER_THR;
     ps->readers = gnv__calloc((size_t)nthreads, sizeof *ps->readers);
     ps->busy = gnv__calloc((size_t)nthreads, sizeof *ps->busy);
+    ps->idx = gnv__calloc((size_t)nthreads, sizeof *ps->idx);
     ps->slots = gnv__calloc((size_t)ps->nslots, sizeof *ps->slots);
     GNV_CHECK_ALLOC(ps->readers);
     GNV_CHECK_ALLOC(ps->busy);
+    GNV_CHECK_ALLOC(ps->idx);
     GNV_CHECK_ALLOC(ps->slots);
     for (int i = 0; i < nthreads; i++)
         GNV_TRYG(reader_init(&ps->readers[i], t, names, (size_t)n, false, false));
@@ -1384,6 +1404,89 @@ static int find_fragment(const Gnvpb__Manifest *m, uint64_t id, size_t *fi)
     return GNV_ENOTFOUND;
 }
 
+/* A read-only handle's reader for takes, kept between calls: the manifest copy, the
+ * projection and the open files of the last fragment read are reused. */
+typedef struct gnv__take_cache {
+    pthread_mutex_t lock;
+    reader r;
+    bool live;
+    char **names; /* the projection it was made for */
+    size_t n_names;
+} gnv__take_cache;
+
+static void take_cache_clear(gnv__take_cache *c)
+{
+    if (c->live)
+        reader_reset(&c->r);
+    for (size_t i = 0; i < c->n_names; i++)
+        gnv__free(c->names[i]);
+    gnv__free(c->names);
+    c->names = NULL;
+    c->n_names = 0;
+    c->live = false;
+}
+
+void gnv__take_cache_free(gnv__take_cache *c)
+{
+    if (!c)
+        return;
+    take_cache_clear(c);
+    pthread_mutex_destroy(&c->lock);
+    gnv__free(c);
+}
+
+static bool same_projection(const gnv__take_cache *c, const char *const *names, size_t n)
+{
+    if (!c->live || c->n_names != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(c->names[i], names[i]) != 0)
+            return false;
+    return true;
+}
+
+/* The reader of a take: the handle's cached one (locked in *tc) when the handle is a
+ * read-only checkout not in use by another thread, else *rp (a fresh one). */
+static int
+take_reader(reader **rp, gnv__take_cache **tc, gnv_table *t, const char *const *columns, size_t n)
+{
+    if (!t->read_only || !columns)
+        return reader_init(*rp, t, columns, n, false, false);
+    static pthread_mutex_t create_lock = PTHREAD_MUTEX_INITIALIZER; /* threads taking at once */
+    pthread_mutex_lock(&create_lock);
+    if (!t->take_cache) {
+        gnv__take_cache *c = gnv__calloc(1, sizeof *c);
+        if (c)
+            pthread_mutex_init(&c->lock, NULL);
+        t->take_cache = c;
+    }
+    gnv__take_cache *c = t->take_cache;
+    pthread_mutex_unlock(&create_lock);
+    if (!c)
+        return gnv__error_oom();
+    if (pthread_mutex_trylock(&c->lock) != 0) /* another thread's take: no cache */
+        return reader_init(*rp, t, columns, n, false, false);
+    *tc = c;
+    if (same_projection(c, columns, n)) {
+        *rp = &c->r;
+        return GNV_OK;
+    }
+    take_cache_clear(c);
+    c->live = true; /* (cleared on failure: the caller's take_cache_clear resets it) */
+    GNV_TRY(reader_init(&c->r, t, columns, n, false, false));
+    c->names = gnv__calloc(n ? n : 1, sizeof *c->names);
+    if (!c->names)
+        return gnv__error_oom();
+    for (size_t i = 0; i < n; i++) {
+        c->names[i] = gnv__strdup(columns[i]);
+        if (!c->names[i])
+            return gnv__error_oom();
+        c->n_names = i + 1;
+    }
+    *rp = &c->r;
+    return GNV_OK;
+}
+
 int gnv_table_take(gnv_table *t,
                    const uint64_t *row_addrs,
                    size_t n,
@@ -1393,7 +1496,8 @@ int gnv_table_take(gnv_table *t,
                    struct ArrowArray *array_out)
 {
     int rc = GNV_OK;
-    reader r = {0};
+    reader local = {0}, *rp = &local;
+    gnv__take_cache *tc = NULL;
     take_req *req = NULL;
     int64_t *rows = NULL;
     size_t *pos = NULL;              /* request index -> row in its group's arrays */
@@ -1408,7 +1512,7 @@ int gnv_table_take(gnv_table *t,
                "gnv_table_take: NULL argument");
     memset(schema_out, 0, sizeof *schema_out);
     memset(array_out, 0, sizeof *array_out);
-    GNV_TRYG(reader_init(&r, t, columns, n_columns, false, false));
+    GNV_TRYG(take_reader(&rp, &tc, t, columns, n_columns));
     req = gnv__calloc(n ? n : 1, sizeof *req);
     rows = gnv__calloc(n ? n : 1, sizeof *rows);
     pos = gnv__calloc(n ? n : 1, sizeof *pos);
@@ -1417,29 +1521,35 @@ int gnv_table_take(gnv_table *t,
     GNV_CHECK_ALLOC(rows);
     GNV_CHECK_ALLOC(pos);
     GNV_CHECK_ALLOC(grp);
+    /* backfills and filters ask for ascending, distinct rows: no sort, and the parts
+     * are then the answer in request order */
+    bool ascending = true;
     for (size_t i = 0; i < n; i++) {
         req[i].addr = row_addrs[i];
         req[i].index = i;
+        if (i > 0 && row_addrs[i] <= row_addrs[i - 1])
+            ascending = false;
     }
-    qsort(req, n, sizeof *req, cmp_req);
+    if (!ascending)
+        qsort(req, n, sizeof *req, cmp_req);
     /* count fragment groups */
     for (size_t i = 0; i < n; i++)
         if (i == 0 || req[i].addr >> 32 != req[i - 1].addr >> 32)
             n_groups++;
-    parts = gnv__calloc(n_groups * (size_t)r.n_cols + 1, sizeof *parts);
+    parts = gnv__calloc(n_groups * (size_t)rp->n_cols + 1, sizeof *parts);
     GNV_CHECK_ALLOC(parts);
     for (size_t i = 0, g = 0; i < n; g++) {
         uint64_t fid = req[i].addr >> 32;
         size_t fi;
         size_t j = i;
         int64_t k = 0;
-        GNV_ERR_IF(find_fragment(r.m, fid, &fi) < 0, GNV_ENOTFOUND, GNV_SUB_TABLE,
+        GNV_ERR_IF(find_fragment(rp->m, fid, &fi) < 0, GNV_ENOTFOUND, GNV_SUB_TABLE,
                    "table '%s' version %" PRIu64 ": row address %" PRIu64 " names fragment %" PRIu64
                    ", which does not exist",
-                   t->name, r.m->version, req[i].addr, fid);
-        const Gnvpb__DataFragment *f = r.m->fragments[fi];
+                   t->name, rp->m->version, req[i].addr, fid);
+        const Gnvpb__DataFragment *f = rp->m->fragments[fi];
         gnv__free(del);
-        GNV_TRYG(load_deletions(&r, f, &del));
+        GNV_TRYG(load_deletions(rp, f, &del));
         for (; j < n && req[j].addr >> 32 == fid; j++) {
             int64_t off = (int64_t)(req[j].addr & 0xffffffffu);
             GNV_ERR_IF(off >= (int64_t)f->physical_rows, GNV_ENOTFOUND, GNV_SUB_TABLE,
@@ -1453,19 +1563,37 @@ int gnv_table_take(gnv_table *t,
             pos[req[j].index] = (size_t)(k - 1);
             grp[req[j].index] = g;
         }
-        for (int64_t c = 0; c < r.n_cols; c++)
-            GNV_TRYG(read_column(&r, fi, c, 0, rows, k, &parts[g * (size_t)r.n_cols + c]));
-        close_files(&r);
+        /* a run of consecutive rows is a range read, which decodes pages whole */
+        bool range = k > 0 && rows[k - 1] - rows[0] == k - 1;
+        for (int64_t c = 0; c < rp->n_cols; c++)
+            GNV_TRYG(read_column(rp, fi, c, range ? rows[0] : 0, range ? NULL : rows, k,
+                                 &parts[g * (size_t)rp->n_cols + c]));
+        if (!tc)
+            close_files(rp);
         i = j;
     }
     /* assemble the columns in request order */
-    cols = gnv__calloc(r.n_cols ? (size_t)r.n_cols : 1, sizeof *cols);
+    cols = gnv__calloc(rp->n_cols ? (size_t)rp->n_cols : 1, sizeof *cols);
     GNV_CHECK_ALLOC(cols);
-    for (int64_t c = 0; c < r.n_cols; c++) {
-        const struct ArrowSchema *s = r.oschema.children[c];
+    for (int64_t c = 0; c < rp->n_cols && ascending; c++) {
+        const struct ArrowSchema *s = rp->oschema.children[c];
+        const struct ArrowArray **src = gnv__calloc(n_groups ? n_groups : 1, sizeof *src);
+        GNV_CHECK_ALLOC(src);
+        for (size_t g = 0; g < n_groups; g++)
+            src[g] = &parts[g * (size_t)rp->n_cols + c];
+        if (n_groups == 1)
+            gnv__array_move(&parts[c], &cols[c]);
+        else
+            rc = gnv__array_concat(&cols[c], s, src, n_groups);
+        gnv__free(src);
+        if (rc < 0)
+            goto done;
+    }
+    for (int64_t c = 0; c < rp->n_cols && !ascending; c++) {
+        const struct ArrowSchema *s = rp->oschema.children[c];
         GNV_TRYG(gnv__array_init(&cols[c], s));
         for (size_t i = 0; i < n; i++) {
-            GNV_TRYG(gnv__array_view_init(&view, s, &parts[grp[i] * (size_t)r.n_cols + c]));
+            GNV_TRYG(gnv__array_view_init(&view, s, &parts[grp[i] * (size_t)rp->n_cols + c]));
             view_live = true;
             GNV_TRYG(gnv__array_append_view(&cols[c], &view, (int64_t)pos[i], 1));
             gnv__array_view_reset(&view);
@@ -1473,8 +1601,8 @@ int gnv_table_take(gnv_table *t,
         }
         GNV_TRYG(gnv__array_finish(&cols[c]));
     }
-    GNV_TRYG(gnv__schema_copy(schema_out, &r.oschema));
-    rc = make_struct(array_out, cols, r.n_cols, (int64_t)n);
+    GNV_TRYG(gnv__schema_copy(schema_out, &rp->oschema));
+    rc = make_struct(array_out, cols, rp->n_cols, (int64_t)n);
     gnv__free(cols);
     cols = NULL;
     if (rc < 0)
@@ -1483,12 +1611,12 @@ done:
     if (view_live)
         gnv__array_view_reset(&view);
     if (cols) {
-        for (int64_t c = 0; c < r.n_cols; c++)
+        for (int64_t c = 0; c < rp->n_cols; c++)
             gnv__array_release(&cols[c]);
         gnv__free(cols);
     }
     if (parts) {
-        for (size_t i = 0; i < n_groups * (size_t)r.n_cols; i++)
+        for (size_t i = 0; i < n_groups * (size_t)rp->n_cols; i++)
             gnv__array_release(&parts[i]);
         gnv__free(parts);
     }
@@ -1497,6 +1625,11 @@ done:
     gnv__free(pos);
     gnv__free(grp);
     gnv__free(del);
-    reader_reset(&r);
+    if (tc) {
+        if (rc < 0) /* start afresh next time */
+            take_cache_clear(tc);
+        pthread_mutex_unlock(&tc->lock);
+    }
+    reader_reset(&local);
     return rc;
 }

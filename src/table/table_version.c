@@ -167,6 +167,7 @@ void gnv_table_close(gnv_table *t)
 {
     if (!t)
         return;
+    gnv__take_cache_free(t->take_cache);
     gnv__manifest_free(t->m);
     gnv_buf_dispose(&t->index_section);
     gnv__free(t->name);

@@ -14,7 +14,8 @@
 // the values of query().where("id < 400").select({v: V, id: "id"}) ordered by id, or
 // {"kind":"value","expr":V,"error":MSG}. T is the result type as our library prints
 // types ("int64", "list<int32>", "timestamp[us, tz=UTC]"). Values: null; true/false;
-// integers, dates (days) and timestamps (in their unit) as decimal strings; floats as
+// integers, dates (days), timestamps and durations (in their unit) and decimals (exact,
+// "12.50") as decimal strings; floats as
 // numbers (shortest round-trip text) or "NaN", "Infinity", "-Infinity", "-0"; strings
 // as strings; binary as "0x" + hex; lists as arrays; structs as objects.
 import * as fs from "node:fs";
@@ -62,6 +63,7 @@ function typeName(t) {
     case Type.Struct:
       return `struct<${t.children.map((f) => `${f.name}: ${typeName(f.type)}`).join(", ")}>`;
     case Type.Decimal: return `decimal${t.bitWidth}(${t.precision}, ${t.scale})`;
+    case Type.Duration: return `duration[${["s", "ms", "us", "ns"][t.unit]}]`;
     default: return `unknown<${String(t)}>`;
   }
 }
@@ -79,6 +81,22 @@ function int64At(values, k, signed) {
   const lo = BigInt(values[2 * k] >>> 0), hi = BigInt(values[2 * k + 1] | 0);
   const v = (hi << 32n) | lo;
   return signed ? BigInt.asIntN(64, v) : BigInt.asUintN(64, v);
+}
+
+// Decimal value k (little-endian 32-bit words) as exact text with `scale` digits after
+// the point, as arrow-rs prints it ("-12.50", "0.05").
+function decimalText(values, k, bitWidth, scale) {
+  const words = bitWidth / 32;
+  let v = 0n;
+  for (let w = words - 1; w >= 0; w--) v = (v << 32n) | BigInt(values[k * words + w] >>> 0);
+  v = BigInt.asIntN(bitWidth, v);
+  const neg = v < 0n;
+  let digits = (neg ? -v : v).toString();
+  if (scale > 0) {
+    digits = digits.padStart(scale + 1, "0");
+    digits = digits.slice(0, digits.length - scale) + "." + digits.slice(digits.length - scale);
+  }
+  return (neg ? "-" : "") + digits;
 }
 
 function floatJson(x) {
@@ -120,7 +138,9 @@ function valueOf(data, i) {
     case Type.Date:
       if (t.unit === 0) return String(data.values[k]);
       return String(int64At(data.values, k, true));
-    case Type.Timestamp: return String(int64At(data.values, k, true));
+    case Type.Timestamp:
+    case Type.Duration: return String(int64At(data.values, k, true));
+    case Type.Decimal: return decimalText(data.values, k, t.bitWidth, t.scale);
     case Type.List: {
       const o = data.valueOffsets, child = data.children[0];
       const out = [];

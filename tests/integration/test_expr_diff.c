@@ -547,7 +547,13 @@ static json_t *value_json(const gnv_array_view *v, int64_t i)
     case GNV_TYPE_INT64:
     case GNV_TYPE_DATE32:
     case GNV_TYPE_TIMESTAMP:
+    case GNV_TYPE_DURATION:
         return json_int_text(gnv__view_get_int(v, i));
+    case GNV_TYPE_DECIMAL128: {
+        char d[GNV_DECIMAL128_TEXT];
+        gnv__decimal128_format(d, v->data + (v->offset + i) * 16, v->type.scale);
+        return json_string(d);
+    }
     case GNV_TYPE_HALF_FLOAT:
     case GNV_TYPE_FLOAT:
     case GNV_TYPE_DOUBLE:

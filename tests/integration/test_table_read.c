@@ -241,6 +241,52 @@ static void test_take(void **state)
     GNV_ASSERT_ERR(gnv_table_take(e->t, bad2, 1, NULL, 0, &sc, &a), GNV_ENOTFOUND, "past the 300");
 }
 
+/* Take rows addrs[0..n) of h with columns cols (id first); checks the ids (id =
+ * fragment * 300 + offset). */
+static void take_check(gnv_table *h, const uint64_t *addrs, int n, const char *const *cols, int nc)
+{
+    struct ArrowSchema sc;
+    struct ArrowArray a;
+    GNV_ASSERT_OK(gnv_table_take(h, addrs, (size_t)n, cols, (size_t)nc, &sc, &a));
+    assert_int_equal(a.length, n);
+    const int64_t *ids = a.children[0]->buffers[1];
+    for (int i = 0; i < n; i++)
+        assert_int_equal(ids[a.children[0]->offset + i],
+                         (int64_t)(addrs[i] >> 32) * 300 + (int64_t)(addrs[i] & 0xffffffffu));
+    a.release(&a);
+    sc.release(&sc);
+}
+
+/* A read-only checkout keeps its take reader between calls: takes of ascending runs,
+ * runs over two fragments, other projections, unordered requests and a failed take in
+ * between all give the rows asked for. */
+static void test_take_checkout(void **state)
+{
+    env *e = *state;
+    gnv_table *ro = NULL;
+    GNV_ASSERT_OK(gnv_table_checkout(&ro, e->t, gnv_table_version(e->t)));
+    const char *id_name[] = {"id", "name"}, *id_only[] = {"id"};
+    uint64_t run[50], two[20], mixed[] = {3ull << 32 | 7, 1ull << 32 | 2, 3ull << 32 | 7, 0};
+    for (int i = 0; i < 50; i++)
+        run[i] = 1ull << 32 | (uint64_t)(100 + i); /* contiguous: a range read */
+    for (int i = 0; i < 10; i++) {
+        two[i] = 1ull << 32 | (uint64_t)(290 + i);
+        two[10 + i] = 2ull << 32 | (uint64_t)(2 * i); /* every other row */
+    }
+    for (int round = 0; round < 2; round++) {
+        take_check(ro, run, 50, id_name, 2);
+        take_check(ro, two, 20, id_name, 2);
+        take_check(ro, run + 10, 5, id_only, 1);
+        take_check(ro, mixed, 4, id_name, 2);
+        struct ArrowSchema sc;
+        struct ArrowArray a;
+        uint64_t bad[] = {1ull << 32 | 300};
+        GNV_ASSERT_ERR(gnv_table_take(ro, bad, 1, id_name, 2, &sc, &a), GNV_ENOTFOUND,
+                       "past the 300");
+    }
+    gnv_table_close(ro);
+}
+
 static void test_time_travel_scan(void **state)
 {
     env *e = *state;
@@ -327,6 +373,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scan_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scan_projection_rowids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_take, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_take_checkout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_travel_scan, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_data_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nested, setup, teardown),

@@ -58,7 +58,7 @@ static void test_type_parse(void **state)
     assert_string_equal(t.timezone, "Europe/Paris");
     GNV_ASSERT_OK(gnv__type_parse(&t, "tss:"));
     assert_null(t.timezone);
-    GNV_ASSERT_ERR(gnv__type_parse(&t, "d:10,2"), GNV_ENOTSUP, "d:10,2");
+    GNV_ASSERT_ERR(gnv__type_parse(&t, "d:10,2,256"), GNV_ENOTSUP, "d:10,2,256");
     GNV_ASSERT_ERR(gnv__type_parse(&t, "+w:0"), GNV_ENOTSUP, "+w:0");
     GNV_ASSERT_ERR(gnv__type_parse(&t, "w:x"), GNV_ENOTSUP, NULL);
     GNV_ASSERT_ERR(gnv__type_parse(&t, "tsq:"), GNV_ENOTSUP, NULL);

@@ -783,6 +783,7 @@ static gnv_fb_ref decimal_type(gnv_fb_builder *b)
     gnv_fb_ref r;
     gnv__fbb_table_start(b);
     assert_int_equal(gnv__fbb_add_i32(b, 0, 10), GNV_OK);
+    assert_int_equal(gnv__fbb_add_i32(b, 2, 256), GNV_OK); /* decimal256: not supported */
     assert_int_equal(gnv__fbb_table_end(b, &r), GNV_OK);
     return r;
 }
@@ -797,7 +798,8 @@ static void test_unsupported(void **state)
     assert_non_null(strstr(gnv_error_last()->message, "union"));
     assert_int_equal(open_single_field(GNV_FB_TYPE_MAP, empty_table, 0), GNV_ENOTSUP);
     assert_int_equal(open_single_field(GNV_FB_TYPE_TIME, empty_table, 0), GNV_ENOTSUP);
-    assert_int_equal(open_single_field(GNV_FB_TYPE_DURATION, empty_table, 0), GNV_ENOTSUP);
+    /* Duration MILLISECOND (the default unit) is supported. */
+    assert_int_equal(open_single_field(GNV_FB_TYPE_DURATION, empty_table, 0), GNV_OK);
     assert_int_equal(open_single_field(GNV_FB_TYPE_INTERVAL, empty_table, 0), GNV_ENOTSUP);
     assert_int_equal(open_single_field(99, empty_table, 0), GNV_ENOTSUP);
     /* Date MILLISECOND (the default unit) is date64. */
@@ -958,6 +960,80 @@ static void test_oversized_lengths(void **state)
     }
     gnv__array_release(&bt);
     gnv__schema_release(&s);
+}
+
+static int fsb_width;
+
+static gnv_fb_ref fsb_type(gnv_fb_builder *b)
+{
+    gnv_fb_ref r;
+    gnv__fbb_table_start(b);
+    assert_int_equal(gnv__fbb_add_i32(b, 0, fsb_width), GNV_OK);
+    assert_int_equal(gnv__fbb_table_end(b, &r), GNV_OK);
+    return r;
+}
+
+/* A stream of one all-null fixed_size_binary(width) column of `rows` rows whose value
+ * buffer is absent (empty), as Arrow JS writes all-null columns. */
+static void all_null_fsb_stream(gnv_buf *out, int width, int64_t rows)
+{
+    gnv_fb_builder b;
+    body bd;
+    memset(&bd, 0, sizeof bd);
+    gnv__fbb_init(&b);
+    fsb_width = width;
+    gnv_fb_ref f = field_table(&b, "blob", GNV_FB_TYPE_FIXED_SIZE_BINARY, fsb_type(&b), -1, 0);
+    emit_schema(out, &f, 1, 0, &b);
+    uint8_t validity[8] = {0};
+    assert_true(rows <= 64);
+    body_node(&bd, rows, rows);
+    body_buf(&bd, validity, (size_t)(rows + 7) / 8);
+    body_buf(&bd, NULL, 0);
+    gnv_fb_ref rb = record_batch(&b, &bd, rows, -1);
+    emit(out, &b, GNV_FB_MSG_RECORD_BATCH, rb, bd.data.ptr, bd.data.size);
+    put_i32(out, -1);
+    put_i32(out, 0);
+    gnv__fbb_reset(&b);
+    gnv_buf_dispose(&bd.data);
+}
+
+static int read_all_null_fsb(int width, int64_t rows)
+{
+    gnv_buf buf = GNV_BUF_INIT;
+    struct ArrowArrayStream st;
+    struct ArrowArray a;
+    all_null_fsb_stream(&buf, width, rows);
+    int rc = gnv__ipc_open_memory(&st, buf.ptr, buf.size, "n.arrows");
+    if (rc == GNV_OK) {
+        rc = gnv__stream_next(&st, &a);
+        if (rc == GNV_OK) {
+            assert_int_equal(a.children[0]->null_count, rows);
+            const uint8_t *v = a.children[0]->buffers[1];
+            for (int64_t i = 0; i < rows * width; i++)
+                assert_int_equal(v[i], 0);
+            gnv__array_release(&a);
+        }
+        gnv__stream_release(&st);
+    }
+    gnv_buf_dispose(&buf);
+    return rc;
+}
+
+/* Absent buffers of all-null columns are zero-filled, but only within a budget tied to
+ * the message body: a tiny message declaring 8 rows of 1 GiB each must fail cleanly,
+ * not allocate 8 GiB. */
+static void test_all_null_zero_fill_bounded(void **state)
+{
+    (void)state;
+    assert_int_equal(read_all_null_fsb(16, 8), GNV_OK);
+    assert_int_equal(read_all_null_fsb(1 << 20, 8), GNV_OK); /* 8 MiB: within the floor */
+    assert_int_equal(read_all_null_fsb(1 << 30, 8), GNV_ECORRUPT);
+    const char *msg = gnv_error_last()->message;
+    assert_non_null(strstr(msg, "n.arrows: record batch 0"));
+    assert_non_null(strstr(msg, "field 'blob'"));
+    assert_non_null(strstr(msg, "length 8"));
+    assert_non_null(strstr(msg, "8589934592 bytes"));
+    assert_int_equal(read_all_null_fsb(INT32_MAX, 64), GNV_ECORRUPT);
 }
 
 /* ---- damaged input -------------------------------------------------------- */
@@ -1305,6 +1381,7 @@ int main(void)
         cmocka_unit_test(test_dictionary_before_definition),
         cmocka_unit_test(test_unsupported),
         cmocka_unit_test(test_oversized_lengths),
+        cmocka_unit_test(test_all_null_zero_fill_bounded),
         cmocka_unit_test(test_misaligned_buffer),
         cmocka_unit_test(test_batches_outlive_stream),
         cmocka_unit_test(test_truncated),

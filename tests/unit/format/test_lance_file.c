@@ -501,6 +501,46 @@ static void test_damaged(void **state)
     gnv__schema_release(&schema);
 }
 
+/* A column's metadata is read with the column: a file whose second column's metadata
+ * is damaged opens, its first column reads, and reading the second fails cleanly (again
+ * on a second try). */
+static void test_column_metadata_read_lazily(void **state)
+{
+    ctx *c = *state;
+    struct ArrowSchema schema;
+    struct ArrowArray batch;
+    GNV_ASSERT_OK(gnv__type_from_string(&schema, "struct<a: int32, s: utf8>", ""));
+    gen_opts o = {0, 0, 0, 0};
+    make_batch(&batch, &schema, 50, 1, &o);
+    write_file(c->io, "lazy.lance", &schema, &batch, 1, 1, 0);
+    gnv_buf b = GNV_BUF_INIT;
+    GNV_ASSERT_OK(gnv__io_read_all(c->io, "lazy.lance", &b));
+    uint8_t *p = (uint8_t *)b.ptr;
+    uint64_t cmo, off, size;
+    memcpy(&cmo, p + b.size - 40 + 8, 8); /* footer: column metadata table offset */
+    memcpy(&off, p + cmo + 16, 8);        /* column 1: its metadata's offset and size */
+    memcpy(&size, p + cmo + 24, 8);
+    assert_true(size > 0 && off + size <= b.size);
+    memset(p + off, 0xff, size);
+    GNV_ASSERT_OK(gnv__io_write_all(c->io, "lazy.lance", b.ptr, b.size, GNV_IO_REPLACE));
+    gnv_lance_file *f;
+    GNV_ASSERT_OK(gnv__lance_file_open(&f, c->io, "lazy.lance"));
+    struct ArrowArray a;
+    GNV_ASSERT_OK(gnv__lance_file_read(f, schema.children[0], 0, 0, 50, &a));
+    assert_int_equal(a.length, 50);
+    gnv__array_release(&a);
+    for (int k = 0; k < 2; k++)
+        GNV_ASSERT_ERR(gnv__lance_file_read(f, schema.children[1], 1, 0, 50, &a), GNV_ECORRUPT,
+                       "metadata of column 1");
+    int64_t rows[2] = {1, 7};
+    GNV_ASSERT_ERR(gnv__lance_file_take(f, schema.children[1], 1, rows, 2, &a), GNV_ECORRUPT,
+                   "metadata of column 1");
+    gnv__lance_file_close(f);
+    gnv_buf_dispose(&b);
+    gnv__array_release(&batch);
+    gnv__schema_release(&schema);
+}
+
 /* ---- fixed-size lists of bools and of fixed-size lists; dictionaries ---------- */
 
 /* One nullable fixed_size_list<ITEM, dim> column named `name`. */
@@ -808,6 +848,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_column_metadata_read_lazily, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fsl_like_lancedb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fsl_nested_random, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fsl_refused, setup, teardown),

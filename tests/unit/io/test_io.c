@@ -1,7 +1,9 @@
 /* io: the local backend's atomic commits and listing, and the fault-injecting backend. */
 #include "gnv_test.h"
 
+#include <fcntl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "io/io.h"
 
@@ -95,6 +97,42 @@ static void test_local_roundtrip(void **state)
 }
 
 /* Many processes race to create one file without replace: exactly one wins. */
+/* Every allocation of opening a file for reading failing in turn: a clean GNV_ENOMEM
+ * that closes no descriptor but its own (standard input stays open). */
+typedef struct open_arg {
+    gnv_io *io;
+} open_arg;
+
+static int open_body(void *arg)
+{
+    open_arg *a = arg;
+    gnv_io_reader *r = NULL;
+    uint64_t size = 0;
+    int rc = gnv__io_open_read(a->io, "f.txt", &r, &size);
+    if (rc == GNV_OK)
+        gnv__io_close_read(a->io, r);
+    return rc;
+}
+
+static void test_open_read_allocation_failures(void **state)
+{
+    (void)state;
+    char *dir = gnv_test_tmpdir();
+    open_arg a;
+    GNV_ASSERT_OK(gnv_io_local_new(&a.io, dir));
+    GNV_ASSERT_OK(gnv__io_write_all(a.io, "f.txt", "x", 1, GNV_IO_NOREPLACE));
+    int saved = dup(0), null = open("/dev/null", O_RDONLY);
+    assert_true(saved >= 0 && null >= 0);
+    assert_int_equal(dup2(null, 0), 0);
+    assert_true(gnv_test_faultsim(open_body, &a) > 1);
+    assert_int_not_equal(fcntl(0, F_GETFD), -1); /* still open */
+    assert_int_equal(dup2(saved, 0), 0);
+    close(saved);
+    close(null);
+    gnv_io_free(a.io);
+    gnv_test_rmdir(dir);
+}
+
 static void test_noreplace_race(void **state)
 {
     (void)state;
@@ -227,6 +265,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_local_roundtrip),
+        cmocka_unit_test(test_open_read_allocation_failures),
         cmocka_unit_test(test_noreplace_race),
         cmocka_unit_test(test_fault_backend),
         cmocka_unit_test(test_sync_modes),
