@@ -11,7 +11,7 @@
  *                   - process_c1, process_c2: the process executor with 1 and 2
  *                     workers;
  *                   the column dropped and added again (NULL) between repetitions, not
- *                   timed. CKPT (env, default 0: the library's default) is the
+ *                   timed. CKPT (env, default 0: the library's adaptive sizing) fixes the
  *                   checkpoint size. Then the per-task fixed cost: the backfill of a
  *                   table of 1 fragment of 1 row, end to end (plan, worker start,
  *                   commit), process executor, best of TINY_REPS (env, default 20).

@@ -33,7 +33,7 @@ udfs=build/examples/udfs/libdemo_udfs.so
 step "geneva add-column DB products name_len --udf $udfs:text_len --inputs name"
 $geneva add-column "$db" products name_len --udf "$udfs:text_len" --inputs name
 
-step "geneva backfill DB products name_len   (checkpointed; a rerun resumes)"
+step "geneva backfill DB products name_len   (forked workers, checkpointed; a rerun resumes)"
 $geneva backfill "$db" products name_len
 
 step "geneva scan DB products --columns id,name,name_len --where 'name_len > 12' --limit 5"

@@ -58,8 +58,15 @@ static int text_len(
         return 0;
     }
     const unsigned char *s = (const unsigned char *)args[0].v.bytes.data;
-    int64_t n = 0;
-    for (int64_t i = 0; i < args[0].v.bytes.size; i++)
+    int64_t size = args[0].v.bytes.size, i = 0, n = 0;
+    /* code points = bytes that are not continuation bytes (10xxxxxx), 8 at a time */
+    for (; i + 8 <= size; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t cont = (w & ~(w << 1) & 0x8080808080808080ull) >> 7;
+        n += 8 - (int64_t)((cont * 0x0101010101010101ull) >> 56); /* bytes set, summed */
+    }
+    for (; i < size; i++)
         n += (s[i] & 0xC0) != 0x80;
     out->v.i64 = n;
     return 0;

@@ -73,17 +73,22 @@ GNV_EXTERN int gnv_table_add_udf_column(gnv_table *t,
  * of the old function until the next backfill (run one with `where` "1=1" to recompute
  * every row; checkpoints of the old function are never reused, their keys name the
  * function and its version). The library is copied to `_geneva/udfs/<sha256>.so`.
- * The handle moves to the new version.
+ * The handle moves to the new version. On a member of a multi-column group
+ * (gnv_table_add_udf_columns()), every member's definition changes in that one
+ * version: the group gets the new function, whose output must be the group's struct
+ * type (the same field names and types).
  *
  * @param column a virtual column.
- * @param fn a function of an open library; its output type must be the column's.
+ * @param fn a function of an open library; its output type must be the column's (for a
+ *        group member: the group's).
  * @param inputs the columns bound to its parameters, by position; NULL keeps the
  *        column's inputs.
  * @param n_inputs number of inputs (ignored when inputs is NULL).
  * @return GNV_OK;
  *         GNV_ENOTFOUND (no such column; an input column does not exist, naming it);
- *         GNV_EINVAL (not a virtual column; the output type differs from the column's,
- *         or an input's from its parameter's, naming both; a parameter count that
+ *         GNV_EINVAL (not a virtual column; the output type differs from the column's
+ *         (for a group member, from the group's: the message names the group), or an
+ *         input's from its parameter's, naming both; a parameter count that
  *         differs from the inputs'; a read-only handle);
  *         GNV_ECONFLICT; GNV_EIO; GNV_ENOMEM.
  * @since 0.4
@@ -236,28 +241,37 @@ typedef struct gnv_backfill_options {
     /** SQL filter of the rows to compute; NULL: `<column> IS NULL` (rows not computed
      * yet); "1=1" recomputes every row. */
     const char *where;
-    int concurrency;         /**< worker processes (process executor); 0: 8 */
-    int64_t checkpoint_size; /**< rows per checkpoint batch; 0: 100 */
-    /** Lower bound of the batch size; 0: none. With max_checkpoint_size too, sizing is
-     * adaptive: checkpoints hold min_checkpoint_size rows and each call of the function
-     * takes 1 to max / min of them (a multiple of min rows), starting near
-     * checkpoint_size, doubling after a call shorter than half the target (1 s; the
-     * environment variable GENEVA_BACKFILL_TARGET_SECONDS changes it) and halving
-     * after one longer than twice the target. */
+    /** Worker processes of the process executor; 0: 8, at most the CPUs this process may
+     * run on. */
+    int concurrency;
+    /** Rows per batch. Alone (without min or max_checkpoint_size) it fixes the batch
+     * size: one call of the function and one checkpoint per batch. Otherwise it seeds
+     * the adaptive size (default: min_checkpoint_size). */
+    int64_t checkpoint_size;
+    /** Sizing is adaptive unless checkpoint_size alone is set. Batches then hold
+     * min_checkpoint_size rows (0: checkpoint_size, else 100) and one checkpoint file
+     * holds 1 to max / min of them, starting near checkpoint_size rows: after a
+     * checkpoint computed in less than half the target time (1 s; the environment
+     * variable GENEVA_BACKFILL_TARGET_SECONDS changes it) the next grows (up to 64
+     * times), after one longer than twice the target it halves. The batches of one
+     * checkpoint are computed in calls whose inputs take at most 4 MiB when
+     * max_checkpoint_size is not set (so memory stays bounded whatever the rows hold).
+     * A re-run takes the checkpoints whose row ranges fall on its batch boundaries,
+     * whatever sizes made them. */
     int64_t min_checkpoint_size;
-    /** Upper bound of the batch size, and of the rows read and held for one call of
-     * the function or kept unwritten (batch_checkpoint_flush_interval_seconds); 0:
-     * none. */
+    /** Upper bound of the rows of one checkpoint, of one call of the function, and of
+     * those kept unwritten (batch_checkpoint_flush_interval_seconds); 0: 262,144 rows
+     * (and calls of at most 4 MiB of inputs). */
     int64_t max_checkpoint_size;
     /** Rows per task (a task is a range of a fragment's rows); 0: rows to compute /
      * workers / 2, at least the checkpoint size. */
     int64_t task_size;
     /** Fragments per commit; 0: 64; -1: one commit at the end. */
     int64_t commit_granularity;
-    uint64_t read_version;             /**< version to plan on; 0: the latest */
-    int64_t num_frags;                 /**< fragments to process; -1: all */
-    int64_t skip_frags;                /**< fragments to skip first (in manifest order) */
-    int executor;                      /**< a gnv_executor */
+    uint64_t read_version; /**< version to plan on; 0: the latest */
+    int64_t num_frags;     /**< fragments to process; -1: all */
+    int64_t skip_frags;    /**< fragments to skip first (in manifest order) */
+    int executor; /**< a gnv_executor; GNV_BACKFILL_OPTIONS_INIT (and NULL options): process */
     gnv_backfill_progress_fn progress; /**< NULL, or called with the counters */
     void *progress_payload;            /**< passed to progress */
     /** The error policy; NULL (or action GNV_ON_ERROR_DEFAULT): the column's, else fail.
@@ -296,8 +310,9 @@ typedef struct gnv_backfill_options {
      * gnv_table_backfill_async() in a thread of this process). Version 3 and later.
      * @since 0.4 */
     const gnv_udf_function *udf;
-    /** How often computed results are persisted as checkpoints, in seconds. 0: after
-     * every batch. Otherwise batches computed within the interval are kept in memory
+    /** How often computed results are persisted as checkpoints, in seconds. 0: as soon
+     * as a checkpoint's batches are computed. Otherwise batches computed within the
+     * interval are kept in memory
      * (at most max_checkpoint_size rows, else 64 batches) and their checkpoints written
      * together, when the interval has passed, at the end of each task and before an
      * error is returned: a crash or a kill loses up to that much work, which a re-run
@@ -312,8 +327,8 @@ typedef struct gnv_backfill_options {
 #define GNV_BACKFILL_OPTIONS_VERSION 3
 #define GNV_BACKFILL_OPTIONS_INIT                                                                  \
     {                                                                                              \
-        GNV_BACKFILL_OPTIONS_VERSION, NULL, 0, 0, 0, 0, 0, 0, 0, -1, 0, GNV_EXECUTOR_INLINE, NULL, \
-            NULL, NULL, NULL, 0, 0, -1, -1, NULL, NULL, NULL, 0.0, 0                               \
+        GNV_BACKFILL_OPTIONS_VERSION, NULL, 0, 0, 0, 0, 0, 0, 0, -1, 0, GNV_EXECUTOR_PROCESS,      \
+            NULL, NULL, NULL, NULL, 0, 0, -1, -1, NULL, NULL, NULL, 0.0, 0                         \
     }
 
 /**

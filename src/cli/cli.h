@@ -62,16 +62,33 @@ int cli_cmd_jobs(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_job(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_errors(const cli_command *cmd, int argc, char **argv);
 /* `add-column DB TABLE NAME --udf LIB:FUNC [--inputs a,b]`, called by add-column's
- * handler (with alter: `alter-column DB TABLE NAME --udf ...`, swapping the function
- * of a virtual column): returns an exit code. */
+ * handler, keeping the error policy on_error (NULL: none) in the column's definition
+ * (with alter: `alter-column DB TABLE NAME --udf ...`, swapping the function of a
+ * virtual column; on_error must be NULL): returns an exit code. */
 int cli_add_udf_column(const cli_command *cmd,
                        const char *db_path,
                        const char *table,
                        const char *name,
                        const char *spec,
                        const char *inputs,
+                       const gnv_on_error *on_error,
                        bool quiet,
                        bool alter);
+/* The options --on-error P and --skip-budget N|P% (of backfill and add-column --udf). */
+typedef struct cli_on_error {
+    gnv_on_error pol;
+    bool given;  /* --on-error was given */
+    bool budget; /* --skip-budget was given */
+} cli_on_error;
+#define CLI_ON_ERROR_INIT                                                                          \
+    {                                                                                              \
+        GNV_ON_ERROR_INIT, false, false                                                            \
+    }
+/* Parse the argument of --skip-budget (budget) or --on-error into e: -1 to go on, or
+ * the exit code of a usage error. */
+int cli_on_error_option(const cli_command *cmd, bool budget, const char *arg, cli_on_error *e);
+/* After the options: -1 when they go together, else a usage error's exit code. */
+int cli_on_error_check(const cli_command *cmd, const cli_on_error *e);
 /* Usage texts, kept beside their handlers. */
 extern const char cli_usage_version[];
 extern const char cli_usage_inspect[];

@@ -24,18 +24,23 @@ const char cli_usage_backfill[] =
     "\n"
     "Options:\n"
     "  --where EXPR            rows to compute (default: 'COLUMN IS NULL'; '1=1': all)\n"
-    "  --concurrency N         worker processes of the process executor (default 8)\n"
-    "  --checkpoint-size N     rows per checkpoint batch (default 100)\n"
-    "  --min-checkpoint-size N lower bound of the batch size; with --max-checkpoint-size,\n"
-    "                          the size adapts between them (about 1 s per UDF call)\n"
-    "  --max-checkpoint-size N upper bound of the batch size (rows read at once)\n"
+    "  --concurrency N         worker processes of the process executor (default 8, at\n"
+    "                          most the machine's CPUs)\n"
+    "  --checkpoint-size N     rows per batch; alone it fixes the size (one call and\n"
+    "                          one checkpoint per batch), else it seeds the adaptive one\n"
+    "  --min-checkpoint-size N rows per batch when sizing is adaptive (the default;\n"
+    "                          default 100): a checkpoint holds 1 to max / min batches,\n"
+    "                          growing while they take under about 1 s\n"
+    "  --max-checkpoint-size N upper bound of a checkpoint and of one call of the UDF\n"
+    "                          (default 262144 rows, calls of at most 4 MiB of inputs)\n"
     "  --task-size N           rows per task (default: rows / workers / 2)\n"
     "  --commit-granularity N  fragments per commit (default 64; 0: one commit at the end)\n"
     "  --read-version V        plan on this version (default: the latest)\n"
     "  --num-frags N           process at most N fragments\n"
     "  --skip-frags N          skip the first N fragments\n"
-    "  --executor E            inline (this process) or process (forked workers; a\n"
-    "                          crashing UDF loses one task, retried once) (default inline)\n"
+    "  --executor E            process (forked workers; a crashing UDF kills one worker,\n"
+    "                          its task is retried once) or inline (this process: for\n"
+    "                          tests and debugging) (default process)\n"
     "  --on-error P            fail (stop at the first error), retry:N (try a failing\n"
     "                          batch N times in all, then fail) or skip (leave the rows\n"
     "                          that fail NULL; 'geneva errors' lists them) (default: the\n"
@@ -50,10 +55,11 @@ const char cli_usage_backfill[] =
     "                          column's (same inputs and output type; the column keeps\n"
     "                          its own: 'alter-column --udf' changes it)\n"
     "  --batch-checkpoint-flush-interval-seconds S\n"
-    "                          how often results are checkpointed (default 0: after\n"
-    "                          every batch); a kill loses up to that much work\n"
+    "                          how often results are checkpointed (default 0: as soon\n"
+    "                          as computed); a kill loses up to that much work\n"
     "  --intra-applier-concurrency N\n"
-    "                          threads per worker calling the UDF; only 1 is supported yet\n"
+    "                          threads per worker calling the UDF (default 1, at most\n"
+    "                          64; the UDF must then be thread-safe)\n"
     "  -q, --quiet             print nothing but errors\n"
     "  -h, --help              show this help\n"
     "\n"
@@ -120,6 +126,27 @@ static bool parse_budget(const char *arg, gnv_on_error *p)
     return cli_parse_int64(arg, 0, INT64_MAX, &p->max_skipped_rows);
 }
 
+int cli_on_error_option(const cli_command *cmd, bool budget, const char *arg, cli_on_error *e)
+{
+    if (budget) {
+        if (!parse_budget(arg, &e->pol))
+            return cli_usage_error(cmd, "bad --skip-budget '%s': expected N or P%%", arg);
+        e->budget = true;
+    } else {
+        if (!parse_on_error(arg, &e->pol))
+            return cli_usage_error(cmd, "bad --on-error '%s': use fail, retry:N or skip", arg);
+        e->given = true;
+    }
+    return -1;
+}
+
+int cli_on_error_check(const cli_command *cmd, const cli_on_error *e)
+{
+    if (e->budget && e->pol.action != GNV_ON_ERROR_SKIP)
+        return cli_usage_error(cmd, "--skip-budget needs --on-error skip");
+    return -1;
+}
+
 static int parse_count(const cli_command *cmd, const char *opt, const char *arg, int64_t *out)
 {
     if (!cli_parse_int64(arg, 0, INT64_MAX, out))
@@ -155,8 +182,8 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
     };
     static const char *const names[] = {"DB", "TABLE", "COLUMN"};
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
-    gnv_on_error pol = GNV_ON_ERROR_INIT;
-    bool quiet = false, plan = false, budget = false, async = false;
+    cli_on_error oe = CLI_ON_ERROR_INIT;
+    bool quiet = false, plan = false, async = false;
     double timeout = 0;
     const char *udf = NULL;
     int64_t v = 0;
@@ -218,10 +245,8 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
             plan = true;
             break;
         case OPT_ON_ERROR:
-            if (!parse_on_error(optarg, &pol))
-                return cli_usage_error(cmd, "bad --on-error '%s': use fail, retry:N or skip",
-                                       optarg);
-            o.on_error = &pol;
+        case OPT_SKIP_BUDGET:
+            rc = cli_on_error_option(cmd, opt == OPT_SKIP_BUDGET, optarg, &oe);
             break;
         case OPT_ASYNC:
             async = true;
@@ -247,15 +272,10 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
             break;
         }
         case OPT_INTRA:
-            if (!cli_parse_int64(optarg, 1, 4096, &v))
+            if (!cli_parse_int64(optarg, 1, 64, &v))
                 return cli_usage_error(
-                    cmd, "bad --intra-applier-concurrency '%s': expected 1 to 4096", optarg);
+                    cmd, "bad --intra-applier-concurrency '%s': expected 1 to 64", optarg);
             o.intra_applier_concurrency = (int)v;
-            break;
-        case OPT_SKIP_BUDGET:
-            if (!parse_budget(optarg, &pol))
-                return cli_usage_error(cmd, "bad --skip-budget '%s': expected N or P%%", optarg);
-            budget = true;
             break;
         default:
             return cli_bad_option(cmd, opt, argv);
@@ -266,8 +286,11 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
     rc = cli_positionals(cmd, argc, argv, 3, 3, names);
     if (rc >= 0)
         return rc;
-    if (budget && pol.action != GNV_ON_ERROR_SKIP)
-        return cli_usage_error(cmd, "--skip-budget needs --on-error skip");
+    rc = cli_on_error_check(cmd, &oe);
+    if (rc >= 0)
+        return rc;
+    if (oe.given)
+        o.on_error = &oe.pol;
     gnv_udf_library *lib = NULL;
     if (udf) {
         char *lib_path = NULL, *fn_name = NULL;
@@ -366,6 +389,7 @@ int cli_add_udf_column(const cli_command *cmd,
                        const char *name,
                        const char *spec,
                        const char *inputs,
+                       const gnv_on_error *on_error,
                        bool quiet,
                        bool alter)
 {
@@ -413,7 +437,7 @@ int cli_add_udf_column(const cli_command *cmd,
                     "altered column '%s' of '%s': now computed by '%s' (version %" PRIu64
                     "); its values stay until the next backfill\n",
                     name, table, gnv_udf_function_name(fn), gnv_table_version(t));
-    } else if (gnv_table_add_udf_column(t, name, fn, in, n_in) != GNV_OK)
+    } else if (gnv_table_add_udf_column_v2(t, name, fn, in, n_in, on_error) != GNV_OK)
         rc = cli_fail_lib(cmd);
     else if (!quiet)
         fprintf(stderr, "added column '%s' to '%s' (version %" PRIu64 ")\n", name, table,

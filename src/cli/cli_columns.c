@@ -25,6 +25,10 @@ const char cli_usage_add_column[] =
     "  --sql EXPR          the expression\n"
     "  --udf LIB:FUNC      a UDF instead (see docs/backfill.md)\n"
     "  --inputs A,B        the UDF's input columns, one per parameter\n"
+    "  --on-error P        the column's error policy, used by backfills that give none:\n"
+    "                      fail, retry:N or skip (as for 'geneva backfill')\n"
+    "  --skip-budget N|P%  with --on-error skip: the job fails once more than N rows (or\n"
+    "                      P% of its rows) were skipped\n"
     "  -q, --quiet         print nothing\n"
     "  -h, --help          show this help\n"
     "\n"
@@ -58,7 +62,8 @@ const char cli_usage_alter_column[] =
     "With --udf, a virtual column gets the function FUNC of the UDF library LIB instead of\n"
     "its own (same output type; --inputs, default: the column's inputs, must match its\n"
     "parameters). Only the schema changes: the values stay until the next 'geneva\n"
-    "backfill' ('--where 1=1' recomputes them all).\n"
+    "backfill' ('--where 1=1' recomputes them all). On a column of a multi-column group\n"
+    "('geneva add-columns'), the whole group's function changes (same struct output).\n"
     "\n"
     "Options:\n"
     "  --udf LIB:FUNC      a new UDF for a virtual column\n"
@@ -73,13 +78,23 @@ const char cli_usage_alter_column[] =
     "  $ geneva alter-column db products qty --cast int32 --rename quantity\n"
     "  altered column 'qty' of 'products' (version 4)\n";
 
-enum { OPT_SQL = CLI_OPT_FIRST_FREE, OPT_RENAME, OPT_CAST, OPT_NULLABLE, OPT_UDF, OPT_INPUTS };
+enum {
+    OPT_SQL = CLI_OPT_FIRST_FREE,
+    OPT_RENAME,
+    OPT_CAST,
+    OPT_NULLABLE,
+    OPT_UDF,
+    OPT_INPUTS,
+    OPT_ON_ERROR,
+    OPT_SKIP_BUDGET
+};
 
 typedef struct col_args {
     bool quiet;
     const char *sql;
     const char *udf;
     const char *inputs;
+    cli_on_error on_error;
     const char *rename;
     const char *cast;
     int nullable;
@@ -97,13 +112,17 @@ static int col_parse(const cli_command *cmd, int argc, char **argv, col_args *a)
         {"nullable", required_argument, NULL, OPT_NULLABLE},
         {"udf", required_argument, NULL, OPT_UDF},
         {"inputs", required_argument, NULL, OPT_INPUTS},
+        {"on-error", required_argument, NULL, OPT_ON_ERROR},
+        {"skip-budget", required_argument, NULL, OPT_SKIP_BUDGET},
         {0, 0, 0, 0},
     };
     bool add = !strcmp(cmd->name, "add-column"), alter = !strcmp(cmd->name, "alter-column");
-    int opt;
+    const cli_on_error oe0 = CLI_ON_ERROR_INIT;
+    int opt, rc;
     optind = 0;
     opterr = 0;
     memset(a, 0, sizeof *a);
+    a->on_error = oe0;
     while ((opt = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
         switch (opt) {
         case 'h':
@@ -122,6 +141,15 @@ static int col_parse(const cli_command *cmd, int argc, char **argv, col_args *a)
                 return cli_usage_error(cmd, "unknown option '--%s'",
                                        opt == OPT_UDF ? "udf" : "inputs");
             *(opt == OPT_UDF ? &a->udf : &a->inputs) = optarg;
+            break;
+        case OPT_ON_ERROR:
+        case OPT_SKIP_BUDGET:
+            if (!add)
+                return cli_usage_error(cmd, "unknown option '--%s'",
+                                       opt == OPT_ON_ERROR ? "on-error" : "skip-budget");
+            rc = cli_on_error_option(cmd, opt == OPT_SKIP_BUDGET, optarg, &a->on_error);
+            if (rc >= 0)
+                return rc;
             break;
         case OPT_RENAME:
         case OPT_CAST:
@@ -163,9 +191,16 @@ int cli_cmd_add_column(const cli_command *cmd, int argc, char **argv)
         return cli_usage_error(cmd, "give --sql or --udf, not both");
     if (a.inputs && !a.udf)
         return cli_usage_error(cmd, "--inputs goes with --udf");
+    if ((a.on_error.given || a.on_error.budget) && !a.udf)
+        return cli_usage_error(cmd, "--%s goes with --udf",
+                               a.on_error.given ? "on-error" : "skip-budget");
+    rc = cli_on_error_check(cmd, &a.on_error);
+    if (rc >= 0)
+        return rc;
     if (a.udf)
         return cli_add_udf_column(cmd, argv[optind], argv[optind + 1], argv[optind + 2], a.udf,
-                                  a.inputs, a.quiet, false);
+                                  a.inputs, a.on_error.given ? &a.on_error.pol : NULL, a.quiet,
+                                  false);
     if (!a.sql)
         return cli_usage_error(cmd, "missing --sql EXPR (or --udf LIB:FUNC)");
     gnv_db *db = NULL;
@@ -224,7 +259,7 @@ int cli_cmd_alter_column(const cli_command *cmd, int argc, char **argv)
         return cli_usage_error(cmd, "give --udf alone (not with --rename, --cast, --nullable)");
     if (a.udf)
         return cli_add_udf_column(cmd, argv[optind], argv[optind + 1], argv[optind + 2], a.udf,
-                                  a.inputs, a.quiet, true);
+                                  a.inputs, NULL, a.quiet, true);
     if (!a.rename && !a.cast && a.nullable == GNV_NULLABLE_KEEP)
         return cli_usage_error(cmd,
                                "nothing to change: give --rename, --cast, --nullable or --udf");

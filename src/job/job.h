@@ -75,22 +75,51 @@ int gnv__udf_check_binding(const gnv_table *t,
 
 /* ---- checkpoints (job_ckpt.c) ------------------------------------------------ */
 
-/* What identifies one checkpointed batch (DESIGN 5b). */
+/* What determines the content of a fragment's checkpoints (DESIGN 5b). */
 typedef struct gnv__ckpt_id {
     const gnv__udf_coldef *def;
     const char *column;
     const char *where;
     const char *table;
     const Gnvpb__DataFragment *frag; /* its data files and deletion file are hashed */
-    int32_t field_id;                /* the column's (named in the file name) */
-    const int32_t *leaf_ids;         /* its leaves: a file of exactly these (the column's */
-    size_t n_leaf;                   /* own, written by a backfill) is not part of the key */
-    int64_t start, end;              /* physical row range of the batch */
+    const int32_t *leaf_ids;         /* the column's leaves: a file of exactly these (the */
+    size_t n_leaf;                   /* column's own, written by a backfill) is not hashed */
 } gnv__ckpt_id;
 
-/* The path "<table dir>/_geneva/checkpoints/f<field id>-<fragment id>-<key>.arrow"
- * (gnv__free). */
-int gnv__ckpt_path(char **out, const gnv_table *t, const gnv__ckpt_id *id);
+/* 40 hex digits and a NUL */
+#define GNV__CKPT_KEY_SIZE 41
+
+/* The key of a fragment's checkpoints: the first 40 hex digits of the SHA-256 of what
+ * determines their content, but the row range. */
+int gnv__ckpt_key(char out[GNV__CKPT_KEY_SIZE], const gnv__ckpt_id *id);
+
+/* The path "<table dir>/_geneva/checkpoints/f<field id>-<fragment id>-<key>-<start>-
+ * <end>.arrow" of the checkpoint of physical rows [start, end) (gnv__free). */
+int gnv__ckpt_path(char **out,
+                   const gnv_table *t,
+                   int32_t field_id,
+                   uint64_t frag_id,
+                   const char *key,
+                   int64_t start,
+                   int64_t end);
+
+/* A checkpoint file name, parsed. */
+typedef struct gnv__ckpt_name {
+    int32_t field_id;
+    uint64_t frag_id;
+    char key[GNV__CKPT_KEY_SIZE];
+    int64_t start, end;
+} gnv__ckpt_name;
+
+/* Parse a file name of the form gnv__ckpt_path makes; false for any other name. */
+bool gnv__ckpt_parse_name(const char *name, gnv__ckpt_name *out);
+
+/* Call fn with each entry of the table's checkpoint directory (none when it is
+ * missing). */
+int gnv__ckpt_list(gnv_io *io,
+                   const gnv_table *t,
+                   int (*fn)(const char *name, int is_dir, void *payload),
+                   void *payload);
 
 /* Write a checkpoint: row offsets (n) and the values (an array of `value` schema of n
  * rows). An existing checkpoint of the same key is kept (same content by
@@ -133,6 +162,10 @@ int gnv__ckpt_decode(bool *ok,
  * other options, that the current plan does not use. */
 int gnv__ckpt_remove_fragment(
     gnv_io *io, const gnv_table *t, int32_t field_id, uint64_t frag_id, const gnv_strset *keep);
+
+/* Workers of the process executor by default: Geneva's 8, at most this machine's CPUs
+ * (job_admission.c). */
+int gnv__default_concurrency(void);
 
 /* ---- error policies and the errors table (job_errors.c) ---------------------- */
 

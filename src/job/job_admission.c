@@ -18,6 +18,7 @@
 
 #include "job.h"
 
+/* Geneva's default number of workers (at most the CPUs of this machine) */
 #define DEFAULT_CONCURRENCY 8
 
 static int machine_cpus(void)
@@ -29,6 +30,11 @@ static int machine_cpus(void)
             return n;
     }
     return gnv__ncpus();
+}
+
+int gnv__default_concurrency(void)
+{
+    return GNV_MIN(DEFAULT_CONCURRENCY, machine_cpus());
 }
 
 /* MemAvailable in bytes; 0 when unknown. */
@@ -162,7 +168,7 @@ int gnv__admission_check_column(gnv_table *t, const char *column, const gnv_back
     }
     int workers = 1;
     if (o && o->executor == GNV_EXECUTOR_PROCESS)
-        workers = o->concurrency > 0 ? o->concurrency : DEFAULT_CONCURRENCY;
+        workers = o->concurrency > 0 ? o->concurrency : gnv__default_concurrency();
     rc = gnv__admission_check(fn, workers, o, NULL);
 done:
     gnv_udf_library_close(lib);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,31 +20,44 @@
 
 #define DEFAULT_CHECKPOINT_SIZE    100
 #define DEFAULT_COMMIT_GRANULARITY 64
-#define DEFAULT_CONCURRENCY        8
+/* Adaptive sizing by default: calls of 100 rows up to this many ... */
+#define DEFAULT_MAX_CHECKPOINT_SIZE (256 * 1024)
+/* ... and, without max_checkpoint_size, inputs of at most this many bytes per call. */
+#define DEFAULT_MAX_CALL_BYTES (4 * 1024 * 1024)
 /* Adaptive batch sizing aims at this many seconds per call of the function. */
 #define TARGET_BATCH_SECONDS 1.0
+/* Threads per worker calling the function, at most. */
+#define MAX_INTRA_THREADS 64
+/* The new data file of a fragment is assembled and written this many rows at a time. */
+#define WRITE_CHUNK_ROWS 65536
 /* Without max_checkpoint_size, results kept in memory (flush interval) are written
  * once this many batches are pending. */
 #define MAX_PENDING_BATCHES 64
 
 int64_t gnv__backfill_udf_calls;
 
-/* One checkpoint batch: rows[first, first + n) of its fragment's matching rows. */
+/* One batch: rows[first, first + n) of its fragment's matching rows; the unit that
+ * checkpoints are made of (a checkpoint holds one or more consecutive batches). */
 typedef struct bf_batch {
     size_t first, n;
-    char *path;
     bool done;
     bool isolate;      /* its worker crashed: apply it row by row (skip policy) */
     uint64_t *crashed; /* rows that crashed a worker alone: left NULL */
     size_t n_crashed;
 } bf_batch;
 
-/* A computed batch whose checkpoint is not written yet (flush interval). */
+/* Consecutive batches computed in one call whose checkpoint is not written yet (flush
+ * interval). */
 typedef struct bf_result {
     struct bf_frag *fr;
-    bf_batch *bt;
+    size_t b0, nb;
     struct ArrowArray values;
 } bf_result;
+
+/* A checkpoint file of a fragment: batches [b0, b0 + nb). */
+typedef struct bf_ckpt {
+    size_t b0, nb;
+} bf_ckpt;
 
 typedef struct bf_frag {
     const Gnvpb__DataFragment *f; /* borrowed from the read handle's manifest */
@@ -51,8 +65,12 @@ typedef struct bf_frag {
     size_t n_rows;
     bf_batch *batches;
     size_t n_batches;
-    size_t first_task, n_tasks; /* its tasks: batches grouped by batches_per_task */
-    bool failed;                /* a batch could not be computed */
+    size_t first_task, n_tasks;   /* its tasks: batches grouped by batches_per_task */
+    bool failed;                  /* a batch could not be computed */
+    bool written;                 /* its data file is written (pending or committed) */
+    char key[GNV__CKPT_KEY_SIZE]; /* of its checkpoints (gnv__ckpt_key) */
+    bf_ckpt *ckpts;               /* its checkpoint files, in no order */
+    size_t n_ckpts, cap_ckpts;
 } bf_frag;
 
 typedef struct bf_job {
@@ -89,16 +107,27 @@ typedef struct bf_job {
     bool in_worker;         /* a process executor's worker: its log goes to a file */
     bool fail_stop;         /* on_error fail: a task failed, so no new task starts */
     volatile uint64_t *cur; /* process executor: the row each worker slot runs alone */
-    int slot;               /* the worker's slot */
-    char first_error[512];  /* the first failure, with its row */
+    /* process executor: rows ([2 * slot]) and batches ([2 * slot + 1]) the worker of each
+     * slot computed so far, for progress while it runs */
+    volatile int64_t *slot_done;
+    int64_t rows_before;   /* process executor: rows with checkpoints before the run */
+    int worker_code;       /* the first error code of a worker other than GNV_EUDF */
+    int slot;              /* the worker's slot */
+    char first_error[512]; /* the first failure, with its row */
     /* job control (job_jobs.c): its geneva_jobs record, cancel flag and metrics */
     gnv__jobrun *run;
     gnv__job_metrics *met; /* shared with the workers (or &met_local) */
     gnv__job_metrics met_local;
-    /* adaptive sizing: batches per call of the function, between 1 and max_group */
+    /* adaptive sizing: batches per checkpoint, between 1 and max_group; a checkpoint's
+     * batches are computed in calls whose inputs take at most max_call_bytes (0: no
+     * limit) */
     bool adaptive;
     size_t group, max_group;
     double target_seconds;
+    int64_t max_call_bytes;
+    double row_bytes;    /* input bytes per row of the last call */
+    size_t pend_batches; /* computed since the last checkpoint ... */
+    double pend_seconds; /* ... in this many seconds */
     /* results not checkpointed yet, and when they were last written */
     bf_result *res;
     size_t n_res, cap_res;
@@ -110,11 +139,10 @@ static void job_reset(bf_job *j)
 {
     for (size_t i = 0; i < j->n_frags; i++) {
         bf_frag *fr = &j->frags[i];
-        for (size_t b = 0; b < fr->n_batches; b++) {
-            gnv__free(fr->batches[b].path);
+        for (size_t b = 0; b < fr->n_batches; b++)
             gnv__free(fr->batches[b].crashed);
-        }
         gnv__free(fr->batches);
+        gnv__free(fr->ckpts);
         gnv__free(fr->rows);
     }
     gnv__free(j->frags);
@@ -168,11 +196,10 @@ static int check_options(bf_job *j, const gnv_backfill_options *opts)
         return gnv__error_set(GNV_EINVAL, GNV_SUB_JOB,
                               "backfill options: batch_checkpoint_flush_interval_seconds and "
                               "intra_applier_concurrency must not be negative");
-    if (d.intra_applier_concurrency > 1)
-        return gnv__error_set(GNV_ENOTSUP, GNV_SUB_JOB,
-                              "backfill options: intra_applier_concurrency %d is not supported yet "
-                              "(only 1 thread per worker)",
-                              d.intra_applier_concurrency);
+    if (d.intra_applier_concurrency > MAX_INTRA_THREADS)
+        return gnv__error_set(GNV_EINVAL, GNV_SUB_JOB,
+                              "backfill options: intra_applier_concurrency %d is above %d",
+                              d.intra_applier_concurrency, MAX_INTRA_THREADS);
     if (d.concurrency < 0 || d.checkpoint_size < 0 || d.min_checkpoint_size < 0 ||
         d.max_checkpoint_size < 0 || d.task_size < 0 || d.commit_granularity < -1 ||
         d.num_frags < -1 || d.skip_frags < 0)
@@ -188,9 +215,22 @@ static int check_options(bf_job *j, const gnv_backfill_options *opts)
         return gnv__error_set(GNV_EINVAL, GNV_SUB_JOB, "backfill options: unknown executor %d",
                               d.executor);
     if (d.concurrency == 0)
-        d.concurrency = DEFAULT_CONCURRENCY;
+        d.concurrency = gnv__default_concurrency();
+    /* a checkpoint_size alone fixes the batch size; otherwise sizing is adaptive */
+    bool fixed = d.checkpoint_size && !d.min_checkpoint_size && !d.max_checkpoint_size;
+    if (!fixed) {
+        if (!d.max_checkpoint_size)
+            j->max_call_bytes = DEFAULT_MAX_CALL_BYTES;
+        if (!d.min_checkpoint_size) { /* checkpoint_size, else 100, at most max */
+            int64_t min = d.checkpoint_size ? d.checkpoint_size : DEFAULT_CHECKPOINT_SIZE;
+            d.min_checkpoint_size =
+                d.max_checkpoint_size ? GNV_MIN(d.max_checkpoint_size, min) : min;
+        }
+        if (!d.max_checkpoint_size)
+            d.max_checkpoint_size = GNV_MAX(d.min_checkpoint_size, DEFAULT_MAX_CHECKPOINT_SIZE);
+    }
     if (d.checkpoint_size == 0)
-        d.checkpoint_size = d.min_checkpoint_size ? d.min_checkpoint_size : DEFAULT_CHECKPOINT_SIZE;
+        d.checkpoint_size = d.min_checkpoint_size;
     if (d.min_checkpoint_size && d.checkpoint_size < d.min_checkpoint_size)
         d.checkpoint_size = d.min_checkpoint_size;
     if (d.max_checkpoint_size && d.checkpoint_size > d.max_checkpoint_size)
@@ -198,9 +238,9 @@ static int check_options(bf_job *j, const gnv_backfill_options *opts)
     if (d.commit_granularity == 0)
         d.commit_granularity = DEFAULT_COMMIT_GRANULARITY;
     j->group = j->max_group = 1;
-    if (d.min_checkpoint_size && d.max_checkpoint_size) {
-        /* adaptive: checkpoints of min rows, calls of 1 to max / min of them, starting
-         * near checkpoint_size rows */
+    if (!fixed) {
+        /* adaptive: batches of min rows, calls of 1 to max / min of them, starting near
+         * checkpoint_size rows */
         j->adaptive = true;
         j->max_group = (size_t)(d.max_checkpoint_size / d.min_checkpoint_size);
         j->group =
@@ -359,6 +399,51 @@ static int default_where(char **out, const char *column)
     return rc;
 }
 
+/* Whether every live row of fragments [first, last) matches without evaluating the
+ * filter: the default filter (`<column> IS NULL`) where no fragment has data of the
+ * column yet (a column just added, the first backfill). */
+static bool all_rows_match(const bf_job *j, size_t first, size_t last)
+{
+    const Gnvpb__Manifest *m = j->rt->m;
+    if ((j->o.where && *j->o.where) || j->grp)
+        return false;
+    for (size_t i = first; i < last; i++)
+        for (size_t k = 0; k < m->fragments[i]->n_files; k++)
+            if (is_own_file(j, m->fragments[i]->files[k]))
+                return false;
+    return true;
+}
+
+/* The addresses of the live rows of fragments [first, last), in order. */
+static int live_addrs(bf_job *j, size_t first, size_t last, uint64_t **out, size_t *n_out)
+{
+    int rc = GNV_OK;
+    const Gnvpb__Manifest *m = j->rt->m;
+    uint64_t total = 0;
+    uint8_t *del = NULL;
+    for (size_t i = first; i < last; i++)
+        total += m->fragments[i]->physical_rows;
+    uint64_t *addrs = gnv__malloc((size_t)(total ? total : 1) * sizeof *addrs);
+    size_t n = 0;
+    GNV_CHECK_ALLOC(addrs);
+    for (size_t i = first; i < last; i++) {
+        const Gnvpb__DataFragment *f = m->fragments[i];
+        gnv__free(del);
+        del = NULL;
+        GNV_TRYG(gnv__fragment_deletions(j->t->io, j->t->dir, j->t->name, f, &del));
+        for (uint64_t r = 0; r < f->physical_rows; r++)
+            if (!del || !((del[r >> 3] >> (r & 7)) & 1))
+                addrs[n++] = f->id << 32 | r;
+    }
+    *out = addrs;
+    *n_out = n;
+    addrs = NULL;
+done:
+    gnv__free(addrs);
+    gnv__free(del);
+    return rc;
+}
+
 static int plan(bf_job *j)
 {
     int rc = GNV_OK;
@@ -369,7 +454,10 @@ static int plan(bf_job *j)
     size_t last = j->o.num_frags < 0 ? m->n_fragments
                                      : (size_t)GNV_MIN((uint64_t)first + (uint64_t)j->o.num_frags,
                                                        (uint64_t)m->n_fragments);
-    rc = gnv__table_match_addrs(&addrs, &n_addrs, j->rt, j->where);
+    if (all_rows_match(j, first, last))
+        rc = live_addrs(j, first, last, &addrs, &n_addrs);
+    else
+        rc = gnv__table_match_addrs(&addrs, &n_addrs, j->rt, j->where);
     if (rc < 0) {
         const gnv_error *e = gnv_error_last();
         if (rc == GNV_EINVAL && e && strncmp(e->message, "where", 5) != 0)
@@ -416,31 +504,9 @@ static int plan(bf_job *j)
             bf_batch *bt = &fr->batches[b];
             bt->first = b * (size_t)cks;
             bt->n = GNV_MIN((size_t)cks, fr->n_rows - bt->first);
-            gnv__ckpt_id id = {&j->def,
-                               j->column,
-                               j->where,
-                               j->t->name,
-                               f,
-                               j->field_id,
-                               j->leaf_ids,
-                               j->n_leaf,
-                               fr->rows[bt->first],
-                               (int64_t)fr->rows[bt->first + bt->n - 1] + 1};
-            GNV_TRYG(gnv__ckpt_path(&bt->path, j->t, &id));
         }
-        if (j->clean_stale) { /* checkpoints of this fragment the plan does not use */
-            gnv_strset keep = {0};
-            for (size_t b = 0; b < fr->n_batches && rc == GNV_OK; b++) {
-                const char *base = strrchr(fr->batches[b].path, '/');
-                base = base ? base + 1 : fr->batches[b].path;
-                rc = gnv__strset_add(&keep, base, strlen(base), NULL);
-            }
-            if (rc == GNV_OK)
-                rc = gnv__ckpt_remove_fragment(j->t->io, j->t, j->field_id, f->id, &keep);
-            gnv__strset_reset(&keep);
-            if (rc < 0)
-                goto done;
-        }
+        gnv__ckpt_id id = {&j->def, j->column, j->where, j->t->name, f, j->leaf_ids, j->n_leaf};
+        GNV_TRYG(gnv__ckpt_key(fr->key, &id));
         j->st.rows += (int64_t)fr->n_rows;
         j->st.batches += (int64_t)fr->n_batches;
     }
@@ -467,23 +533,177 @@ done:
     return rc;
 }
 
-/* Which batches are checkpointed already. */
-static int scan_checkpoints(bf_job *j, int64_t *found_out)
+/* ---- checkpoints ---------------------------------------------------------------- */
+
+/* Physical rows [start, end) of batches [b0, b0 + nb) of fr. */
+static void ckpt_range(const bf_frag *fr, size_t b0, size_t nb, int64_t *start, int64_t *end)
 {
-    int64_t found = 0;
-    for (size_t i = 0; i < j->n_frags; i++) {
-        bf_frag *fr = &j->frags[i];
-        for (size_t b = 0; b < fr->n_batches; b++) {
-            bf_batch *bt = &fr->batches[b];
-            if (bt->done)
-                continue;
-            GNV_TRY(gnv__ckpt_read(&bt->done, NULL, j->t->io, bt->path, &j->field,
-                                   fr->rows + bt->first, (int64_t)bt->n));
-            found += bt->done;
+    const bf_batch *last = &fr->batches[b0 + nb - 1];
+    *start = fr->rows[fr->batches[b0].first];
+    *end = (int64_t)fr->rows[last->first + last->n - 1] + 1;
+}
+
+static int ckpt_file(char **out, const bf_job *j, const bf_frag *fr, size_t b0, size_t nb)
+{
+    int64_t start, end;
+    ckpt_range(fr, b0, nb, &start, &end);
+    return gnv__ckpt_path(out, j->t, j->field_id, fr->f->id, fr->key, start, end);
+}
+
+/* Batches [b0, b0 + nb) of fr are in a checkpoint file. */
+static int add_ckpt(bf_frag *fr, size_t b0, size_t nb)
+{
+    if (fr->n_ckpts == fr->cap_ckpts) {
+        size_t cap = fr->cap_ckpts ? fr->cap_ckpts * 2 : 4;
+        bf_ckpt *c = gnv__reallocarray(fr->ckpts, cap, sizeof *c);
+        if (!c)
+            return gnv__error_oom();
+        fr->ckpts = c;
+        fr->cap_ckpts = cap;
+    }
+    fr->ckpts[fr->n_ckpts++] = (bf_ckpt){b0, nb};
+    for (size_t b = b0; b < b0 + nb; b++)
+        fr->batches[b].done = true;
+    return GNV_OK;
+}
+
+/* The batch of fr whose first row is physical row `row` (fr->n_batches: none). */
+static size_t batch_starting_at(const bf_frag *fr, int64_t row)
+{
+    size_t lo = 0, hi = fr->n_batches;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t r = fr->rows[fr->batches[mid].first];
+        if (r == row)
+            return mid;
+        if (r < row)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return fr->n_batches;
+}
+
+typedef struct adopt_ctx {
+    bf_job *j;
+    bool clean;       /* remove the files of planned fragments the plan cannot use */
+    int64_t found;    /* batches adopted */
+    gnv_buf unusable; /* names to remove, NUL-separated */
+    int rc;           /* an error that stopped the listing */
+} adopt_ctx;
+
+/* Note file `name` for removal (list callback result). */
+static int mark_unusable(adopt_ctx *a, const char *name)
+{
+    a->rc = gnv__buf_put(&a->unusable, name, strlen(name) + 1);
+    return a->rc < 0;
+}
+
+static bf_frag *planned_fragment(bf_job *j, uint64_t id)
+{
+    for (size_t i = 0; i < j->n_frags; i++)
+        if (j->frags[i].f->id == id)
+            return &j->frags[i];
+    return NULL;
+}
+
+/* Take checkpoint file `name` if it holds batches of a planned fragment not done yet,
+ * with the expected rows and a value of the column's type. */
+static int adopt_one(const char *name, int is_dir, void *payload)
+{
+    adopt_ctx *a = payload;
+    bf_job *j = a->j;
+    gnv__ckpt_name cn;
+    char prefix[64];
+    if (is_dir)
+        return 0;
+    if (!gnv__ckpt_parse_name(name, &cn)) {
+        /* an old-style or foreign name: stale if it names a planned fragment */
+        uint64_t frag;
+        int32_t field;
+        if (a->clean && sscanf(name, "f%" SCNd32 "-%" SCNu64 "-", &field, &frag) == 2 &&
+            field == j->field_id && planned_fragment(j, frag)) {
+            snprintf(prefix, sizeof prefix, "f%d-%" PRIu64 "-", (int)field, frag);
+            if (strncmp(name, prefix, strlen(prefix)) == 0)
+                return mark_unusable(a, name);
+        }
+        return 0;
+    }
+    if (cn.field_id != j->field_id)
+        return 0;
+    bf_frag *fr = planned_fragment(j, cn.frag_id);
+    if (!fr)
+        return 0;
+    size_t b0 = batch_starting_at(fr, cn.start), b1 = b0;
+    bool usable = strcmp(cn.key, fr->key) == 0 && b0 < fr->n_batches;
+    for (; usable && b1 < fr->n_batches; b1++) {
+        const bf_batch *bt = &fr->batches[b1];
+        if (bt->done) {
+            usable = false; /* overlaps a file taken already */
+            break;
+        }
+        int64_t end = (int64_t)fr->rows[bt->first + bt->n - 1] + 1;
+        if (end >= cn.end) {
+            usable = end == cn.end;
+            break;
         }
     }
-    *found_out = found;
-    return GNV_OK;
+    if (usable && b1 == fr->n_batches)
+        usable = false;
+    if (usable) {
+        char *path = NULL;
+        bool ok = false;
+        const bf_batch *first = &fr->batches[b0], *last = &fr->batches[b1];
+        int rc = ckpt_file(&path, j, fr, b0, b1 - b0 + 1);
+        if (rc == GNV_OK)
+            rc = gnv__ckpt_read(&ok, NULL, j->t->io, path, &j->field, fr->rows + first->first,
+                                (int64_t)(last->first + last->n - first->first));
+        gnv__free(path);
+        if (rc == GNV_OK && ok) { /* (a damaged file was removed: computed again) */
+            rc = add_ckpt(fr, b0, b1 - b0 + 1);
+            a->found += (int64_t)(b1 - b0 + 1);
+        }
+        a->rc = rc;
+        return rc < 0;
+    }
+    return a->clean ? mark_unusable(a, name) : 0;
+}
+
+/* Take the checkpoint files of the planned fragments (those left by earlier runs, or
+ * written by workers): their batches are done. With `clean`, remove the files of
+ * planned fragments that this plan cannot use (other filters, functions or sizes). */
+static int adopt_checkpoints(bf_job *j, bool clean, int64_t *found_out)
+{
+    adopt_ctx a = {j, clean, 0, GNV_BUF_INIT, GNV_OK};
+    int rc = gnv__ckpt_list(j->t->io, j->t, adopt_one, &a);
+    if (a.rc < 0)
+        rc = a.rc;
+    for (size_t off = 0; rc == GNV_OK && off < a.unusable.size;) {
+        const char *name = a.unusable.ptr + off;
+        gnv_buf p = GNV_BUF_INIT;
+        if (gnv__buf_printf(&p, "%s/%s/%s", j->t->dir, GNV__CKPT_DIR, name) == GNV_OK)
+            (void)j->t->io->vt->remove(j->t->io, p.ptr);
+        gnv_buf_dispose(&p);
+        gnv_error_clear();
+        off += strlen(name) + 1;
+    }
+    gnv_buf_dispose(&a.unusable);
+    if (found_out)
+        *found_out = a.found;
+    return rc;
+}
+
+/* Remove fr's checkpoint files (its values are committed, or some are unusable). */
+static void remove_ckpts(bf_job *j, bf_frag *fr)
+{
+    for (size_t c = 0; c < fr->n_ckpts; c++) {
+        char *path = NULL;
+        if (ckpt_file(&path, j, fr, fr->ckpts[c].b0, fr->ckpts[c].nb) == GNV_OK)
+            (void)j->t->io->vt->remove(j->t->io, path);
+        gnv__free(path);
+        gnv_error_clear();
+    }
+    fr->n_ckpts = 0;
 }
 
 /* opts->udf instead of the column's function: validate it, keep its library and name
@@ -589,17 +809,91 @@ done:
 
 /* ---- apply ---------------------------------------------------------------------- */
 
-/* The function's values for rows addrs[0..n) (a gnv__compute_fn). */
+/* Bytes that elements [start, start + n) of a view hold, roughly: what one call's
+ * inputs take in memory. */
+static int64_t view_bytes(const gnv_array_view *v, int64_t start, int64_t n)
+{
+    int64_t bytes = n / 8 + 1, s0, e0, s1, e1, len0, len1;
+    if (n <= 0)
+        return 0;
+    switch (v->type.id) {
+    case GNV_TYPE_STRING:
+    case GNV_TYPE_LARGE_STRING:
+    case GNV_TYPE_BINARY:
+    case GNV_TYPE_LARGE_BINARY: {
+        const uint8_t *p0 = gnv__view_get_bytes(v, start, &len0);
+        const uint8_t *p1 = gnv__view_get_bytes(v, start + n - 1, &len1);
+        return bytes + n * 8 + (p0 && p1 ? (int64_t)(p1 + len1 - p0) : 0);
+    }
+    case GNV_TYPE_LIST:
+    case GNV_TYPE_LARGE_LIST:
+        gnv__view_list_range(v, start, &s0, &e0);
+        gnv__view_list_range(v, start + n - 1, &s1, &e1);
+        return bytes + n * 8 + view_bytes(&v->children[0], s0, e1 - s0);
+    case GNV_TYPE_FIXED_SIZE_LIST:
+        return bytes + view_bytes(&v->children[0], (v->offset + start) * v->type.fixed_size,
+                                  n * v->type.fixed_size);
+    case GNV_TYPE_STRUCT:
+        for (int64_t c = 0; c < v->n_children; c++)
+            bytes += view_bytes(&v->children[c], v->offset + start, n);
+        return bytes;
+    default:
+        return bytes + n * GNV_MAX(1, gnv__type_byte_width(&v->type));
+    }
+}
+
+/* One call of the function: batches [b0, b0 + nb) of fr (consecutive) under the error
+ * policy, run by the task's thread or by one of its helpers (intra_applier_concurrency).
+ * What it changes is its own until the task's thread takes it in (call_finish). */
+typedef struct bf_call {
+    bf_job *j;
+    bf_frag *fr;
+    size_t b0, nb;
+    gnv__errlog log;       /* its failed rows */
+    char first_error[512]; /* its first failure, with its row */
+    struct ArrowArray out;
+    int rc, err_sub;
+    char err_msg[1024]; /* rc's message (errors are per thread) */
+    double seconds;
+    double row_bytes; /* input bytes per row */
+    pthread_t thread;
+    bool threaded;
+    /* its inputs read ahead (while the call before it ran), used by its first attempt */
+    struct ArrowSchema pre_schema;
+    struct ArrowArray pre_in;
+    int pre_rc;
+} bf_call;
+
+static void call_reset_input(bf_call *c)
+{
+    gnv__array_release(&c->pre_in);
+    gnv__schema_release(&c->pre_schema);
+}
+
+/* The function's values for rows addrs[0..n) (a gnv__compute_fn; payload: a bf_call). */
 static int compute_rows(struct ArrowArray *out, const uint64_t *addrs, size_t n, void *payload)
 {
     int rc = GNV_OK;
-    bf_job *j = payload;
+    bf_call *c = payload;
+    bf_job *j = c->j;
     struct ArrowSchema in_schema = {0};
     struct ArrowArray in = {0};
     double t0 = gnv__now();
-    GNV_TRYG(gnv_table_take(j->rt, addrs, n, (const char *const *)j->def.inputs, j->def.n_inputs,
-                            &in_schema, &in));
-    gnv__met_since(&j->met->read_us, t0);
+    if (c->pre_in.release && c->pre_in.length == (int64_t)n) { /* read ahead: the call's rows */
+        gnv__array_move(&c->pre_in, &in);
+        gnv__schema_move(&c->pre_schema, &in_schema);
+    } else {
+        call_reset_input(c);
+        GNV_TRYG(gnv_table_take(j->rt, addrs, n, (const char *const *)j->def.inputs,
+                                j->def.n_inputs, &in_schema, &in));
+        gnv__met_since(&j->met->read_us, t0);
+    }
+    if (j->max_call_bytes && n > 0) {
+        gnv_array_view v = {0};
+        GNV_TRYG(gnv__array_view_init(&v, &in_schema, &in));
+        c->row_bytes = (double)view_bytes(&v, 0, (int64_t)n) / (double)n;
+        gnv__array_view_reset(&v);
+    }
     double t1 = gnv__now();
     GNV_TRYG(gnv_udf_call(out, j->fn, &in_schema, &in));
     gnv__met_since(&j->met->udf_us, t1);
@@ -609,34 +903,58 @@ done:
     return rc;
 }
 
-/* Write the checkpoints of the results kept in memory. */
+/* Write the checkpoints of the results kept in memory: one file for each run of
+ * consecutive batches of a fragment. */
 static int flush_results(bf_job *j)
 {
     int rc = GNV_OK;
     if (j->n_res == 0)
         return GNV_OK;
     double t0 = gnv__now();
-    size_t i = 0;
-    for (; i < j->n_res; i++) {
+    const struct ArrowArray **parts = gnv__calloc(j->n_res, sizeof *parts);
+    struct ArrowArray joined = {0};
+    char *path = NULL;
+    GNV_CHECK_ALLOC(parts);
+    for (size_t i = 0, k; i < j->n_res; i = k) {
         bf_result *r = &j->res[i];
-        rc = gnv__ckpt_write(j->t->io, r->bt->path, &j->field, r->fr->rows + r->bt->first,
-                             &r->values, (int64_t)r->bt->n);
-        if (rc < 0)
-            break;
-        r->bt->done = true;
-        gnv__array_release(&r->values);
+        size_t nb = r->nb, np = 0;
+        parts[np++] = &r->values;
+        for (k = i + 1; k < j->n_res && j->res[k].fr == r->fr && j->res[k].b0 == r->b0 + nb; k++) {
+            nb += j->res[k].nb;
+            parts[np++] = &j->res[k].values;
+        }
+        bf_frag *fr = r->fr;
+        const bf_batch *first = &fr->batches[r->b0], *last = &fr->batches[r->b0 + nb - 1];
+        int64_t n = (int64_t)(last->first + last->n - first->first);
+        const struct ArrowArray *values = parts[0];
+        if (np > 1) {
+            GNV_TRYG(gnv__array_concat(&joined, &j->field, parts, (int64_t)np));
+            values = &joined;
+        }
+        GNV_TRYG(ckpt_file(&path, j, fr, r->b0, nb));
+        GNV_TRYG(gnv__ckpt_write(j->t->io, path, &j->field, fr->rows + first->first, values, n));
+        GNV_TRYG(add_ckpt(fr, r->b0, nb));
+        gnv__free(path);
+        path = NULL;
+        gnv__array_release(&joined);
     }
-    for (size_t k = i; k < j->n_res; k++)
+done:
+    for (size_t k = 0; k < j->n_res; k++)
         gnv__array_release(&j->res[k].values);
+    gnv__free(parts);
+    gnv__free(path);
+    gnv__array_release(&joined);
     j->n_res = 0;
     j->res_rows = 0;
+    j->pend_batches = 0;
+    j->pend_seconds = 0;
     j->last_flush = gnv__now();
     gnv__met_since(&j->met->ckpt_us, t0);
     return rc;
 }
 
-/* Keep the values of batch bt (a slice of a group's values) until the next flush. */
-static int keep_result(bf_job *j, bf_frag *fr, bf_batch *bt, struct ArrowArray *all, int64_t off)
+/* Keep the values of batches [b0, b0 + nb) of fr (one call's) until the next flush. */
+static int keep_result(bf_job *j, bf_frag *fr, size_t b0, size_t nb, struct ArrowArray *values)
 {
     if (j->n_res == j->cap_res) {
         size_t cap = j->cap_res ? j->cap_res * 2 : 8;
@@ -646,13 +964,12 @@ static int keep_result(bf_job *j, bf_frag *fr, bf_batch *bt, struct ArrowArray *
         j->res = r;
         j->cap_res = cap;
     }
-    bf_result *r = &j->res[j->n_res];
-    memset(r, 0, sizeof *r);
-    GNV_TRY(gnv__array_slice(&r->values, all, off, (int64_t)bt->n));
+    bf_result *r = &j->res[j->n_res++];
     r->fr = fr;
-    r->bt = bt;
-    j->n_res++;
-    j->res_rows += (int64_t)bt->n;
+    r->b0 = b0;
+    r->nb = nb;
+    gnv__array_move(values, &r->values);
+    j->res_rows += r->values.length;
     return GNV_OK;
 }
 
@@ -662,27 +979,29 @@ static bool flush_due(const bf_job *j)
     if (j->n_res == 0)
         return false;
     double iv = j->o.batch_checkpoint_flush_interval_seconds;
-    if (iv <= 0 || gnv__now() - j->last_flush >= iv)
+    if (iv <= 0)
+        return j->pend_batches >= j->group;
+    if (gnv__now() - j->last_flush >= iv)
         return true;
     if (j->o.max_checkpoint_size)
         return j->res_rows >= j->o.max_checkpoint_size;
     return j->n_res >= MAX_PENDING_BATCHES;
 }
 
-/* Compute batches fr->batches[b0, b0 + nb) (consecutive) in one call under the error
- * policy, and keep their results for their checkpoints. */
-static int compute_group(bf_job *j, bf_frag *fr, size_t b0, size_t nb)
+static void call_run(bf_call *c)
 {
     int rc = GNV_OK;
-    bf_batch *bt = &fr->batches[b0], *last = &fr->batches[b0 + nb - 1];
+    bf_job *j = c->j;
+    bf_frag *fr = c->fr;
+    bf_batch *bt = &fr->batches[c->b0], *last = &fr->batches[c->b0 + c->nb - 1];
     size_t first = bt->first, n = last->first + last->n - first;
+    double t0 = gnv__now();
     uint64_t *addrs = gnv__malloc((n ? n : 1) * sizeof *addrs);
-    struct ArrowArray out = {0};
     gnv__apply ap = {&j->pol,
-                     &j->log,
+                     &c->log,
                      &j->field,
                      compute_rows,
-                     j,
+                     c,
                      bt->isolate,
                      bt->crashed,
                      bt->n_crashed,
@@ -693,91 +1012,265 @@ static int compute_group(bf_job *j, bf_frag *fr, size_t b0, size_t nb)
     for (size_t k = 0; k < n; k++)
         addrs[k] = (fr->f->id << 32) | fr->rows[first + k];
     __atomic_add_fetch(&gnv__backfill_udf_calls, 1, __ATOMIC_RELAXED);
-    rc = gnv__apply_batch(&ap, &out, addrs, n);
-    if (ap.first_error[0] && !j->first_error[0])
-        memcpy(j->first_error, ap.first_error, sizeof j->first_error);
+    rc = gnv__apply_batch(&ap, &c->out, addrs, n);
+    memcpy(c->first_error, ap.first_error, sizeof c->first_error);
+done:
+    call_reset_input(c);
+    gnv__free(addrs);
+    if (rc < 0 && rc != GNV_ENOMEM)
+        gnv__error_prefix("column '%s', fragment %" PRIu64 ", rows %u..%u", j->column, fr->f->id,
+                          fr->rows[first], fr->rows[first + n - 1]);
+    if (rc < 0) {
+        const gnv_error *e = gnv_error_last();
+        c->err_sub = e ? e->subsystem : GNV_SUB_JOB;
+        snprintf(c->err_msg, sizeof c->err_msg, "%s", e ? e->message : "backfill failed");
+    }
+    c->rc = rc;
+    c->seconds = gnv__now() - t0;
+}
+
+static void *call_thread(void *arg)
+{
+    call_run(arg);
+    return NULL;
+}
+
+/* Read a call's inputs ahead (on a thread of its own); a failure is left for the call
+ * to meet again and report. */
+static void *read_ahead(void *arg)
+{
+    bf_call *c = arg;
+    bf_job *j = c->j;
+    bf_frag *fr = c->fr;
+    const bf_batch *bt = &fr->batches[c->b0], *last = &fr->batches[c->b0 + c->nb - 1];
+    size_t first = bt->first, n = last->first + last->n - first;
+    uint64_t *addrs = gnv__malloc((n ? n : 1) * sizeof *addrs);
+    double t0 = gnv__now();
+    c->pre_rc = GNV_ENOMEM;
+    if (addrs) {
+        for (size_t k = 0; k < n; k++)
+            addrs[k] = (fr->f->id << 32) | fr->rows[first + k];
+        c->pre_rc = gnv_table_take(j->rt, addrs, n, (const char *const *)j->def.inputs,
+                                   j->def.n_inputs, &c->pre_schema, &c->pre_in);
+    }
+    if (c->pre_rc < 0)
+        gnv_error_clear();
+    gnv__met_since(&j->met->read_us, t0);
+    gnv__free(addrs);
+    return NULL;
+}
+
+/* Take a finished call in (on the task's thread): its failed rows into the job's log,
+ * its values kept for their checkpoint, or its error returned. */
+static int call_finish(bf_job *j, bf_call *c)
+{
+    int rc = c->rc;
+    for (size_t i = 0; i < c->log.n; i++) {
+        const gnv__err_rec *e = &c->log.recs[i];
+        int arc = gnv__errlog_add(&j->log, e->addr, e->code, e->type, e->message, e->attempt);
+        if (arc < 0) {
+            rc = arc;
+            break;
+        }
+    }
+    j->log.retries += c->log.retries;
+    gnv__errlog_reset(&c->log);
+    if (c->first_error[0] && !j->first_error[0])
+        memcpy(j->first_error, c->first_error, sizeof j->first_error);
+    if (c->row_bytes > 0)
+        j->row_bytes = c->row_bytes;
     if (j->in_worker) { /* the parent collects the worker's errors from its file */
         int lrc = gnv__job_worker_log(&j->log, j->t, j->st.job_id);
         if (lrc < 0 && rc == GNV_OK)
             rc = lrc;
     }
-    if (rc < 0)
-        goto done;
-    for (size_t b = b0; b < b0 + nb; b++)
-        GNV_TRYG(
-            keep_result(j, fr, &fr->batches[b], &out, (int64_t)(fr->batches[b].first - first)));
+    if (rc < 0) {
+        gnv__array_release(&c->out);
+        if (rc == c->rc)
+            gnv__error_set(rc, c->err_sub, "%s", c->err_msg);
+        return rc;
+    }
+    rc = keep_result(j, c->fr, c->b0, c->nb, &c->out);
+    if (rc < 0) {
+        gnv__array_release(&c->out);
+        return rc;
+    }
     if (!j->in_worker && j->pol.action == GNV_ON_ERROR_SKIP &&
-        gnv__policy_over_budget(&j->pol, (int64_t)j->log.n, j->st.rows))
+        gnv__policy_over_budget(&j->pol, (int64_t)j->log.n, j->st.rows)) {
         rc = gnv__job_over_budget(&j->log, &j->pol, j->column, j->st.rows);
-done:
-    gnv__free(addrs);
-    gnv__array_release(&out);
-    if (rc < 0 && rc != GNV_ENOMEM)
-        gnv__error_prefix("column '%s', fragment %" PRIu64 ", rows %u..%u", j->column, fr->f->id,
-                          fr->rows[first], fr->rows[first + n - 1]);
+        gnv__error_prefix("column '%s', fragment %" PRIu64, j->column, c->fr->f->id);
+    }
     return rc;
 }
 
-/* Adaptive sizing: more batches per call after a quick one, fewer after a slow one. */
+/* Run calls[0..n): the first on this thread, the others on threads of their own
+ * (on this one when a thread cannot be started). */
+static void calls_run(bf_call *calls, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        calls[i].threaded = pthread_create(&calls[i].thread, NULL, call_thread, &calls[i]) == 0;
+    call_run(&calls[0]);
+    for (size_t i = 1; i < n; i++) {
+        if (calls[i].threaded)
+            pthread_join(calls[i].thread, NULL);
+        else
+            call_run(&calls[i]);
+    }
+}
+
+/* Adaptive sizing: the batches of one checkpoint took `seconds`; aim the next at the
+ * target time (growing up to 64 times at once, halving after a slow one). */
 static void adapt(bf_job *j, double seconds, size_t used)
 {
     if (!j->adaptive || used < j->group)
         return; /* a short group (end of a task) says little */
-    if (seconds < j->target_seconds / 2 && j->group < j->max_group)
-        j->group = GNV_MIN(j->group * 2, j->max_group);
-    else if (seconds > j->target_seconds * 2 && j->group > 1)
-        j->group /= 2;
+    double g = (double)j->group;
+    if (seconds < j->target_seconds / 2)
+        g *= seconds > 0 ? GNV_MIN(64.0, j->target_seconds / seconds) : 64.0;
+    else if (seconds > j->target_seconds * 2)
+        g /= 2;
+    j->group = g >= (double)j->max_group ? j->max_group : GNV_MAX((size_t)g, 1);
+}
+
+/* Batches per call of the function: a checkpoint's, unless their inputs would take
+ * more than max_call_bytes. */
+static size_t call_batches(const bf_job *j)
+{
+    if (!j->max_call_bytes || !(j->row_bytes > 0) || !j->o.min_checkpoint_size)
+        return j->group;
+    double rows = (double)j->max_call_bytes / j->row_bytes;
+    double cap = rows / (double)j->o.min_checkpoint_size;
+    return cap < 1 ? 1 : cap < (double)j->group ? (size_t)cap : j->group;
+}
+
+/* The calls of the next step of a task from batch b (not done) of fr, below b1: one
+ * per thread (intra_applier_concurrency), each of consecutive batches not done, up to
+ * the checkpoint's size; a batch to apply row by row runs alone. */
+static size_t next_calls(bf_job *j, bf_frag *fr, size_t b, size_t b1, bf_call *calls, size_t max)
+{
+    size_t n = 0;
+    while (n < max && b < b1) {
+        bf_batch *bt = &fr->batches[b];
+        if (bt->done) {
+            b++;
+            continue;
+        }
+        bool alone = bt->isolate || bt->n_crashed;
+        if (alone && n > 0)
+            break;
+        size_t nb = 1, want = j->group > j->pend_batches ? j->group - j->pend_batches : 1;
+        want = GNV_MIN(want, call_batches(j));
+        if (!alone)
+            while (nb < want && b + nb < b1 && !fr->batches[b + nb].done &&
+                   !fr->batches[b + nb].isolate && !fr->batches[b + nb].n_crashed)
+                nb++;
+        memset(&calls[n], 0, sizeof calls[n]);
+        calls[n].j = j;
+        calls[n].fr = fr;
+        calls[n].b0 = b;
+        calls[n++].nb = nb;
+        b += nb;
+        if (alone)
+            break;
+    }
+    return n;
 }
 
 /* Run task `task` (its batches without checkpoint), in this process. */
 static int run_task(bf_job *j, size_t task, bool count)
 {
+    bf_call calls[MAX_INTRA_THREADS], ahead;
+    bool have_ahead = false; /* ahead: the next call, its inputs read already */
+    size_t threads = (size_t)GNV_MAX(1, j->o.intra_applier_concurrency);
     for (size_t i = 0; i < j->n_frags; i++) {
         bf_frag *fr = &j->frags[i];
         if (task < fr->first_task || task >= fr->first_task + fr->n_tasks)
             continue;
         size_t b0 = (task - fr->first_task) * j->batches_per_task;
         size_t b1 = GNV_MIN(b0 + j->batches_per_task, fr->n_batches);
-        for (size_t b = b0; b < b1; b++) {
-            bf_batch *bt = &fr->batches[b];
-            if (bt->done)
+        for (size_t b = b0; b < b1;) {
+            if (fr->batches[b].done) {
+                b++;
                 continue;
+            }
             if (gnv__jobrun_cancelled(j->run)) {
+                if (have_ahead)
+                    call_reset_input(&ahead);
                 (void)flush_results(j); /* keep what was computed */
                 return gnv__error_set(GNV_ECANCELED, GNV_SUB_JOB, "job %s was cancelled",
                                       j->st.job_id);
             }
-            /* the batches of one call: consecutive, not done, none to apply row by row */
-            size_t nb = 1;
-            if (!bt->isolate && !bt->n_crashed)
-                while (nb < j->group && b + nb < b1 && !fr->batches[b + nb].done &&
-                       !fr->batches[b + nb].isolate && !fr->batches[b + nb].n_crashed)
-                    nb++;
+            size_t nc;
+            if (have_ahead && ahead.b0 == b) {
+                calls[0] = ahead;
+                nc = 1;
+            } else {
+                if (have_ahead)
+                    call_reset_input(&ahead);
+                nc = next_calls(j, fr, b, b1, calls, threads);
+            }
+            have_ahead = false;
+            /* one thread: read the next call's inputs while this one computes, when the
+             * next call is of the same checkpoint (its size does not wait for adapt()) */
+            bool reading = false;
+            if (threads == 1 && j->o.batch_checkpoint_flush_interval_seconds <= 0 &&
+                j->pend_batches + calls[0].nb < j->group && !fr->batches[calls[0].b0].isolate &&
+                !fr->batches[calls[0].b0].n_crashed) {
+                size_t saved = j->pend_batches; /* as after this call */
+                j->pend_batches += calls[0].nb;
+                have_ahead = next_calls(j, fr, calls[0].b0 + calls[0].nb, b1, &ahead, 1) == 1 &&
+                             !fr->batches[ahead.b0].isolate && !fr->batches[ahead.b0].n_crashed;
+                j->pend_batches = saved;
+                reading =
+                    have_ahead && pthread_create(&ahead.thread, NULL, read_ahead, &ahead) == 0;
+            }
             double t0 = gnv__now();
-            int rc = compute_group(j, fr, b, nb);
-            if (rc < 0) {
-                /* keep the results computed before the failure */
-                if (j->n_res) {
-                    char msg[1024];
+            calls_run(calls, nc);
+            if (reading)
+                pthread_join(ahead.thread, NULL);
+            int rc = GNV_OK;
+            for (size_t k = 0; k < nc; k++) { /* in order; all taken in, the first error kept */
+                int crc = call_finish(j, &calls[k]);
+                if (crc < 0 && rc == GNV_OK) {
+                    rc = crc;
                     const gnv_error *e = gnv_error_last();
-                    int sub = e ? e->subsystem : GNV_SUB_JOB;
-                    snprintf(msg, sizeof msg, "%s", e ? e->message : "backfill failed");
+                    calls[0].err_sub = e ? e->subsystem : GNV_SUB_JOB;
+                    snprintf(calls[0].err_msg, sizeof calls[0].err_msg, "%s",
+                             e ? e->message : "backfill failed");
+                }
+                if (crc == GNV_OK) {
+                    j->pend_batches += calls[k].nb;
+                    for (size_t q = calls[k].b0; q < calls[k].b0 + calls[k].nb; q++) {
+                        if (count) {
+                            j->st.batches_computed++;
+                            j->st.rows_computed += (int64_t)fr->batches[q].n;
+                        } else if (j->in_worker && j->slot_done) { /* the parent reads it */
+                            j->slot_done[2 * j->slot] += (int64_t)fr->batches[q].n;
+                            j->slot_done[2 * j->slot + 1]++;
+                        }
+                    }
+                }
+            }
+            if (rc < 0) { /* keep the results computed before (and beside) the failure */
+                if (have_ahead)
+                    call_reset_input(&ahead);
+                if (j->n_res)
                     (void)flush_results(j);
-                    gnv__error_set(rc, sub, "%s", msg);
-                }
-                return rc;
+                return gnv__error_set(rc, calls[0].err_sub, "%s", calls[0].err_msg);
             }
-            adapt(j, gnv__now() - t0, nb);
-            if (flush_due(j))
-                GNV_TRY(flush_results(j));
-            if (count) {
-                for (size_t k = b; k < b + nb; k++) {
-                    j->st.batches_computed++;
-                    j->st.rows_computed += (int64_t)fr->batches[k].n;
+            j->pend_seconds += gnv__now() - t0;
+            if (flush_due(j)) {
+                adapt(j, j->pend_seconds, j->pend_batches);
+                rc = flush_results(j);
+                if (rc < 0) {
+                    if (have_ahead)
+                        call_reset_input(&ahead);
+                    return rc;
                 }
+            }
+            if (count)
                 progress(j);
-            }
-            b += nb - 1;
+            b = calls[nc - 1].b0 + calls[nc - 1].nb;
         }
     }
     return flush_results(j);
@@ -785,19 +1278,103 @@ static int run_task(bf_job *j, size_t task, bool count)
 
 /* ---- write ---------------------------------------------------------------------- */
 
+static int cmp_ckpt(const void *a, const void *b)
+{
+    const bf_ckpt *x = a, *y = b;
+    return x->b0 < y->b0 ? -1 : x->b0 > y->b0;
+}
+
+/* Reading a fragment's checkpoints in row order, one file in memory at a time. */
+typedef struct ckpt_cursor {
+    size_t next;            /* the next file of fr->ckpts (sorted) */
+    size_t base, n;         /* the loaded file holds matching rows [base, base + n) */
+    struct ArrowArray vals; /* its values */
+    gnv_array_view view;
+    bool loaded;
+} ckpt_cursor;
+
+static void cursor_unload(ckpt_cursor *c)
+{
+    if (c->loaded)
+        gnv__array_view_reset(&c->view);
+    gnv__array_release(&c->vals);
+    c->loaded = false;
+}
+
+/* Load the file that holds matching row r. */
+static int cursor_seek(ckpt_cursor *c, bf_job *j, bf_frag *fr, size_t r)
+{
+    int rc = GNV_OK;
+    char *path = NULL;
+    while (!c->loaded || r >= c->base + c->n) {
+        cursor_unload(c);
+        GNV_ERR_IF(c->next >= fr->n_ckpts, GNV_ECORRUPT, GNV_SUB_JOB,
+                   "fragment %" PRIu64 ": no checkpoint holds its matching row %zu", fr->f->id, r);
+        const bf_ckpt *ck = &fr->ckpts[c->next++];
+        const bf_batch *last = &fr->batches[ck->b0 + ck->nb - 1];
+        bool found;
+        c->base = fr->batches[ck->b0].first;
+        c->n = last->first + last->n - c->base;
+        GNV_TRYG(ckpt_file(&path, j, fr, ck->b0, ck->nb));
+        GNV_TRYG(gnv__ckpt_read(&found, &c->vals, j->t->io, path, &j->field, fr->rows + c->base,
+                                (int64_t)c->n));
+        GNV_ERR_IF(!found, GNV_ECORRUPT, GNV_SUB_JOB,
+                   "checkpoint '%s' of fragment %" PRIu64 " vanished or is damaged", path,
+                   fr->f->id);
+        GNV_TRYG(gnv__array_view_init(&c->view, &j->field, &c->vals));
+        c->loaded = true;
+        gnv__free(path);
+        path = NULL;
+    }
+done:
+    gnv__free(path);
+    return rc;
+}
+
+/* The old values of physical rows [c0, c1) of fr that are live and did not match, when
+ * the column has data: their addresses (ascending) and values. */
+static int old_values(bf_job *j,
+                      bf_frag *fr,
+                      const uint8_t *del,
+                      size_t r,
+                      int64_t c0,
+                      int64_t c1,
+                      uint64_t *addrs,
+                      size_t *n_out,
+                      struct ArrowSchema *schema,
+                      struct ArrowArray *vals)
+{
+    const Gnvpb__DataFragment *f = fr->f;
+    size_t n = 0;
+    for (int64_t i = c0; i < c1; i++) {
+        if (r < fr->n_rows && fr->rows[r] == (uint32_t)i) {
+            r++;
+            continue;
+        }
+        if (del && (del[i >> 3] >> (i & 7)) & 1)
+            continue;
+        addrs[n++] = (f->id << 32) | (uint64_t)i;
+    }
+    *n_out = n;
+    if (n == 0)
+        return GNV_OK;
+    const char *names[1] = {j->column};
+    const char *const *take = j->grp ? (const char *const *)j->grp->columns : names;
+    size_t n_take = j->grp ? j->grp->n_columns : 1;
+    return gnv_table_take(j->rt, addrs, n, take, n_take, schema, vals);
+}
+
 /* The new data file of fragment fr: new values where rows matched, the old values of
- * the other live rows, NULL for deleted rows. */
+ * the other live rows, NULL for deleted rows. Assembled and written WRITE_CHUNK_ROWS
+ * rows at a time, reading one checkpoint at a time. */
 static int write_fragment(bf_job *j, bf_frag *fr, Gnvpb__DataFile **out)
 {
     int rc = GNV_OK;
     const Gnvpb__DataFragment *f = fr->f;
     int64_t phys = (int64_t)f->physical_rows;
-    struct ArrowArray *vals = gnv__calloc(fr->n_batches, sizeof *vals);
-    gnv_array_view *views = gnv__calloc(fr->n_batches, sizeof *views);
-    size_t n_views = 0;
+    ckpt_cursor cur = {0};
     uint8_t *del = NULL;
     uint64_t *old_addrs = NULL;
-    size_t n_old = 0;
     struct ArrowSchema old_schema = {0};
     struct ArrowArray old = {0}, col = {0}, batch = {0};
     gnv_array_view old_view = {0};
@@ -807,76 +1384,78 @@ static int write_fragment(bf_job *j, bf_frag *fr, Gnvpb__DataFile **out)
     gnv_buf path = GNV_BUF_INIT;
     char hex[33], name[48];
     *out = NULL;
-    GNV_CHECK_ALLOC(vals);
-    GNV_CHECK_ALLOC(views);
-    for (size_t b = 0; b < fr->n_batches; b++) {
-        bf_batch *bt = &fr->batches[b];
-        bool found;
-        GNV_TRYG(gnv__ckpt_read(&found, &vals[b], j->t->io, bt->path, &j->field,
-                                fr->rows + bt->first, (int64_t)bt->n));
-        GNV_ERR_IF(!found, GNV_ECORRUPT, GNV_SUB_JOB,
-                   "checkpoint '%s' of fragment %" PRIu64 " vanished or is damaged", bt->path,
-                   f->id);
-        GNV_TRYG(gnv__array_view_init(&views[b], &j->field, &vals[b]));
-        n_views = b + 1;
-    }
-    /* the old values of the live rows that did not match, when the column has data */
+    qsort(fr->ckpts, fr->n_ckpts, sizeof *fr->ckpts, cmp_ckpt);
     bool has_data = false;
     for (size_t k = 0; k < f->n_files; k++)
         has_data |= is_own_file(j, f->files[k]);
     GNV_TRYG(gnv__fragment_deletions(j->t->io, j->t->dir, j->t->name, f, &del));
     if (has_data) {
-        old_addrs = gnv__malloc((size_t)(phys ? phys : 1) * sizeof *old_addrs);
+        old_addrs =
+            gnv__malloc((size_t)GNV_MIN(GNV_MAX(phys, 1), WRITE_CHUNK_ROWS) * sizeof *old_addrs);
         GNV_CHECK_ALLOC(old_addrs);
-        size_t r = 0;
-        for (int64_t i = 0; i < phys; i++) {
-            if (r < fr->n_rows && fr->rows[r] == (uint32_t)i) {
-                r++;
-                continue;
-            }
-            if (del && (del[i >> 3] >> (i & 7)) & 1)
-                continue;
-            old_addrs[n_old++] = (f->id << 32) | (uint64_t)i;
-        }
-        if (n_old) {
-            const char *names[1] = {j->column};
-            const char *const *take = j->grp ? (const char *const *)j->grp->columns : names;
-            size_t n_take = j->grp ? j->grp->n_columns : 1;
-            GNV_TRYG(gnv_table_take(j->rt, old_addrs, n_old, take, n_take, &old_schema, &old));
-            GNV_TRYG(gnv__array_view_init(&old_view, &old_schema, &old));
-            has_old_view = true;
-        }
     }
-    GNV_TRYG(gnv__array_init(&col, &j->field));
-    GNV_TRYG(gnv__array_reserve(&col, phys));
-    size_t r = 0, o = 0;
-    for (int64_t i = 0; i < phys; i++) {
-        if (r < fr->n_rows && fr->rows[r] == (uint32_t)i) {
-            size_t b = r / (size_t)j->o.checkpoint_size;
-            GNV_TRYG(
-                gnv__array_append_view(&col, &views[b], (int64_t)(r - fr->batches[b].first), 1));
-            r++;
-        } else if (has_old_view && o < n_old && old_addrs[o] == ((f->id << 32) | (uint64_t)i)) {
-            /* a group's old values are the whole row of its columns */
-            GNV_TRYG(gnv__array_append_view(&col, j->grp ? &old_view : &old_view.children[0],
-                                            (int64_t)o, 1));
-            o++;
-        } else {
-            GNV_TRYG(gnv__array_append_null(&col, 1));
-        }
-    }
-    GNV_TRYG(gnv__array_finish(&col));
-    if (j->grp)
-        GNV_TRYG(gnv__multicol_split(&batch, &j->field, &col, phys));
-    else
-        GNV_TRYG(gnv__struct_of(&batch, &col, 1, phys));
-
     GNV_TRYG(gnv__random_hex(hex, 16));
     snprintf(name, sizeof name, "%s.lance", hex);
     GNV_TRYG(gnv__buf_printf(&path, "%s/data/%s", j->t->dir, name));
     gnv_lance_write_options wo = {j->minor, 0};
     GNV_TRYG(gnv__lance_writer_new(&w, j->t->io, path.ptr, &j->cols, &wo));
-    GNV_TRYG(gnv__lance_writer_write(w, &batch));
+    size_t r = 0; /* the next matching row */
+    for (int64_t c0 = 0; c0 < phys; c0 += WRITE_CHUNK_ROWS) {
+        int64_t c1 = GNV_MIN(phys, c0 + WRITE_CHUNK_ROWS);
+        size_t n_old = 0, o = 0;
+        if (has_data) {
+            GNV_TRYG(old_values(j, fr, del, r, c0, c1, old_addrs, &n_old, &old_schema, &old));
+            if (n_old) {
+                GNV_TRYG(gnv__array_view_init(&old_view, &old_schema, &old));
+                has_old_view = true;
+            }
+        }
+        GNV_TRYG(gnv__array_init(&col, &j->field));
+        GNV_TRYG(gnv__array_reserve(&col, c1 - c0));
+        /* runs of rows from one source: new values, old values, or NULL */
+        for (int64_t i = c0; i < c1;) {
+            int64_t k = 1;
+            if (r < fr->n_rows && fr->rows[r] == (uint32_t)i) {
+                GNV_TRYG(cursor_seek(&cur, j, fr, r));
+                while (i + k < c1 && r + (size_t)k < cur.base + cur.n &&
+                       fr->rows[r + (size_t)k] == (uint32_t)(i + k))
+                    k++;
+                GNV_TRYG(gnv__array_append_view(&col, &cur.view, (int64_t)(r - cur.base), k));
+                r += (size_t)k;
+            } else if (o < n_old && old_addrs[o] == ((f->id << 32) | (uint64_t)i)) {
+                while (i + k < c1 && o + (size_t)k < n_old &&
+                       old_addrs[o + (size_t)k] == ((f->id << 32) | (uint64_t)(i + k)))
+                    k++;
+                /* a group's old values are the whole row of its columns */
+                GNV_TRYG(gnv__array_append_view(&col, j->grp ? &old_view : &old_view.children[0],
+                                                (int64_t)o, k));
+                o += (size_t)k;
+            } else {
+                while (i + k < c1 && !(r < fr->n_rows && fr->rows[r] == (uint32_t)(i + k)) &&
+                       !(o < n_old && old_addrs[o] == ((f->id << 32) | (uint64_t)(i + k))))
+                    k++;
+                GNV_TRYG(gnv__array_append_null(&col, k));
+            }
+            i += k;
+        }
+        GNV_TRYG(gnv__array_finish(&col));
+        if (j->grp)
+            GNV_TRYG(gnv__multicol_split(&batch, &j->field, &col, c1 - c0));
+        else
+            GNV_TRYG(gnv__struct_of(&batch, &col, 1, c1 - c0));
+        GNV_TRYG(gnv__lance_writer_write(w, &batch));
+        gnv__array_release(&batch);
+        gnv__array_release(&col);
+        if (has_old_view)
+            gnv__array_view_reset(&old_view);
+        has_old_view = false;
+        gnv__array_release(&old);
+        gnv__schema_release(&old_schema);
+    }
+    GNV_ERR_IF(r != fr->n_rows, GNV_ECORRUPT, GNV_SUB_JOB,
+               "fragment %" PRIu64 ": %zu of its %zu matching rows are past its %" PRId64
+               " physical rows",
+               f->id, fr->n_rows - r, fr->n_rows, phys);
     uint64_t size = 0;
     GNV_TRYG(gnv__lance_writer_finish(w, &size));
     d = gnv__malloc(sizeof *d);
@@ -903,12 +1482,7 @@ done:
     if (d)
         gnv__pb_free(&d->base);
     gnv__lance_writer_free(w);
-    for (size_t b = 0; b < n_views; b++)
-        gnv__array_view_reset(&views[b]);
-    for (size_t b = 0; vals && b < fr->n_batches; b++)
-        gnv__array_release(&vals[b]);
-    gnv__free(vals);
-    gnv__free(views);
+    cursor_unload(&cur);
     if (has_old_view)
         gnv__array_view_reset(&old_view);
     gnv__array_release(&old);
@@ -1012,11 +1586,7 @@ static int commit_pending(bf_job *j)
     j->st.version = gnv_table_version(j->t);
     /* the values are visible: their checkpoints are not needed any more */
     for (size_t i = 0; i < j->n_pend; i++) {
-        const bf_frag *fr = &j->frags[j->pend_frag[i]];
-        for (size_t b = 0; b < fr->n_batches; b++) {
-            (void)j->t->io->vt->remove(j->t->io, fr->batches[b].path);
-            gnv_error_clear();
-        }
+        remove_ckpts(j, &j->frags[j->pend_frag[i]]);
         drop_pending(j, i, false);
     }
     j->n_pend = 0;
@@ -1053,6 +1623,8 @@ static int add_pending(bf_job *j, size_t frag_index, Gnvpb__DataFile *d)
 static int finish_fragment(bf_job *j, size_t i)
 {
     bf_frag *fr = &j->frags[i];
+    if (fr->written)
+        return GNV_OK;
     for (size_t b = 0; b < fr->n_batches; b++)
         if (!fr->batches[b].done)
             return GNV_OK;
@@ -1062,6 +1634,7 @@ static int finish_fragment(bf_job *j, size_t i)
     gnv__met_since(&j->met->commit_us, t0);
     GNV_TRY(rc);
     GNV_TRY(add_pending(j, i, d));
+    fr->written = true;
     if (j->o.commit_granularity > 0 && (int64_t)j->n_pend >= j->o.commit_granularity)
         GNV_TRY(commit_pending(j));
     return GNV_OK;
@@ -1080,6 +1653,59 @@ static int run_inline(bf_job *j)
     return GNV_OK;
 }
 
+/* Stop the running workers of pids (SIGTERM) and reap them. */
+static void stop_workers(pid_t *pids, int slots)
+{
+    for (int k = 0; k < slots; k++) {
+        if (pids[k] <= 0)
+            continue;
+        kill(pids[k], SIGTERM);
+        waitpid(pids[k], NULL, 0);
+        pids[k] = 0;
+    }
+}
+
+static int64_t rows_done(const bf_job *j);
+
+/* A worker ended well: take its checkpoints, write (and commit, by the granularity) the
+ * fragments now complete, and report progress. */
+static int worker_done(bf_job *j)
+{
+    int64_t found = 0;
+    GNV_TRY(adopt_checkpoints(j, false, &found));
+    j->st.batches_computed += found;
+    j->st.rows_computed = rows_done(j) - j->rows_before;
+    for (size_t i = 0; i < j->n_frags; i++)
+        GNV_TRY(finish_fragment(j, i));
+    progress(j);
+    return GNV_OK;
+}
+
+/* Progress while workers run (at most every 0.2 s): the counters with what the running
+ * workers computed so far. */
+static void progress_running(bf_job *j, const pid_t *pids, int slots, double *last)
+{
+    double now = gnv__now();
+    if (now - *last < 0.2)
+        return;
+    int64_t rows = 0, batches = 0;
+    for (int k = 0; k < slots; k++) {
+        if (pids[k] > 0) {
+            rows += j->slot_done[2 * k];
+            batches += j->slot_done[2 * k + 1];
+        }
+    }
+    *last = now;
+    if (batches == 0)
+        return;
+    int64_t saved_rows = j->st.rows_computed, saved_batches = j->st.batches_computed;
+    j->st.rows_computed += rows;
+    j->st.batches_computed += batches;
+    progress(j);
+    j->st.rows_computed = saved_rows;
+    j->st.batches_computed = saved_batches;
+}
+
 /* One round of the process executor: each task of `todo` runs in a forked worker of
  * its own, at most `concurrency` at a time; a worker writes its batches' checkpoints
  * (and its error log) and exits, so a crashing UDF kills one worker and loses one task.
@@ -1094,8 +1720,9 @@ static int process_round(bf_job *j,
                          int *sig,
                          uint64_t *at)
 {
-    int running = 0, slots = j->o.concurrency;
+    int running = 0, slots = j->o.concurrency, rc = GNV_OK;
     size_t next = 0;
+    double last_progress = gnv__now();
     /* our workers only: never reap a child of the caller's */
     pid_t *pids = gnv__calloc((size_t)slots, sizeof *pids);
     size_t *which = gnv__calloc((size_t)slots, sizeof *which);
@@ -1138,6 +1765,7 @@ static int process_round(bf_job *j,
             while (pids[slot] != 0)
                 slot++;
             j->cur[slot] = UINT64_MAX;
+            j->slot_done[2 * slot] = j->slot_done[2 * slot + 1] = 0;
             pid_t pid = fork();
             if (pid < 0) {
                 int e = errno;
@@ -1156,13 +1784,14 @@ static int process_round(bf_job *j,
                 j->in_worker = true;
                 j->slot = slot;
                 memset(&j->log, 0, sizeof j->log); /* the parent's records stay its own */
-                if (run_task(j, todo[next], false) < 0) {
+                int trc = run_task(j, todo[next], false);
+                if (trc < 0) {
                     const gnv_error *e = gnv_error_last();
                     char line[512];
                     int n = snprintf(line, sizeof line, "%s", e ? e->message : "failed");
                     if (n > 0)
                         (void)!write(fds[1], line, (size_t)GNV_MIN(n + 1, (int)sizeof line));
-                    code = 1;
+                    code = -trc < 256 ? -trc : 1; /* the parent learns the error's code */
                 }
                 _exit(code);
             }
@@ -1184,8 +1813,10 @@ static int process_round(bf_job *j,
                 if (r == pids[k] || (r < 0 && errno != EINTR))
                     slot = k;
             }
-            if (slot < 0)
+            if (slot < 0) {
+                progress_running(j, pids, slots, &last_progress);
                 usleep(2000);
+            }
         }
         pids[slot] = 0;
         running--;
@@ -1195,8 +1826,20 @@ static int process_round(bf_job *j,
             sig[which[slot]] = WTERMSIG(status);
             at[which[slot]] = j->cur[slot];
         }
-        if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && j->pol.action == GNV_ON_ERROR_FAIL)
-            j->fail_stop = true; /* the first error stops the job */
+        int wcode = WIFEXITED(status) ? -WEXITSTATUS(status) : 0;
+        /* fail, or retry with the attempts used up (the worker retried): the first error
+         * stops the job; so does an error that is not the function's (I/O, memory) */
+        if (wcode < 0 && (j->pol.action != GNV_ON_ERROR_SKIP || wcode != GNV_EUDF))
+            j->fail_stop = true;
+        if (wcode < 0 && wcode != GNV_EUDF && wcode != GNV_ECANCELED && !j->worker_code)
+            j->worker_code = wcode;
+        if (wcode == 0 && WIFEXITED(status)) {
+            rc = worker_done(j);
+            if (rc < 0) { /* stop the others; what is finished stays for a re-run */
+                stop_workers(pids, slots);
+                break;
+            }
+        }
         if (WIFSIGNALED(status) && !msg[0])
             snprintf(msg, msg_size, "a worker was killed by signal %d", WTERMSIG(status));
         else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && !msg[0]) {
@@ -1217,7 +1860,7 @@ static int process_round(bf_job *j,
     gnv__free(which);
     close(fds[0]);
     close(fds[1]);
-    return GNV_OK;
+    return rc;
 }
 
 static bool task_done(const bf_job *j, size_t task)
@@ -1314,13 +1957,16 @@ static int run_process(bf_job *j)
     bool *given_up = gnv__calloc(cap, sizeof *given_up), over = false;
     char msg[256] = "";
     int64_t rows_before = rows_done(j);
+    j->rows_before = rows_before;
     /* fail: a failed task runs once more; retry: as many times as attempts */
     int max_tries = j->pol.action == GNV_ON_ERROR_RETRY ? j->pol.attempts : 2;
-    size_t cur_size = (size_t)j->o.concurrency * sizeof(uint64_t);
+    /* per slot: the row run alone, then the rows and batches computed */
+    size_t cur_size = (size_t)j->o.concurrency * 3 * sizeof(uint64_t);
     void *cur = mmap(NULL, cur_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     GNV_ERR_IF(cur == MAP_FAILED, GNV_ENOMEM, GNV_SUB_JOB,
                "cannot map memory shared with backfill workers");
     j->cur = cur;
+    j->slot_done = (volatile int64_t *)((uint64_t *)cur + j->o.concurrency);
     GNV_CHECK_ALLOC(todo);
     GNV_CHECK_ALLOC(sig);
     GNV_CHECK_ALLOC(tries);
@@ -1337,7 +1983,7 @@ static int run_process(bf_job *j)
         GNV_TRYG(process_round(j, todo, n_todo, msg, sizeof msg, sig, at));
         GNV_TRYG(gnv__job_collect_logs(&j->log, j->t, j->st.job_id));
         int64_t found = 0;
-        GNV_TRYG(scan_checkpoints(j, &found));
+        GNV_TRYG(adopt_checkpoints(j, false, &found));
         if (gnv__jobrun_cancelled(j->run)) { /* commit what is finished, then stop */
             j->st.batches_computed += found;
             j->st.rows_computed = rows_done(j) - rows_before;
@@ -1393,26 +2039,30 @@ static int run_process(bf_job *j)
         rc = gnv__job_over_budget(&j->log, &j->pol, j->column, j->st.rows);
         goto done;
     }
-    GNV_ERR_IF(n_todo > 0 && j->fail_stop, GNV_EUDF, GNV_SUB_JOB,
-               "column '%s': %s; the job stopped at this first error (on_error fail) with "
-               "%zu of %zu tasks unfinished; the finished fragments were committed, run the "
-               "backfill again to resume",
-               j->column,
-               j->first_error[0] ? j->first_error
-               : msg[0]          ? msg
-                                 : "a task failed",
+    /* the first failure; a worker's message names the column already */
+    const char *what = j->first_error[0] ? j->first_error : msg[0] ? msg : "a task failed";
+    char named[64];
+    snprintf(named, sizeof named, "column '%s'", j->column);
+    const char *col_sep = strncmp(what, named, strlen(named)) == 0 ? "" : ": ";
+    const char *col_name = col_sep[0] ? named : "";
+    GNV_ERR_IF(n_todo > 0 && j->fail_stop, j->worker_code ? j->worker_code : GNV_EUDF, GNV_SUB_JOB,
+               "%s%s%s; the job stopped at this first error (%s) with %zu of %zu tasks "
+               "unfinished; the finished fragments were committed, run the backfill again to "
+               "resume",
+               col_name, col_sep, what,
+               j->worker_code                        ? "not an error of the function"
+               : j->pol.action == GNV_ON_ERROR_RETRY ? "on_error retry, its attempts used up"
+                                                     : "on_error fail",
                n_todo, n_tasks);
-    GNV_ERR_IF(n_todo > 0, GNV_EUDF, GNV_SUB_JOB,
+    GNV_ERR_IF(n_todo > 0, j->worker_code ? j->worker_code : GNV_EUDF, GNV_SUB_JOB,
                "column '%s': %zu of %zu tasks failed (%s); the other fragments were "
                "committed, run the backfill again to retry",
-               j->column, n_todo, n_tasks,
-               j->first_error[0] ? j->first_error
-               : msg[0]          ? msg
-                                 : "worker failed");
+               j->column, n_todo, n_tasks, what);
 done:
     if (cur != MAP_FAILED)
         munmap(cur, cur_size);
     j->cur = NULL;
+    j->slot_done = NULL;
     gnv__free(todo);
     gnv__free(sig);
     gnv__free(tries);
@@ -1432,7 +2082,7 @@ int gnv_table_plan_backfill(gnv_table *t,
     int rc = GNV_OK;
     bf_job j;
     GNV_TRYG(prepare(&j, t, column, opts, false));
-    GNV_TRYG(scan_checkpoints(&j, &j.st.batches_reused));
+    GNV_TRYG(adopt_checkpoints(&j, false, &j.st.batches_reused));
     j.st.version = gnv_table_version(t);
     if (out)
         *out = j.st;
@@ -1451,13 +2101,21 @@ static void drop_skipped_checkpoints(bf_job *j)
             bf_frag *fr = &j->frags[i];
             if (fr->f->id != a >> 32)
                 continue;
-            for (size_t b = 0; b < fr->n_batches; b++) {
-                bf_batch *bt = &fr->batches[b];
-                if ((uint32_t)a < fr->rows[bt->first] ||
-                    (uint32_t)a > fr->rows[bt->first + bt->n - 1] || !bt->done)
+            for (size_t c = 0; c < fr->n_ckpts; c++) {
+                int64_t start, end;
+                bf_ckpt ck = fr->ckpts[c];
+                ckpt_range(fr, ck.b0, ck.nb, &start, &end);
+                if ((int64_t)(uint32_t)a < start || (int64_t)(uint32_t)a >= end)
                     continue;
-                (void)j->t->io->vt->remove(j->t->io, bt->path);
-                bt->done = false;
+                char *path = NULL;
+                if (ckpt_file(&path, j, fr, ck.b0, ck.nb) == GNV_OK)
+                    (void)j->t->io->vt->remove(j->t->io, path);
+                gnv__free(path);
+                gnv_error_clear();
+                for (size_t b = ck.b0; b < ck.b0 + ck.nb; b++)
+                    fr->batches[b].done = false;
+                fr->ckpts[c--] = fr->ckpts[--fr->n_ckpts];
+                break;
             }
         }
     }
@@ -1508,7 +2166,7 @@ int gnv_table_backfill(gnv_table *t,
     if (opts && opts->version >= 2 && opts->timeout > 0) /* a job waited for (job_async.c) */
         return gnv__backfill_with_timeout(t, column, opts, out);
     GNV_TRYG(prepare(&j, t, column, opts, true));
-    GNV_TRYG(scan_checkpoints(&j, &j.st.batches_reused));
+    GNV_TRYG(adopt_checkpoints(&j, true, &j.st.batches_reused));
     j.st.version = gnv_table_version(t);
     j.met = gnv__job_metrics_new(&j.met_local);
     j.met->rows_reused = rows_done(&j);

@@ -1,6 +1,7 @@
 /*
- * Backfill checkpoints: one Arrow IPC file per computed batch, named by a hash of what
- * determines its content, holding the batch's row offsets and values.
+ * Backfill checkpoints: one Arrow IPC file per call of the function (one or more
+ * batches), named by a hash of what determines its content and by its row range,
+ * holding the rows' offsets and values.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -8,15 +9,15 @@
 #include "io/io.h"
 #include "job.h"
 
-int gnv__ckpt_path(char **out, const gnv_table *t, const gnv__ckpt_id *id)
+int gnv__ckpt_key(char out[GNV__CKPT_KEY_SIZE], const gnv__ckpt_id *id)
 {
     int rc = GNV_OK;
-    gnv_buf k = GNV_BUF_INIT, path = GNV_BUF_INIT;
+    gnv_buf k = GNV_BUF_INIT;
     uint8_t digest[32];
     char hex[65];
-    *out = NULL;
+    out[0] = '\0';
     /* function, column, filter, table, the fragment's data files (but the column's
-     * own), fragment and row range; one field per line */
+     * own) and the fragment; one field per line */
     GNV_TRYG(gnv__buf_printf(&k, "fn=%s\nver=%s\nlib=%s\ncol=%s\nwhere=%s\ntable=%s\n",
                              id->def->function, id->def->version, id->def->library, id->column,
                              id->where, id->table));
@@ -28,16 +29,90 @@ int gnv__ckpt_path(char **out, const gnv_table *t, const gnv__ckpt_id *id)
         if (!own)
             GNV_TRYG(gnv__buf_printf(&k, "file=%s\n", d->path ? d->path : ""));
     }
-    GNV_TRYG(gnv__buf_printf(&k, "frag=%" PRIu64 "\nrange=%" PRId64 "-%" PRId64 "\n", id->frag->id,
-                             id->start, id->end));
+    GNV_TRYG(gnv__buf_printf(&k, "frag=%" PRIu64 "\n", id->frag->id));
     GNV_TRYG(gnv__sha256(digest, k.ptr, k.size));
     gnv__hex(hex, digest, 32);
-    GNV_TRYG(gnv__buf_printf(&path, "%s/%s/f%d-%" PRIu64 "-%.40s.arrow", t->dir, GNV__CKPT_DIR,
-                             (int)id->field_id, id->frag->id, hex));
-    *out = gnv__buf_detach(&path, NULL);
+    memcpy(out, hex, GNV__CKPT_KEY_SIZE - 1);
+    out[GNV__CKPT_KEY_SIZE - 1] = '\0';
 done:
     gnv_buf_dispose(&k);
+    return rc;
+}
+
+int gnv__ckpt_path(char **out,
+                   const gnv_table *t,
+                   int32_t field_id,
+                   uint64_t frag_id,
+                   const char *key,
+                   int64_t start,
+                   int64_t end)
+{
+    gnv_buf path = GNV_BUF_INIT;
+    *out = NULL;
+    int rc = gnv__buf_printf(&path, "%s/%s/f%d-%" PRIu64 "-%s-%" PRId64 "-%" PRId64 ".arrow",
+                             t->dir, GNV__CKPT_DIR, (int)field_id, frag_id, key, start, end);
+    if (rc == GNV_OK)
+        *out = gnv__buf_detach(&path, NULL);
     gnv_buf_dispose(&path);
+    return rc;
+}
+
+/* A decimal number of at most 19 digits at *p, moved past it. */
+static bool parse_num(const char **p, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+    int n = 0;
+    while (*s >= '0' && *s <= '9' && n < 19) {
+        v = v * 10 + (uint64_t)(*s++ - '0');
+        n++;
+    }
+    if (n == 0 || (*s >= '0' && *s <= '9'))
+        return false;
+    *out = v;
+    *p = s;
+    return true;
+}
+
+bool gnv__ckpt_parse_name(const char *name, gnv__ckpt_name *out)
+{
+    const char *p = name;
+    uint64_t field, frag, start, end;
+    if (*p++ != 'f' || !parse_num(&p, &field) || field > INT32_MAX || *p++ != '-' ||
+        !parse_num(&p, &frag) || *p++ != '-')
+        return false;
+    for (int i = 0; i < GNV__CKPT_KEY_SIZE - 1; i++) {
+        char c = p[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+        out->key[i] = c;
+    }
+    out->key[GNV__CKPT_KEY_SIZE - 1] = '\0';
+    p += GNV__CKPT_KEY_SIZE - 1;
+    if (*p++ != '-' || !parse_num(&p, &start) || *p++ != '-' || !parse_num(&p, &end) ||
+        strcmp(p, ".arrow") != 0 || start >= end)
+        return false;
+    out->field_id = (int32_t)field;
+    out->frag_id = frag;
+    out->start = (int64_t)start;
+    out->end = (int64_t)end;
+    return true;
+}
+
+int gnv__ckpt_list(gnv_io *io,
+                   const gnv_table *t,
+                   int (*fn)(const char *name, int is_dir, void *payload),
+                   void *payload)
+{
+    gnv_buf dir = GNV_BUF_INIT;
+    int rc = gnv__buf_printf(&dir, "%s/%s", t->dir, GNV__CKPT_DIR);
+    if (rc == GNV_OK)
+        rc = io->vt->list(io, dir.ptr, fn, payload);
+    if (rc == GNV_ENOTFOUND) {
+        gnv_error_clear();
+        rc = GNV_OK;
+    }
+    gnv_buf_dispose(&dir);
     return rc;
 }
 
@@ -58,6 +133,11 @@ done:
     return rc;
 }
 
+static void borrowed_release(struct ArrowArray *a)
+{
+    a->release = NULL;
+}
+
 int gnv__ckpt_write(gnv_io *io,
                     const char *path,
                     const struct ArrowSchema *value,
@@ -70,14 +150,20 @@ int gnv__ckpt_write(gnv_io *io,
     struct ArrowArray cols[2] = {{0}}, batch = {0};
     gnv_buf out = GNV_BUF_INIT;
     gnv_ipc_writer *w = NULL;
+    /* the offsets as they are (borrowed, not copied) */
+    const void *row_buffers[2] = {NULL, rows};
+    cols[0].length = n;
+    cols[0].n_buffers = 2;
+    cols[0].buffers = row_buffers;
+    cols[0].release = borrowed_release;
     GNV_TRYG(ckpt_schema(&schema, value));
-    GNV_TRYG(gnv__array_init(&cols[0], schema.children[0]));
-    GNV_TRYG(gnv__array_reserve(&cols[0], n));
-    for (int64_t i = 0; i < n; i++)
-        GNV_TRYG(gnv__array_append_uint(&cols[0], rows[i]));
-    GNV_TRYG(gnv__array_finish(&cols[0]));
-    const struct ArrowArray *src[1] = {values};
-    GNV_TRYG(gnv__array_concat(&cols[1], schema.children[1], src, 1));
+    if (values->offset == 0) { /* the values as they are, else a copy from offset 0 */
+        cols[1] = *values;
+        cols[1].release = borrowed_release;
+    } else {
+        const struct ArrowArray *src[1] = {values};
+        GNV_TRYG(gnv__array_concat(&cols[1], schema.children[1], src, 1));
+    }
     GNV_TRYG(gnv__struct_of(&batch, cols, 2, n));
     gnv_ipc_write_options wo = GNV_IPC_WRITE_OPTIONS_INIT;
     GNV_TRYG(gnv__ipc_writer_new(&w, gnv__ipc_sink_buf(&out), &schema, &wo));
@@ -139,14 +225,15 @@ int gnv__ckpt_decode(bool *ok,
     if ((rc = gnv__array_view_init(&v, &schema, &batch)) != GNV_OK)
         goto check;
     has_view = true;
-    for (int64_t i = 0; i < n; i++)
-        if (gnv__view_get_uint(&v.children[0], i) != rows[i])
+    const gnv_array_view *offs = &v.children[0];
+    if (offs->validity && batch.children[0]->null_count != 0)
+        goto check;
+    if (n > 0 &&
+        memcmp((const uint32_t *)offs->data + offs->offset, rows, (size_t)n * sizeof *rows) != 0)
+        goto check;
+    if (values_out) /* shares the file's buffers */
+        if ((rc = gnv__array_slice(values_out, batch.children[1], 0, n)) != GNV_OK)
             goto check;
-    if (values_out) {
-        const struct ArrowArray *src[1] = {batch.children[1]};
-        if ((rc = gnv__array_concat(values_out, schema.children[1], src, 1)) != GNV_OK)
-            goto check;
-    }
     *ok = true;
 check:
     if (rc == GNV_ENOMEM)

@@ -8,9 +8,10 @@
  * exactly one row per job and one small fragment per job whatever the number of
  * heartbeats: readers scan a table as large as the number of jobs. Each change is a
  * version; the writer of every CLEANUP_EVERY-th version removes the versions older than
- * an hour, so _versions/ stays bounded too. Updates carry a `where` that makes them
- * conditional where it matters (a reader recording a dead job FAILED only when its
- * heartbeat is still the one it saw).
+ * an hour, so _versions/ stays bounded too, and the one that finds COMPACT_FRAGMENTS
+ * fragments compacts them into one, so that reading the table stays one file. Updates carry a
+ * `where` that makes them conditional where it matters (a reader recording a dead job FAILED only
+ * when its heartbeat is still the one it saw).
  *
  * Threads: a gnv__jobrun is written by the backfill's thread (progress, end) and read by
  * its heartbeat thread under `mu`; `cancel` is atomic so forked workers may read it
@@ -36,6 +37,7 @@
 #define STALE_INTERVALS   3
 #define LOCAL_INTERVALS   20
 #define CLEANUP_EVERY     100
+#define COMPACT_FRAGMENTS 64
 
 /* ---- the record's columns ----------------------------------------------------- */
 
@@ -578,7 +580,8 @@ struct gnv__jobrun {
     gnv__job_metrics m;
     gnv_buf warnings;
     pthread_t hb;
-    bool hb_started;
+    bool hb_started;          /* created */
+    bool hb_running;          /* in heartbeat_main: its thread's start-up allocations are done */
     struct gnv__jobrun *next; /* the registry */
 };
 
@@ -726,10 +729,13 @@ static void set_reason(gnv__jobrun *r, const char *extra)
     }
 }
 
-/* After a write: at every CLEANUP_EVERY-th version, remove versions older than an hour
+/* After a write: compact the one-fragment-per-job table once it has COMPACT_FRAGMENTS
+ * fragments, and at every CLEANUP_EVERY-th version remove versions older than an hour
  * (failures are ignored: the next one tries again). */
 static void maybe_cleanup(gnv_table *jt)
 {
+    if (jt->m->n_fragments >= COMPACT_FRAGMENTS && gnv_table_optimize(jt, NULL, NULL) < 0)
+        gnv_error_clear();
     if (gnv_table_version(jt) % CLEANUP_EVERY != 0)
         return;
     gnv_cleanup_options co = GNV_CLEANUP_OPTIONS_INIT;
@@ -770,6 +776,8 @@ static void *heartbeat_main(void *arg)
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
     pthread_mutex_lock(&r->mu);
+    r->hb_running = true;
+    pthread_cond_broadcast(&r->cv);
     while (!r->stop) {
         /* at a fixed rate: the next heartbeat is due one interval after the last was due
          * (at once when writing took longer) */
@@ -832,9 +840,11 @@ static void *heartbeat_main(void *arg)
         pthread_mutex_lock(&r->mu);
     }
     pthread_mutex_unlock(&r->mu);
+    fork_gate_lock();
     gnv__free(snap);
     gnv_table_close(jt);
     gnv_db_close(db);
+    fork_gate_unlock();
     return NULL;
 }
 
@@ -1096,8 +1106,15 @@ int gnv__jobrun_begin(gnv__jobrun **out,
     r->st = *st;
     reg_add(r);
     pthread_once(&fork_gate_once, fork_gate_install);
-    if (pthread_create(&r->hb, NULL, heartbeat_main, r) == 0)
+    if (pthread_create(&r->hb, NULL, heartbeat_main, r) == 0) {
         r->hb_started = true;
+        /* the new thread allocates as it starts (outside the fork gate): wait for that
+         * to end, so that a worker forked next never inherits the allocator locked */
+        pthread_mutex_lock(&r->mu);
+        while (!r->hb_running)
+            pthread_cond_wait(&r->cv, &r->mu);
+        pthread_mutex_unlock(&r->mu);
+    }
     *out = r;
     r = NULL;
 done:

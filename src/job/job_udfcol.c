@@ -251,44 +251,24 @@ done:
     return rc;
 }
 
-int gnv_table_alter_udf_column(gnv_table *t,
-                               const char *column,
-                               const gnv_udf_function *fn,
-                               const char *const *inputs,
-                               size_t n_inputs)
+/* The definition text (len bytes at src, of a column that gnv__udf_coldef_parse
+ * accepted) with the members of fn and the inputs names[0..n) in place of its own; its
+ * policy, output and group members kept. *out is freed with gnv__free. */
+static int redefine(char **out,
+                    const char *src,
+                    size_t len,
+                    const gnv_udf_function *fn,
+                    const char *const *names,
+                    size_t n)
 {
     int rc = GNV_OK;
-    gnv__udf_coldef def = {0};
-    struct ArrowSchema field = {0};
-    const char *vlen_src = NULL;
-    int32_t vlen = 0;
     json_t *root = NULL, *again = NULL, *jin = NULL;
-    char *json = NULL;
-    Gnvpb__Field **fields = NULL;
-    Gnvpb__BytesEntry **md = NULL;
-    Gnvpb__Field copy;
-    Gnvpb__BytesEntry entry;
     json_error_t jerr;
-
-    GNV_ERR_IF(!t || !column || !fn || (!inputs && n_inputs), GNV_EINVAL, GNV_SUB_JOB,
-               "gnv_table_alter_udf_column: table, column and function are required");
-    GNV_ERR_IF(t->read_only, GNV_EINVAL, GNV_SUB_JOB,
-               "table '%s' is a read-only checkout of version %llu", t->name,
-               (unsigned long long)gnv_table_version(t));
-    GNV_TRYG(gnv_table_checkout_latest(t));
-    GNV_TRYG(gnv__udf_coldef_of(&def, &field, t, column));
-    const char *const *names = inputs ? inputs : (const char *const *)def.inputs;
-    size_t n = inputs ? n_inputs : def.n_inputs;
-    GNV_TRYG(gnv__udf_check_binding(t, column, &field, fn, names, n));
-
-    /* the new definition: the old one (its policy, kind...) with the function's members */
-    GNV_ERR_IF(!gnv__metadata_get(field.metadata, GNV_UDF_METADATA_KEY, &vlen_src, &vlen),
-               GNV_EINVAL, GNV_SUB_JOB, "column '%s' is not a virtual column", column);
     gnv__json_setup();
     /* parsed before (gnv__udf_coldef_of): a failure here, or two parses that differ
      * (jansson may drop a character when an allocation fails), is out of memory */
-    root = json_loadb(vlen_src, (size_t)vlen, 0, &jerr);
-    again = json_loadb(vlen_src, (size_t)vlen, 0, &jerr);
+    root = json_loadb(src, len, 0, &jerr);
+    again = json_loadb(src, len, 0, &jerr);
     GNV_ERR_IF(!root || !again || !json_is_object(root) || !json_equal(root, again), GNV_ENOMEM,
                GNV_SUB_JOB, "out of memory");
     jin = json_array();
@@ -306,44 +286,129 @@ int gnv_table_alter_udf_column(gnv_table *t,
                                 json_string(gnv__udf_kind_name(gnv_udf_function_kind(fn)))) ||
             json_object_set(root, "inputs", jin),
         GNV_ENOMEM, GNV_SUB_JOB, "out of memory");
-    GNV_TRYG(gnv__json_dumps_checked(&json, root));
+    rc = gnv__json_dumps_checked(out, root);
+done:
+    if (jin)
+        json_decref(jin);
+    if (root)
+        json_decref(root);
+    if (again)
+        json_decref(again);
+    return rc;
+}
 
-    /* the schema with the field's metadata entry replaced (a Project commit) */
+/* A group's function can only be swapped for one of the same struct output (the same
+ * field names and types, so each member keeps its field): GNV_EINVAL otherwise. */
+static int check_group_output(const char *column,
+                              const gnv__multicol *g,
+                              const gnv__udf_coldef *def,
+                              const gnv_udf_function *fn)
+{
+    int rc = GNV_OK;
+    gnv_buf got = GNV_BUF_INIT, members = GNV_BUF_INIT;
+    GNV_TRYG(gnv__type_to_string(&got, gnv_udf_function_output(fn)));
+    if (strcmp(got.ptr, def->output) != 0) {
+        for (size_t i = 0; i < g->n_columns; i++)
+            GNV_TRYG(gnv__buf_printf(&members, "%s'%s'", i ? ", " : "", g->columns[i]));
+        rc = gnv__error_set(
+            GNV_EINVAL, GNV_SUB_JOB,
+            "column '%s' is one of the multi-column group of function '%s' (columns %s): its "
+            "function is swapped for the whole group, for one that returns the same %s, but "
+            "function '%s' returns %s",
+            column, def->function, members.ptr, def->output, gnv_udf_function_name(fn), got.ptr);
+    }
+done:
+    gnv_buf_dispose(&got);
+    gnv_buf_dispose(&members);
+    return rc;
+}
+
+/* The value of the GNV_UDF_METADATA_KEY entry of f (NULL when it has none). */
+static const Gnvpb__BytesEntry *definition_entry(const Gnvpb__Field *f)
+{
+    for (size_t i = 0; i < f->n_metadata; i++)
+        if (f->metadata[i]->key && !strcmp(f->metadata[i]->key, GNV_UDF_METADATA_KEY))
+            return f->metadata[i];
+    return NULL;
+}
+
+/* The top-level field of the manifest named name, or -1. */
+static ssize_t top_field(Gnvpb__Field *const *fields, size_t nf, const char *name)
+{
+    for (size_t i = 0; i < nf; i++)
+        if (fields[i]->parent_id == -1 && fields[i]->name && !strcmp(fields[i]->name, name))
+            return (ssize_t)i;
+    return -1;
+}
+
+/* One member's new field: a copy of its field with the definition entry's value
+ * replaced by json (md and entry are the copy's storage, freed by the caller). */
+typedef struct redefined {
+    Gnvpb__Field copy;
+    Gnvpb__BytesEntry entry;
+    Gnvpb__BytesEntry **md;
+    char *json;
+} redefined;
+
+int gnv_table_alter_udf_column(gnv_table *t,
+                               const char *column,
+                               const gnv_udf_function *fn,
+                               const char *const *inputs,
+                               size_t n_inputs)
+{
+    int rc = GNV_OK;
+    gnv__udf_coldef def = {0};
+    struct ArrowSchema field = {0}, grouped = {0};
+    gnv__multicol *g = NULL;
+    Gnvpb__Field **fields = NULL;
+    redefined *rd = NULL;
+    size_t nm = 0;
+
+    GNV_ERR_IF(!t || !column || !fn || (!inputs && n_inputs), GNV_EINVAL, GNV_SUB_JOB,
+               "gnv_table_alter_udf_column: table, column and function are required");
+    GNV_ERR_IF(t->read_only, GNV_EINVAL, GNV_SUB_JOB,
+               "table '%s' is a read-only checkout of version %llu", t->name,
+               (unsigned long long)gnv_table_version(t));
+    GNV_TRYG(gnv_table_checkout_latest(t));
+    GNV_TRYG(gnv__udf_coldef_of(&def, &field, t, column));
+    GNV_TRYG(gnv__multicol_of(&g, &grouped, t, column));
+    const char *const *names = inputs ? inputs : (const char *const *)def.inputs;
+    size_t n = inputs ? n_inputs : def.n_inputs;
+    if (g) /* a member of a group: the function of every member changes */
+        GNV_TRYG(check_group_output(column, g, &def, fn));
+    GNV_TRYG(gnv__udf_check_binding(t, column, g ? NULL : &field, fn, names, n));
+
+    /* the schema with each member's definition replaced (a Project commit): the old
+     * definition (its policy, output, group...) with the function's members */
+    const char *const *members = g ? (const char *const *)g->columns : &column;
     size_t nf = t->m->n_fields;
     fields = gnv__calloc(nf ? nf : 1, sizeof *fields);
     GNV_CHECK_ALLOC(fields);
-    ssize_t k = -1;
-    for (size_t i = 0; i < nf; i++) {
+    for (size_t i = 0; i < nf; i++)
         fields[i] = t->m->fields[i];
-        if (k < 0 && fields[i]->parent_id == -1 && fields[i]->name &&
-            !strcmp(fields[i]->name, column))
-            k = (ssize_t)i;
+    rd = gnv__calloc(g ? g->n_columns : 1, sizeof *rd);
+    GNV_CHECK_ALLOC(rd);
+    nm = g ? g->n_columns : 1;
+    for (size_t j = 0; j < nm; j++) {
+        ssize_t k = top_field(fields, nf, members[j]);
+        GNV_ERR_IF(k < 0, GNV_ENOTFOUND, GNV_SUB_JOB, "table '%s' has no column '%s'", t->name,
+                   members[j]);
+        const Gnvpb__BytesEntry *old = definition_entry(fields[k]);
+        GNV_ERR_IF(!old || !old->has_value, GNV_EINVAL, GNV_SUB_JOB,
+                   "column '%s' is not a virtual column", members[j]);
+        redefined *r = &rd[j];
+        GNV_TRYG(redefine(&r->json, (const char *)old->value.data, old->value.len, fn, names, n));
+        r->copy = *fields[k];
+        r->md = gnv__calloc(r->copy.n_metadata, sizeof *r->md);
+        GNV_CHECK_ALLOC(r->md);
+        r->entry = *old;
+        r->entry.value.data = (uint8_t *)r->json;
+        r->entry.value.len = strlen(r->json);
+        for (size_t i = 0; i < r->copy.n_metadata; i++)
+            r->md[i] = r->copy.metadata[i] == old ? &r->entry : r->copy.metadata[i];
+        r->copy.metadata = r->md;
+        fields[k] = &r->copy;
     }
-    GNV_ERR_IF(k < 0, GNV_ENOTFOUND, GNV_SUB_JOB, "table '%s' has no column '%s'", t->name, column);
-    copy = *fields[k];
-    md = gnv__calloc(copy.n_metadata + 1, sizeof *md);
-    GNV_CHECK_ALLOC(md);
-    gnvpb__bytes_entry__init(&entry);
-    entry.key = (char *)GNV_UDF_METADATA_KEY;
-    entry.value.data = (uint8_t *)json;
-    entry.value.len = strlen(json);
-    entry.has_value = true;
-    size_t m = 0;
-    bool put = false;
-    for (size_t i = 0; i < copy.n_metadata; i++) {
-        if (copy.metadata[i]->key && !strcmp(copy.metadata[i]->key, GNV_UDF_METADATA_KEY)) {
-            if (!put)
-                md[m++] = &entry;
-            put = true;
-        } else {
-            md[m++] = copy.metadata[i];
-        }
-    }
-    if (!put)
-        md[m++] = &entry;
-    copy.metadata = md;
-    copy.n_metadata = m;
-    fields[k] = &copy;
 
     /* everything is valid: keep the library, then commit the schema */
     GNV_TRYG(store_library(t, fn->lib));
@@ -353,15 +418,14 @@ int gnv_table_alter_udf_column(gnv_table *t,
     c.n_fields = nf;
     rc = gnv__table_commit(t, &c);
 done:
-    if (jin)
-        json_decref(jin);
-    if (root)
-        json_decref(root);
-    if (again)
-        json_decref(again);
-    gnv__free(json);
-    gnv__free(md);
+    for (size_t j = 0; j < nm; j++) {
+        gnv__free(rd[j].json);
+        gnv__free(rd[j].md);
+    }
+    gnv__free(rd);
     gnv__free(fields);
+    gnv__multicol_free(g);
+    gnv__schema_release(&grouped);
     gnv__schema_release(&field);
     gnv__udf_coldef_reset(&def);
     return rc;

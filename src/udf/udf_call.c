@@ -69,6 +69,27 @@ int gnv__udf_function_setup(gnv_udf_function *fn)
 
 /* ---- row kind ----------------------------------------------------------- */
 
+/* Strings and binaries with int32 offsets, plain (not dictionary-encoded): the common
+ * input of row functions, read without the generic getters. */
+static bool plain_bytes32(const gnv_array_view *view)
+{
+    return (view->type.id == GNV_TYPE_STRING || view->type.id == GNV_TYPE_BINARY) &&
+           !view->dictionary && view->offsets;
+}
+
+static void read_bytes32(gnv_udf_value *v, const gnv_array_view *view, int64_t i)
+{
+    int64_t k = view->offset + i;
+    memset(v, 0, sizeof *v);
+    if (view->validity && !((view->validity[k >> 3] >> (k & 7)) & 1)) {
+        v->is_null = 1;
+        return;
+    }
+    const int32_t *off = view->offsets;
+    v->v.bytes.data = (const char *)view->data + off[k];
+    v->v.bytes.size = off[k + 1] - off[k];
+}
+
 static void read_value(gnv_udf_value *v, const gnv_array_view *view, int64_t i)
 {
     memset(v, 0, sizeof *v);
@@ -124,6 +145,7 @@ static int call_row(struct ArrowArray *out,
     int rc = GNV_OK;
     gnv_array_view *views = NULL;
     gnv_udf_value *args = NULL, *outs = NULL;
+    bool *fast = NULL; /* per column: read by read_bytes32 */
     struct ArrowArray res;
     gnv_udf_ctx ctx;
     bool is_struct = strcmp(fn->output.format, "+s") == 0;
@@ -137,15 +159,22 @@ static int call_row(struct ArrowArray *out,
     GNV_CHECK_ALLOC(views);
     GNV_CHECK_ALLOC(args);
     GNV_CHECK_ALLOC(outs);
-    for (int64_t c = 0; c < n_cols; c++)
+    fast = gnv__calloc((size_t)n_cols + 1, sizeof *fast);
+    GNV_CHECK_ALLOC(fast);
+    for (int64_t c = 0; c < n_cols; c++) {
         GNV_TRYG(gnv__array_view_init(&views[c], schemas[c], cols[c]));
+        fast[c] = plain_bytes32(&views[c]);
+    }
     GNV_TRYG(gnv__array_init(&res, &fn->output));
     GNV_TRYG(gnv__array_reserve(&res, length));
 
     for (int64_t i = 0; i < length; i++) {
         bool any_null = false;
         for (int64_t c = 0; c < n_cols; c++) {
-            read_value(&args[c], &views[c], i);
+            if (fast[c])
+                read_bytes32(&args[c], &views[c], i);
+            else
+                read_value(&args[c], &views[c], i);
             any_null = any_null || args[c].is_null;
         }
         if (any_null && (fn->flags & GNV_UDF_NULL_SKIP)) {
@@ -176,7 +205,8 @@ static int call_row(struct ArrowArray *out,
             rc = recode_eudf();
             goto done;
         }
-        gnv__udf_ctx_reset(&ctx); /* scratch memory lives for one row */
+        if (ctx.n_scratch || ctx.has_error || ctx.error.ptr || ctx.host_code)
+            gnv__udf_ctx_reset(&ctx); /* scratch memory lives for one row */
     }
     GNV_TRYG(gnv__array_finish(&res));
     gnv__array_move(&res, out);
@@ -187,6 +217,7 @@ done:
         for (int64_t c = 0; c < n_cols; c++)
             gnv__array_view_reset(&views[c]);
     gnv__free(views);
+    gnv__free(fast);
     gnv__free(args);
     gnv__free(outs);
     return rc;

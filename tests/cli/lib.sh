@@ -55,6 +55,36 @@ same_text() {
     fi
 }
 
+# need_demo: DEMO = the demo UDF plugin the build made; skip the test without it.
+need_demo() {
+    DEMO=$BUILD/examples/udfs/libdemo_udfs.so
+    if [ ! -f "$DEMO" ]; then
+        echo "SKIP: the demo UDF plugin is not built ($DEMO)"
+        exit 77
+    fi
+}
+
+# expect_err RC TEXT ARGS...: the exit code, a piece of the error message, the
+# "geneva <command>: " (or "geneva: ") prefix, and for usage errors (2) the hint to --help.
+expect_err() {
+    local want=$1 text=$2
+    shift 2
+    expect "$want" "$@" || return 1
+    if ! grep -qF -- "$text" "$TMP/err"; then
+        fail "stderr lacks '$text'"
+        show "$@"
+        return 1
+    fi
+    if ! grep -q -e "^geneva $1: " -e "^geneva: " "$TMP/err"; then
+        fail "stderr does not start with 'geneva $1: '"
+        show "$@"
+    fi
+    if [ "$want" = 2 ] && ! grep -qF -- "Try 'geneva" "$TMP/err"; then
+        fail "usage error without a hint to --help"
+        show "$@"
+    fi
+}
+
 # expect_out TEXT ARGS...: exit 0 and stdout equal to TEXT (plus a newline).
 expect_out() {
     local text=$1

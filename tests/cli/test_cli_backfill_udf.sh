@@ -1,28 +1,13 @@
 #!/usr/bin/env bash
 # CLI: swapping a virtual column's UDF (alter-column --udf), a per-run override
-# (backfill --udf) and the backfill options not supported yet, with their errors.
+# (backfill --udf) and the backfill options (threads per worker, flush interval,
+# adaptive sizing), with their errors.
 #
 # usage: bash test_cli_backfill_udf.sh <path-to-geneva> <source-dir> <build-dir>
 CLI_TEST_NAME=backfill_udf
 . "$(dirname "$0")/lib.sh"
 
-# expect_err RC TEXT ARGS...: the exit code and a piece of the "geneva <command>: " error.
-expect_err() {
-    local want=$1 text=$2
-    shift 2
-    expect "$want" "$@" || return 1
-    if ! grep -qF -- "$text" "$TMP/err"; then
-        fail "stderr lacks '$text'"
-        show "$@"
-        return 1
-    fi
-}
-
-DEMO=$BUILD/examples/udfs/libdemo_udfs.so
-if [ ! -f "$DEMO" ]; then
-    echo "SKIP: the demo UDF plugin is not built ($DEMO)"
-    exit 77
-fi
+need_demo
 cd "$SAMPLE" || exit 1
 DB=$TMP/db
 
@@ -68,11 +53,12 @@ expect 0 backfill "$DB" p c --where 'id < 3'
 expect_out "id,c
 1,1" scan "$DB" p --columns id,c --where 'id = 1' --format csv
 
-# ---- intra-applier concurrency (not supported yet), flush interval, adaptive sizing ----------------------------------------------------------
+# ---- intra-applier concurrency, flush interval, adaptive sizing --------------------------
 expect_err 2 "bad --intra-applier-concurrency" backfill "$DB" p c --intra-applier-concurrency 0
-expect_err 1 "intra_applier_concurrency 2 is not supported" backfill "$DB" p c \
-    --intra-applier-concurrency 2
+expect_err 2 "expected 1 to 64" backfill "$DB" p c --intra-applier-concurrency 65
 expect 0 backfill "$DB" p c --where 'id < 3' --intra-applier-concurrency 1
+expect 0 backfill "$DB" p c --where 'id < 13' --intra-applier-concurrency 3 --checkpoint-size 2
+expect_out "12" count "$DB" p --where 'id < 13 AND c = id'
 expect_err 2 "bad --batch-checkpoint-flush-interval-seconds" backfill "$DB" p c \
     --batch-checkpoint-flush-interval-seconds -1
 expect 0 backfill "$DB" p c --where 'id < 3' --batch-checkpoint-flush-interval-seconds 5

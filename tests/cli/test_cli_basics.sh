@@ -8,22 +8,6 @@
 CLI_TEST_NAME=basics
 . "$(dirname "$0")/lib.sh"
 
-# expect_err RC TEXT ARGS...: the exit code and a piece of the error message.
-expect_err() {
-    local want=$1 text=$2
-    shift 2
-    expect "$want" "$@" || return 1
-    if ! grep -qF -- "$text" "$TMP/err"; then
-        fail "stderr lacks '$text'"
-        show "$@"
-        return 1
-    fi
-    if ! grep -q "^geneva[ :]" "$TMP/err"; then
-        fail "stderr does not start with 'geneva <command>:'"
-        show "$@"
-    fi
-}
-
 cd "$SAMPLE" || exit 1
 
 # ---- version and help ---------------------------------------------------------

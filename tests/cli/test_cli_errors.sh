@@ -7,18 +7,6 @@
 CLI_TEST_NAME=errors
 . "$(dirname "$0")/lib.sh"
 
-# expect_err RC TEXT ARGS...: the exit code and a piece of the "geneva <command>: " error.
-expect_err() {
-    local want=$1 text=$2
-    shift 2
-    expect "$want" "$@" || return 1
-    if ! grep -qF -- "$text" "$TMP/err"; then
-        fail "stderr lacks '$text'"
-        show "$@"
-        return 1
-    fi
-}
-
 DEMO=$BUILD/examples/udfs/libdemo_udfs.so
 FLAKY=$BUILD/tests/udf_plugins/libflaky_udfs.so
 if [ ! -f "$DEMO" ] || [ ! -f "$FLAKY" ]; then
@@ -53,7 +41,9 @@ expect 0 errors "$DB" t --format csv --addresses
 [ -s "$TMP/out" ] && fail "addresses before any error: $(cat "$TMP/out")"
 
 # ---- fail (the default): stops at row 7, names it -----------------------------------
-expect_err 1 "row 7 (fragment 0, offset 7)" backfill "$DB" t d --checkpoint-size 5 -q
+# (one worker: the tasks run in order, so row 7 is the first to fail)
+expect_err 1 "row 7 (fragment 0, offset 7)" backfill "$DB" t d --checkpoint-size 5 -q \
+    --concurrency 1
 expect 0 errors "$DB" t --format csv
 [ "$(wc -l <"$TMP/out")" = 2 ] || { fail "one error row expected after fail"; show; }
 head -n 1 "$TMP/out" | grep -q "^job_id,table,column,udf_name,udf_version,row_address,error_code,error_type,message,attempt,time$" ||
@@ -61,7 +51,10 @@ head -n 1 "$TMP/out" | grep -q "^job_id,table,column,udf_name,udf_version,row_ad
 grep -q ",t,d,fail_on_7,.*,7,1,udf_error,.*ends in 7,1," "$TMP/out" || { fail "error row"; show; }
 
 # ---- retry:3: three attempts recorded ------------------------------------------------
-expect_err 1 "row 7" backfill "$DB" t d --checkpoint-size 5 --on-error retry:3
+# (inline: the job stops at the batch that failed three times; the process executor
+# runs its other tasks on)
+expect_err 1 "row 7" backfill "$DB" t d --checkpoint-size 5 --on-error retry:3 \
+    --executor inline
 job=$(sed -n 's/.*job \([0-9a-f-]*\) failed.*/\1/p' "$TMP/err")
 [ -n "$job" ] || { fail "backfill did not name its job"; show; }
 expect 0 errors "$DB" t --job "$job" --format jsonl

@@ -8,27 +8,12 @@
 CLI_TEST_NAME=jobs
 . "$(dirname "$0")/lib.sh"
 
-expect_err() {
-    local want=$1 text=$2
-    shift 2
-    expect "$want" "$@" || return 1
-    if ! grep -qF -- "$text" "$TMP/err"; then
-        fail "stderr lacks '$text'"
-        show "$@"
-        return 1
-    fi
-}
-
 # has FILE TEXT WHAT: FILE contains TEXT.
 has() {
     grep -qF -- "$2" "$1" || { fail "$3: '$2' not in $(basename "$1")"; show; }
 }
 
-DEMO=$BUILD/examples/udfs/libdemo_udfs.so
-if [ ! -f "$DEMO" ]; then
-    echo "SKIP: the demo UDF plugin is not built ($DEMO)"
-    exit 77
-fi
+need_demo
 export GENEVA_HEARTBEAT_SECONDS=1
 unset GENEVA_ADMISSION_CHECK GENEVA_ADMISSION_STRICT GENEVA_DEMO_SLEEP_US
 DB=$TMP/db
@@ -73,8 +58,9 @@ expect 0 backfill -q "$DB" t d --where 'x < 41'
 [ -s "$TMP/err" ] && fail "--quiet printed something"
 
 # ---- plain progress lines when stderr is not a terminal -----------------------------
+# (inline: the process executor reports progress only when its round of tasks ends)
 GENEVA_DEMO_SLEEP_US=3000 GENEVA_PROGRESS_SECONDS=0.2 expect 0 backfill "$DB" t d \
-    --where 'x < 80' --checkpoint-size 10
+    --where 'x < 80' --checkpoint-size 10 --executor inline
 has "$TMP/err" "backfill 'd': " "progress line"
 has "$TMP/err" " rows/s" "progress line"
 grep -q $'\r' "$TMP/err" && fail "carriage returns in plain progress lines"
@@ -102,7 +88,9 @@ expect 0 job -q "$DB" "$id" --wait 60
 
 # ---- cancel: committed work stays -----------------------------------------------------
 expect 0 add-column -q "$DB" t e --udf "$DEMO:slow_double" --inputs x
-expect 0 backfill "$DB" t e --async --checkpoint-size 10 --commit-granularity 1
+# (inline: the process executor commits only when its round of tasks ends)
+expect 0 backfill "$DB" t e --async --checkpoint-size 10 --commit-granularity 1 \
+    --executor inline
 id=$(cat "$TMP/out")
 for _ in $(seq 100); do
     n=$("$GENEVA" count "$DB" t --where 'e IS NOT NULL')

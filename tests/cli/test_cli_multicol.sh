@@ -7,27 +7,7 @@
 CLI_TEST_NAME=multicol
 . "$(dirname "$0")/lib.sh"
 
-# expect_err RC TEXT ARGS...: the exit code and a piece of the "geneva <command>: " error.
-expect_err() {
-    local want=$1 text=$2
-    shift 2
-    expect "$want" "$@" || return 1
-    if ! grep -qF -- "$text" "$TMP/err"; then
-        fail "stderr lacks '$text'"
-        show "$@"
-        return 1
-    fi
-    if ! grep -q "^geneva $1: " "$TMP/err"; then
-        fail "stderr does not start with 'geneva $1: '"
-        show "$@"
-    fi
-}
-
-DEMO=$BUILD/examples/udfs/libdemo_udfs.so
-if [ ! -f "$DEMO" ]; then
-    echo "SKIP: the demo UDF plugin is not built ($DEMO)"
-    exit 77
-fi
+need_demo
 cd "$SAMPLE" || exit 1
 DB=$TMP/db
 

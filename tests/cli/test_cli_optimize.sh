@@ -7,17 +7,6 @@
 CLI_TEST_NAME=optimize
 . "$(dirname "$0")/lib.sh"
 
-# expect_err RC TEXT ARGS...: the exit code and a piece of the "geneva <cmd>: " message.
-expect_err() {
-    local want=$1 text=$2
-    shift 2
-    expect "$want" "$@" || return 1
-    grep -qF -- "$text" "$TMP/err" && grep -q "^geneva $1: " "$TMP/err" || {
-        fail "stderr lacks 'geneva $1: ...$text'"
-        show "$@"
-    }
-}
-
 cd "$SAMPLE" || exit 1
 DB=$TMP/db
 expect 0 optimize --help && head -n 1 "$TMP/out" | grep -q "^usage: geneva optimize" ||

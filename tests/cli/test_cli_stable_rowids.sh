@@ -7,22 +7,6 @@
 CLI_TEST_NAME=stable_rowids
 . "$(dirname "$0")/lib.sh"
 
-# expect_err RC TEXT ARGS...: the exit code and a piece of the "geneva <command>: " error.
-expect_err() {
-    local want=$1 text=$2
-    shift 2
-    expect "$want" "$@" || return 1
-    if ! grep -qF -- "$text" "$TMP/err"; then
-        fail "stderr lacks '$text'"
-        show "$@"
-        return 1
-    fi
-    if ! grep -q "^geneva $1: " "$TMP/err"; then
-        fail "stderr does not start with 'geneva $1: '"
-        show "$@"
-    fi
-}
-
 # ids TABLE: "id,_rowid" of every row, sorted by id, into $TMP/ids.<TABLE>.<n>
 snap=0
 ids() {

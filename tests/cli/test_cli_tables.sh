@@ -8,27 +8,6 @@
 CLI_TEST_NAME=tables
 . "$(dirname "$0")/lib.sh"
 
-# expect_err RC TEXT ARGS...: the exit code and a piece of the error message, which must
-# be a "geneva <command>: " line.
-expect_err() {
-    local want=$1 text=$2
-    shift 2
-    expect "$want" "$@" || return 1
-    if ! grep -qF -- "$text" "$TMP/err"; then
-        fail "stderr lacks '$text'"
-        show "$@"
-        return 1
-    fi
-    if ! grep -q "^geneva $1: " "$TMP/err"; then
-        fail "stderr does not start with 'geneva $1: '"
-        show "$@"
-    fi
-    if [ "$want" = 2 ] && ! grep -qF -- "Try 'geneva $1 --help'" "$TMP/err"; then
-        fail "usage error without a hint to --help"
-        show "$@"
-    fi
-}
-
 cd "$SAMPLE" || exit 1
 DB=$TMP/db
 COMMANDS="create import tables schema scan count versions restore tag drop"

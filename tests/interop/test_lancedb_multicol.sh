@@ -14,41 +14,21 @@
 # Same conventions as test_lancedb.sh: GNV_NPM_CACHE shares installs, exit 77 (skip)
 # without node/npm unless GNV_INTEROP_REQUIRED=1.
 set -u
-CLI=${GNV_TEST_CLI:-$1}
-SRC=$(cd "$2" && pwd)
-BUILD=$(cd "$3" && pwd)
-ARROW_JS_VERSION=18.1.0
-VERSIONS=${GNV_LANCEDB_VERSIONS:-"0.37.1 0.39.0"}
+. "$(dirname "${BASH_SOURCE[0]}")/lancedb_npm.sh"
+interop_args "$@"
 WORK=$BUILD/interop-lancedb-multicol
-NPMBASE=${GNV_NPM_CACHE:-$BUILD}
 DEMO=$BUILD/examples/udfs/libdemo_udfs.so
 
-skip() {
-    if [ "${GNV_INTEROP_REQUIRED:-0}" = 1 ]; then
-        echo "FAIL: $* (GNV_INTEROP_REQUIRED=1)"
-        exit 1
-    fi
-    echo "SKIPPED: $*"
-    exit 77
-}
-command -v node >/dev/null 2>&1 || skip "node is not installed"
-command -v npm >/dev/null 2>&1 || skip "npm is not installed"
+interop_need_node
 [ -f "$DEMO" ] || skip "the demo UDF plugin is not built ($DEMO)"
-. "$SRC/tests/interop/lancedb_npm.sh"
+lancedb_npm_setup "$SRC"/tests/interop/lancedb_multicol.mjs
 
-failures=0
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
 rm -rf "$WORK"
 mkdir -p "$WORK"
 SAMPLE=$SRC/tests/data/sample
 
 for v in $VERSIONS; do
-    msg=$(lancedb_npm_install "$NPMBASE" "$v" "$ARROW_JS_VERSION") || skip "$msg"
     d=$(lancedb_npm_dir "$NPMBASE" "$v")
-    lancedb_npm_copy "$d" "$SRC/tests/interop/lancedb_multicol.mjs" || skip "cannot copy into $d"
     CHECK="node $d/lancedb_multicol.mjs"
     DB=$WORK/db-$v
     echo "== LanceDB $v"

@@ -6,7 +6,7 @@
  * moments and run again, concurrent appends and deletes kept, fragments rewritten
  * meanwhile skipped, and the process executor with a crashing UDF.
  */
-#include "gnv_test.h"
+#include "gnv_test_job.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -19,109 +19,11 @@
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static char *plugin(const char *rel)
-{
-    const char *base = getenv("GNV_BUILD_DIR");
-    static char path[1024];
-    snprintf(path, sizeof path, "%s/%s", base ? base : ".", rel);
-    return path;
-}
-
-#define DEMO  plugin("examples/udfs/libdemo_udfs.so")
-#define FLAKY plugin("tests/udf_plugins/libflaky_udfs.so")
-
 /* Rows id = 0..n-1 and name = a string of id % 11 'x's (NULL where id % 7 == 3), in
  * fragments of per_file rows. */
 static gnv_table *make_table(gnv_db *db, const char *tname, int n, int per_file)
 {
-    struct ArrowSchema s;
-    GNV_ASSERT_OK(gnv__schema_init(&s, "+s", "", 0));
-    GNV_ASSERT_OK(gnv__schema_alloc_children(&s, 2));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[0], "l", "id", ARROW_FLAG_NULLABLE));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[1], "u", "name", ARROW_FLAG_NULLABLE));
-    struct ArrowArray a;
-    GNV_ASSERT_OK(gnv__array_init(&a, &s));
-    for (int i = 0; i < n; i++) {
-        GNV_ASSERT_OK(gnv__array_append_int(a.children[0], i));
-        if (i % 7 == 3) {
-            GNV_ASSERT_OK(gnv__array_append_null(a.children[1], 1));
-        } else {
-            GNV_ASSERT_OK(gnv__array_append_bytes(a.children[1], "xxxxxxxxxxx", (size_t)(i % 11)));
-        }
-        GNV_ASSERT_OK(gnv__array_finish_element(&a));
-    }
-    GNV_ASSERT_OK(gnv__array_finish(&a));
-    struct ArrowArrayStream st;
-    GNV_ASSERT_OK(gnv__stream_from_arrays(&st, &s, &a, 1));
-    gnv_create_table_options co = GNV_CREATE_TABLE_OPTIONS_INIT;
-    co.max_rows_per_file = per_file;
-    gnv_table *t = NULL;
-    GNV_ASSERT_OK(gnv_db_create_table(&t, db, tname, &st, NULL, &co));
-    gnv__stream_release(&st);
-    return t;
-}
-
-/* Add `col` = fn(inputs) from the library at path. */
-static void add_udf(gnv_table *t, const char *path, const char *fn, const char *col, const char *in)
-{
-    gnv_udf_library *lib = NULL;
-    const gnv_udf_function *f = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, path));
-    GNV_ASSERT_OK(gnv_udf_library_find(&f, lib, fn));
-    const char *inputs[1] = {in};
-    GNV_ASSERT_OK(gnv_table_add_udf_column(t, col, f, in ? inputs : NULL, in ? 1 : 0));
-    gnv_udf_library_close(lib);
-}
-
-/* Scan id and `col` (ordered by id: scans keep fragment order and ids ascend, except
- * after updates); vals[id] = value, valid[id] = not null; returns the number of rows. */
-static int64_t read_col(gnv_table *t, const char *col, int64_t *vals, bool *valid, int64_t cap)
-{
-    const char *cols[2] = {"id", col};
-    gnv_scan_options o = GNV_SCAN_OPTIONS_INIT;
-    o.columns = cols;
-    o.n_columns = 2;
-    struct ArrowArrayStream s;
-    struct ArrowSchema sc;
-    GNV_ASSERT_OK(gnv_table_scan(t, &o, &s));
-    GNV_ASSERT_OK(gnv__stream_get_schema(&s, &sc));
-    int64_t n = 0;
-    for (int64_t i = 0; i < cap; i++)
-        valid[i] = false, vals[i] = -1;
-    for (;;) {
-        struct ArrowArray a;
-        int rc = gnv__stream_next(&s, &a);
-        if (rc == GNV_ITEROVER)
-            break;
-        GNV_ASSERT_OK(rc);
-        gnv_array_view v;
-        GNV_ASSERT_OK(gnv__array_view_init(&v, &sc, &a));
-        for (int64_t i = 0; i < a.length; i++) {
-            int64_t id = gnv__view_get_int(&v.children[0], i);
-            assert_true(id >= 0 && id < cap);
-            valid[id] = !gnv__view_is_null(&v.children[1], i);
-            vals[id] = valid[id] ? gnv__view_get_int(&v.children[1], i) : -1;
-            n++;
-        }
-        gnv__array_view_reset(&v);
-        gnv__array_release(&a);
-    }
-    gnv__schema_release(&sc);
-    gnv__stream_release(&s);
-    return n;
-}
-
-/* Files in a directory (0 when it does not exist). */
-static int count_files(const char *dir)
-{
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "ls -1 '%s' 2>/dev/null | wc -l", dir);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    int n = 0;
-    assert_int_equal(fscanf(p, "%d", &n), 1);
-    pclose(p);
-    return n;
+    return gnv_test_job_table(db, tname, n, per_file, 11, 7);
 }
 
 static int count_ckpts(const char *root, const char *tname)
@@ -129,7 +31,7 @@ static int count_ckpts(const char *root, const char *tname)
     char d[1024];
     int len = snprintf(d, sizeof d, "%s/%s.lance/_geneva/checkpoints", root, tname);
     assert_true(len > 0 && (size_t)len < sizeof d);
-    return count_files(d);
+    return gnv_test_count_files(d);
 }
 
 /* ---- adding a UDF column -------------------------------------------------- */
@@ -144,7 +46,7 @@ static void test_add_udf_column_errors(void **state)
     uint64_t v0 = gnv_table_version(t);
     gnv_udf_library *lib;
     const gnv_udf_function *text_len, *split, *label;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
+    GNV_ASSERT_OK(gnv_udf_library_open(&lib, GNV_TEST_DEMO));
     GNV_ASSERT_OK(gnv_udf_library_find(&text_len, lib, "text_len"));
     GNV_ASSERT_OK(gnv_udf_library_find(&split, lib, "split_words"));
     GNV_ASSERT_OK(gnv_udf_library_find(&label, lib, "label_index"));
@@ -178,7 +80,7 @@ static void test_add_udf_column_errors(void **state)
     assert_int_equal(gnv_table_version(t), v0);
     char d[1024];
     snprintf(d, sizeof d, "%s/t.lance/_geneva", root);
-    assert_int_equal(count_files(d), 0);
+    assert_int_equal(gnv_test_count_files(d), 0);
 
     /* a backfill of a column that is not virtual */
     GNV_ASSERT_ERR(gnv_table_backfill(t, "id", NULL, NULL), GNV_EINVAL, "not a virtual column");
@@ -199,7 +101,7 @@ static void test_add_udf_column_definition(void **state)
     gnv_table *t = make_table(db, "t", 20, 10);
     gnv_udf_library *lib;
     const gnv_udf_function *f;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
+    GNV_ASSERT_OK(gnv_udf_library_open(&lib, GNV_TEST_DEMO));
     GNV_ASSERT_OK(gnv_udf_library_find(&f, lib, "text_len"));
     const char *in[1] = {"name"};
     GNV_ASSERT_OK(gnv_table_add_udf_column(t, "len", f, in, 1));
@@ -223,7 +125,7 @@ static void test_add_udf_column_definition(void **state)
     /* the column reads as NULL until backfilled */
     int64_t vals[20];
     bool valid[20];
-    assert_int_equal(read_col(t, "len", vals, valid, 20), 20);
+    assert_int_equal(gnv_test_read_int_col(t, "len", vals, valid, 20, -1), 20);
     for (int i = 0; i < 20; i++)
         assert_false(valid[i]);
     gnv_udf_library_close(lib);
@@ -239,7 +141,7 @@ static void check_len(gnv_table *t, int n, int64_t lo, int64_t hi)
     int64_t vals[512];
     bool valid[512];
     assert_true(n <= 512);
-    assert_int_equal(read_col(t, "len", vals, valid, n), n);
+    assert_int_equal(gnv_test_read_int_col(t, "len", vals, valid, n, -1), n);
     for (int i = 0; i < n; i++) {
         bool want = i >= lo && i < hi && i % 7 != 3;
         if (valid[i] != want)
@@ -256,7 +158,7 @@ static void test_backfill_text_len(void **state)
     gnv_db *db;
     GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
     gnv_table *t = make_table(db, "t", 100, 30); /* fragments of 30, 30, 30, 10 rows */
-    add_udf(t, DEMO, "text_len", "len", "name");
+    gnv_test_add_udf(t, GNV_TEST_DEMO, "text_len", "len", "name", NULL);
     uint64_t v0 = gnv_table_version(t);
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
     o.checkpoint_size = 8;
@@ -311,7 +213,7 @@ static void test_backfill_where(void **state)
     gnv_db *db;
     GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
     gnv_table *t = make_table(db, "t", 100, 30);
-    add_udf(t, DEMO, "text_len", "len", "name");
+    gnv_test_add_udf(t, GNV_TEST_DEMO, "text_len", "len", "name", NULL);
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
     o.where = "id >= 20 AND id < 50";
     gnv_backfill_stats st;
@@ -347,7 +249,7 @@ static void test_plan_backfill(void **state)
     gnv_db *db;
     GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
     gnv_table *t = make_table(db, "t", 100, 30);
-    add_udf(t, DEMO, "text_len", "len", "name");
+    gnv_test_add_udf(t, GNV_TEST_DEMO, "text_len", "len", "name", NULL);
     uint64_t v = gnv_table_version(t);
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
     o.checkpoint_size = 10;
@@ -381,7 +283,7 @@ static void check_double(gnv_table *t, int n, const char *col)
 {
     int64_t vals[512];
     bool valid[512];
-    assert_int_equal(read_col(t, col, vals, valid, n), n);
+    assert_int_equal(gnv_test_read_int_col(t, col, vals, valid, n, -1), n);
     for (int i = 0; i < n; i++) {
         if (!valid[i])
             fail_msg("row %d of %s is NULL", i, col);
@@ -396,8 +298,9 @@ static void test_backfill_resume_after_failure(void **state)
     gnv_db *db;
     GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
     gnv_table *t = make_table(db, "t", 100, 30);
-    add_udf(t, FLAKY, "flaky_double", "d", "id");
+    gnv_test_add_udf(t, GNV_TEST_FLAKY, "flaky_double", "d", "id", NULL);
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+    o.executor = GNV_EXECUTOR_INLINE; /* one batch after the other: what a failure left */
     o.checkpoint_size = 10;
     o.commit_granularity = 1;
     gnv_backfill_stats st;
@@ -452,7 +355,7 @@ static void test_backfill_killed_and_rerun(void **state)
     gnv_db *db;
     GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
     gnv_table *t = make_table(db, "t", 200, 40);
-    add_udf(t, FLAKY, "flaky_double", "d", "id");
+    gnv_test_add_udf(t, GNV_TEST_FLAKY, "flaky_double", "d", "id", NULL);
     gnv_table_close(t);
     setenv("GNV_FLAKY_SLEEP_US", "300", 1);
     int kills = 0;
@@ -466,6 +369,7 @@ static void test_backfill_killed_and_rerun(void **state)
             if (gnv_db_open_table(&ct, db, "t") != GNV_OK)
                 _exit(2);
             gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+            o.executor = GNV_EXECUTOR_INLINE; /* test_backfill_crash.c kills workers too */
             o.checkpoint_size = 7;
             o.commit_granularity = 1;
             _exit(gnv_table_backfill(ct, "d", &o, NULL) == GNV_OK ? 0 : 1);
@@ -551,9 +455,10 @@ static void test_backfill_concurrent_append_delete(void **state)
     gnv_db *db;
     GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
     gnv_table *t = make_table(db, "t", 100, 30);
-    add_udf(t, DEMO, "text_len", "len", "name");
+    gnv_test_add_udf(t, GNV_TEST_DEMO, "text_len", "len", "name", NULL);
     conc c = {db, 0, 0};
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+    o.executor = GNV_EXECUTOR_INLINE; /* a progress call after the first batch */
     o.checkpoint_size = 10;
     o.progress = meddle;
     o.progress_payload = &c;
@@ -600,10 +505,11 @@ static void test_backfill_concurrent_other_column(void **state)
     gnv_db *db;
     GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
     gnv_table *t = make_table(db, "t", 100, 30);
-    add_udf(t, DEMO, "text_len", "len", "name");
-    add_udf(t, FLAKY, "flaky_double", "d", "id");
+    gnv_test_add_udf(t, GNV_TEST_DEMO, "text_len", "len", "name", NULL);
+    gnv_test_add_udf(t, GNV_TEST_FLAKY, "flaky_double", "d", "id", NULL);
     conc c = {db, 0, 2};
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+    o.executor = GNV_EXECUTOR_INLINE; /* a progress call after the first batch */
     o.checkpoint_size = 10;
     o.commit_granularity = 3;
     o.progress = meddle;
@@ -630,11 +536,12 @@ static void test_backfill_rewritten_fragments_skipped(void **state)
     gnv_db *db;
     GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
     gnv_table *t = make_table(db, "t", 60, 30);
-    add_udf(t, FLAKY, "flaky_double", "d", "id");
+    gnv_test_add_udf(t, GNV_TEST_FLAKY, "flaky_double", "d", "id", NULL);
     GNV_ASSERT_OK(gnv_table_backfill(t, "d", NULL, NULL));
-    add_udf(t, FLAKY, "flaky_double", "d2", "d");
+    gnv_test_add_udf(t, GNV_TEST_FLAKY, "flaky_double", "d2", "d", NULL);
     conc c = {db, 0, 1};
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+    o.executor = GNV_EXECUTOR_INLINE; /* a progress call after the first batch */
     o.checkpoint_size = 10;
     o.progress = meddle;
     o.progress_payload = &c;
@@ -648,7 +555,7 @@ static void test_backfill_rewritten_fragments_skipped(void **state)
     assert_int_equal(st.fragments_committed, 2);
     int64_t vals[60];
     bool valid[60];
-    assert_int_equal(read_col(t, "d2", vals, valid, 60), 60);
+    assert_int_equal(gnv_test_read_int_col(t, "d2", vals, valid, 60, -1), 60);
     for (int i = 0; i < 60; i++) {
         assert_true(valid[i]);
         assert_int_equal(vals[i], 4 * i);
@@ -657,7 +564,7 @@ static void test_backfill_rewritten_fragments_skipped(void **state)
 
     /* a concurrent change of another column: committed */
     GNV_ASSERT_OK(gnv_db_open_table(&t, db, "t"));
-    add_udf(t, DEMO, "text_len", "len", "name");
+    gnv_test_add_udf(t, GNV_TEST_DEMO, "text_len", "len", "name", NULL);
     c.calls = 0;
     c.mode = 3;
     o.progress = meddle;
@@ -679,7 +586,7 @@ static void test_backfill_process_executor(void **state)
     gnv_db *db;
     GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
     gnv_table *t = make_table(db, "t", 120, 30);
-    add_udf(t, FLAKY, "flaky_double", "d", "id");
+    gnv_test_add_udf(t, GNV_TEST_FLAKY, "flaky_double", "d", "id", NULL);
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
     o.executor = GNV_EXECUTOR_PROCESS;
     o.concurrency = 3;
@@ -768,10 +675,11 @@ static void test_backfill_allocation_failures(void **state)
     gnv_db *db;
     GNV_ASSERT_OK(gnv_db_open(&db, tmpl, NULL));
     gnv_table *t = make_table(db, "t", 12, 6);
-    add_udf(t, DEMO, "text_len", "len", "name");
+    gnv_test_add_udf(t, GNV_TEST_DEMO, "text_len", "len", "name", NULL);
     gnv_table_close(t);
     gnv_db_close(db);
     fs_arg a = {tmpl, work, GNV_BACKFILL_OPTIONS_INIT};
+    a.o.executor = GNV_EXECUTOR_INLINE; /* every allocation in this process */
     a.o.checkpoint_size = 4;
     a.o.commit_granularity = 1;
     int runs = gnv_test_faultsim(fs_body, &a);
@@ -797,11 +705,12 @@ static void test_backfill_io_faults(void **state)
     gnv_db *db;
     GNV_ASSERT_OK(gnv_db_open(&db, tmpl, NULL));
     gnv_table *t = make_table(db, "t", 24, 12);
-    add_udf(t, DEMO, "text_len", "len", "name");
+    gnv_test_add_udf(t, GNV_TEST_DEMO, "text_len", "len", "name", NULL);
     gnv_table_close(t);
     gnv_db_close(db);
     static const int faults[] = {GNV_IO_FAULT_EIO, GNV_IO_FAULT_SHORT, GNV_IO_FAULT_CRASH};
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+    o.executor = GNV_EXECUTOR_INLINE; /* every operation through this process's backend */
     o.checkpoint_size = 5;
     o.commit_granularity = 1;
     for (size_t f = 0; f < GNV_ARRAY_SIZE(faults); f++) {

@@ -7,7 +7,7 @@
  * computed at most the table's rows plus the rows of the batches in flight at each
  * kill (counted by the UDF itself, in a file it appends to).
  */
-#include "gnv_test.h"
+#include "gnv_test_job.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -23,16 +23,6 @@
 #define PER_FILE    200
 #define CONCURRENCY 2
 #define CKPT        25
-
-static char *plugin(const char *rel)
-{
-    const char *base = getenv("GNV_BUILD_DIR");
-    static char path[1024];
-    snprintf(path, sizeof path, "%s/%s", base ? base : ".", rel);
-    return path;
-}
-
-#define FLAKY plugin("tests/udf_plugins/libflaky_udfs.so")
 
 static double now_s(void)
 {
@@ -51,32 +41,8 @@ static void sleep_us(uint64_t us)
  * column d = counted_double(id). */
 static void make_table(gnv_db *db)
 {
-    struct ArrowSchema s;
-    GNV_ASSERT_OK(gnv__schema_init(&s, "+s", "", 0));
-    GNV_ASSERT_OK(gnv__schema_alloc_children(&s, 1));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[0], "l", "id", ARROW_FLAG_NULLABLE));
-    struct ArrowArray a;
-    GNV_ASSERT_OK(gnv__array_init(&a, &s));
-    for (int i = 0; i < N_ROWS; i++) {
-        GNV_ASSERT_OK(gnv__array_append_int(a.children[0], i));
-        GNV_ASSERT_OK(gnv__array_finish_element(&a));
-    }
-    GNV_ASSERT_OK(gnv__array_finish(&a));
-    struct ArrowArrayStream st;
-    GNV_ASSERT_OK(gnv__stream_from_arrays(&st, &s, &a, 1));
-    gnv_create_table_options co = GNV_CREATE_TABLE_OPTIONS_INIT;
-    co.max_rows_per_file = PER_FILE;
-    gnv_table *t = NULL;
-    GNV_ASSERT_OK(gnv_db_create_table(&t, db, "t", &st, NULL, &co));
-    gnv__stream_release(&st);
-
-    gnv_udf_library *lib = NULL;
-    const gnv_udf_function *f = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, FLAKY));
-    GNV_ASSERT_OK(gnv_udf_library_find(&f, lib, "counted_double"));
-    const char *inputs[1] = {"id"};
-    GNV_ASSERT_OK(gnv_table_add_udf_column(t, "d", f, inputs, 1));
-    gnv_udf_library_close(lib);
+    gnv_table *t = gnv_test_job_table(db, "t", N_ROWS, PER_FILE, 0, 0);
+    gnv_test_add_udf(t, GNV_TEST_FLAKY, "counted_double", "d", "id", NULL);
     gnv_table_close(t);
 }
 

@@ -6,81 +6,17 @@
  * min and max_checkpoint_size, batch_checkpoint_flush_interval_seconds, and
  * intra_applier_concurrency above 1 refused with GNV_ENOTSUP.
  */
-#include "gnv_test.h"
+#include "gnv_test_job.h"
 
 #include <inttypes.h>
 
 #include "job/job.h"
 #include "table/table.h"
 
-static char *plugin(const char *rel)
-{
-    const char *base = getenv("GNV_BUILD_DIR");
-    static char path[1024];
-    snprintf(path, sizeof path, "%s/%s", base ? base : ".", rel);
-    return path;
-}
-
-#define DEMO plugin("examples/udfs/libdemo_udfs.so")
-
 /* Rows id = 0..n-1 (int64) and name (utf8, id % 5 'x's), in fragments of per_file. */
 static gnv_table *make_table(gnv_db *db, const char *tname, int n, int per_file)
 {
-    struct ArrowSchema s;
-    GNV_ASSERT_OK(gnv__schema_init(&s, "+s", "", 0));
-    GNV_ASSERT_OK(gnv__schema_alloc_children(&s, 2));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[0], "l", "id", ARROW_FLAG_NULLABLE));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[1], "u", "name", ARROW_FLAG_NULLABLE));
-    struct ArrowArray a;
-    GNV_ASSERT_OK(gnv__array_init(&a, &s));
-    for (int i = 0; i < n; i++) {
-        GNV_ASSERT_OK(gnv__array_append_int(a.children[0], i));
-        GNV_ASSERT_OK(gnv__array_append_bytes(a.children[1], "xxxxx", (size_t)(i % 5)));
-        GNV_ASSERT_OK(gnv__array_finish_element(&a));
-    }
-    GNV_ASSERT_OK(gnv__array_finish(&a));
-    struct ArrowArrayStream st;
-    GNV_ASSERT_OK(gnv__stream_from_arrays(&st, &s, &a, 1));
-    gnv_create_table_options co = GNV_CREATE_TABLE_OPTIONS_INIT;
-    co.max_rows_per_file = per_file;
-    gnv_table *t = NULL;
-    GNV_ASSERT_OK(gnv_db_create_table(&t, db, tname, &st, NULL, &co));
-    gnv__stream_release(&st);
-    return t;
-}
-
-/* vals[id] = the int64 column col (-1 when NULL). */
-static void read_col(gnv_table *t, const char *col, int64_t *vals, int64_t cap)
-{
-    const char *cols[2] = {"id", col};
-    gnv_scan_options o = GNV_SCAN_OPTIONS_INIT;
-    o.columns = cols;
-    o.n_columns = 2;
-    struct ArrowArrayStream s;
-    struct ArrowSchema sc;
-    GNV_ASSERT_OK(gnv_table_scan(t, &o, &s));
-    GNV_ASSERT_OK(gnv__stream_get_schema(&s, &sc));
-    for (int64_t i = 0; i < cap; i++)
-        vals[i] = -2;
-    for (;;) {
-        struct ArrowArray a;
-        int rc = gnv__stream_next(&s, &a);
-        if (rc == GNV_ITEROVER)
-            break;
-        GNV_ASSERT_OK(rc);
-        gnv_array_view v;
-        GNV_ASSERT_OK(gnv__array_view_init(&v, &sc, &a));
-        for (int64_t i = 0; i < a.length; i++) {
-            int64_t id = gnv__view_get_int(&v.children[0], i);
-            assert_true(id >= 0 && id < cap);
-            vals[id] =
-                gnv__view_is_null(&v.children[1], i) ? -1 : gnv__view_get_int(&v.children[1], i);
-        }
-        gnv__array_view_reset(&v);
-        gnv__array_release(&a);
-    }
-    gnv__schema_release(&sc);
-    gnv__stream_release(&s);
+    return gnv_test_job_table(db, tname, n, per_file, 5, 0);
 }
 
 static const char *def_function(gnv_table *t, const char *col, char *buf, size_t cap)
@@ -111,7 +47,7 @@ static void test_backfill_udf_override(void **state)
     gnv_table *t = make_table(db, "t", 10, 100); /* one fragment */
     gnv_udf_library *lib = NULL;
     const gnv_udf_function *fail7 = NULL, *ident = NULL, *text_len = NULL, *embed = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
+    GNV_ASSERT_OK(gnv_udf_library_open(&lib, GNV_TEST_DEMO));
     GNV_ASSERT_OK(gnv_udf_library_find(&fail7, lib, "fail_on_7"));
     GNV_ASSERT_OK(gnv_udf_library_find(&ident, lib, "crash_on_13")); /* id, for ids < 13 */
     GNV_ASSERT_OK(gnv_udf_library_find(&text_len, lib, "text_len"));
@@ -122,6 +58,7 @@ static void test_backfill_udf_override(void **state)
 
     /* the stored function fails on id 7: batches [0,2) [2,4) [4,6) are checkpointed */
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+    o.executor = GNV_EXECUTOR_INLINE; /* one batch after the other, up to the failure */
     o.checkpoint_size = 2;
     o.commit_granularity = -1;
     gnv_backfill_stats st;
@@ -137,7 +74,7 @@ static void test_backfill_udf_override(void **state)
     GNV_ASSERT_OK(gnv_table_backfill(t, "c", &o, &st));
     assert_int_equal(st.batches_computed, 5);
     int64_t v[10];
-    read_col(t, "c", v, 10);
+    gnv_test_read_int_col(t, "c", v, NULL, 10, -2);
     for (int i = 0; i < 10; i++)
         assert_int_equal(v[i], i); /* the override's values, not 2 * id */
     /* the column keeps its stored function */
@@ -185,7 +122,7 @@ static void test_backfill_udf_override_stores_library(void **state)
     gnv_table *t = make_table(db, "t", 6, 100);
     gnv_udf_library *lib = NULL;
     const gnv_udf_function *fail7 = NULL, *ident = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
+    GNV_ASSERT_OK(gnv_udf_library_open(&lib, GNV_TEST_DEMO));
     GNV_ASSERT_OK(gnv_udf_library_find(&fail7, lib, "fail_on_7"));
     GNV_ASSERT_OK(gnv_udf_library_find(&ident, lib, "crash_on_13"));
     const char *in_id[1] = {"id"};
@@ -217,7 +154,7 @@ static void test_alter_udf_column(void **state)
     gnv_table *t = make_table(db, "t", 7, 4); /* ids 0..6: fail_on_7 never fails */
     gnv_udf_library *lib = NULL;
     const gnv_udf_function *fail7 = NULL, *ident = NULL, *text_len = NULL, *embed = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
+    GNV_ASSERT_OK(gnv_udf_library_open(&lib, GNV_TEST_DEMO));
     GNV_ASSERT_OK(gnv_udf_library_find(&fail7, lib, "fail_on_7"));
     GNV_ASSERT_OK(gnv_udf_library_find(&ident, lib, "crash_on_13"));
     GNV_ASSERT_OK(gnv_udf_library_find(&text_len, lib, "text_len"));
@@ -228,7 +165,7 @@ static void test_alter_udf_column(void **state)
     gnv_backfill_stats st;
     GNV_ASSERT_OK(gnv_table_backfill(t, "c", NULL, &st));
     int64_t v[7];
-    read_col(t, "c", v, 7);
+    gnv_test_read_int_col(t, "c", v, NULL, 7, -2);
     for (int i = 0; i < 7; i++)
         assert_int_equal(v[i], i);
 
@@ -261,7 +198,7 @@ static void test_alter_udf_column(void **state)
     assert_int_equal(d.n_inputs, 1);
     assert_string_equal(d.inputs[0], "id");
     gnv__udf_coldef_reset(&d);
-    read_col(t, "c", v, 7);
+    gnv_test_read_int_col(t, "c", v, NULL, 7, -2);
     for (int i = 0; i < 7; i++)
         assert_int_equal(v[i], i);
 
@@ -271,7 +208,7 @@ static void test_alter_udf_column(void **state)
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
     o.where = "1=1";
     GNV_ASSERT_OK(gnv_table_backfill(t2, "c", &o, &st));
-    read_col(t2, "c", v, 7);
+    gnv_test_read_int_col(t2, "c", v, NULL, 7, -2);
     for (int i = 0; i < 7; i++)
         assert_int_equal(v[i], 2 * i);
     gnv_table_close(t2);
@@ -309,7 +246,7 @@ static void test_alter_udf_column_allocation_failures(void **state)
     gnv_table *t = make_table(db, "t", 4, 100);
     gnv_udf_library *lib = NULL;
     const gnv_udf_function *fail7 = NULL, *ident = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
+    GNV_ASSERT_OK(gnv_udf_library_open(&lib, GNV_TEST_DEMO));
     GNV_ASSERT_OK(gnv_udf_library_find(&fail7, lib, "fail_on_7"));
     GNV_ASSERT_OK(gnv_udf_library_find(&ident, lib, "crash_on_13"));
     const char *in_id[1] = {"id"};
@@ -325,9 +262,9 @@ static void test_alter_udf_column_allocation_failures(void **state)
     gnv_test_rmdir(root);
 }
 
-/* ---- options not supported yet ------------------------------------------------ */
+/* ---- option checks and threads per worker -------------------------------------- */
 
-static void test_backfill_options_not_supported(void **state)
+static void test_backfill_options_checked(void **state)
 {
     (void)state;
     char *root = gnv_test_tmpdir();
@@ -336,15 +273,15 @@ static void test_backfill_options_not_supported(void **state)
     gnv_table *t = make_table(db, "t", 5, 100);
     gnv_udf_library *lib = NULL;
     const gnv_udf_function *ident = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
+    GNV_ASSERT_OK(gnv_udf_library_open(&lib, GNV_TEST_DEMO));
     GNV_ASSERT_OK(gnv_udf_library_find(&ident, lib, "crash_on_13"));
     const char *in_id[1] = {"id"};
     GNV_ASSERT_OK(gnv_table_add_udf_column(t, "c", ident, in_id, 1));
     gnv_backfill_stats st;
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
-    o.intra_applier_concurrency = 2;
-    assert_int_equal(gnv_table_backfill(t, "c", &o, &st), GNV_ENOTSUP);
-    assert_error_contains("intra_applier_concurrency 2");
+    o.intra_applier_concurrency = 65;
+    assert_int_equal(gnv_table_backfill(t, "c", &o, &st), GNV_EINVAL);
+    assert_error_contains("intra_applier_concurrency 65 is above 64");
     o.intra_applier_concurrency = -1;
     assert_int_equal(gnv_table_backfill(t, "c", &o, &st), GNV_EINVAL);
     o.intra_applier_concurrency = 1;
@@ -360,12 +297,63 @@ static void test_backfill_options_not_supported(void **state)
     gnv_test_rmdir(root);
 }
 
+/* Threads per worker: the values, the calls and the failed rows are those of one
+ * thread, under the inline and the process executors. */
+static void test_intra_applier_threads(void **state)
+{
+    (void)state;
+    char *root = gnv_test_tmpdir();
+    gnv_db *db;
+    GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
+    gnv_table *t = make_table(db, "t", 400, 150); /* 3 fragments */
+    gnv_test_add_udf(t, GNV_TEST_FLAKY, "flaky_double", "d", "id", NULL);
+    gnv_test_add_udf(t, GNV_TEST_DEMO, "fail_on_7", "f", "id", NULL);
+    gnv_backfill_stats st;
+    int64_t v[400];
+    for (int ex = 0; ex < 2; ex++) {
+        gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+        o.where = "1=1";
+        o.checkpoint_size = 10;
+        o.intra_applier_concurrency = 4;
+        o.executor = ex ? GNV_EXECUTOR_PROCESS : GNV_EXECUTOR_INLINE;
+        o.concurrency = 2;
+        int64_t calls = gnv__backfill_udf_calls;
+        GNV_ASSERT_OK(gnv_table_backfill(t, "d", &o, &st));
+        assert_int_equal(st.rows_computed, 400);
+        if (!ex) /* (workers count in their own memory) */
+            assert_int_equal(gnv__backfill_udf_calls - calls, 40);
+        assert_int_equal(gnv_test_read_int_col(t, "d", v, NULL, 400, -2), 400);
+        for (int i = 0; i < 400; i++)
+            assert_int_equal(v[i], 2 * i);
+
+        /* skip: the rows ending in 7 left NULL and recorded, once each */
+        gnv_on_error skip = GNV_ON_ERROR_INIT;
+        skip.action = GNV_ON_ERROR_SKIP;
+        o.on_error = &skip;
+        GNV_ASSERT_OK(gnv_table_backfill(t, "f", &o, &st));
+        assert_int_equal(st.rows_skipped, 40);
+        assert_int_equal(st.errors, 40);
+        assert_int_equal(st.state, GNV_BACKFILL_DONE_WITH_ERRORS);
+        assert_int_equal(gnv_test_read_int_col(t, "f", v, NULL, 400, -2), 400);
+        for (int i = 0; i < 400; i++)
+            assert_int_equal(v[i], i % 10 == 7 ? -1 : 2 * i);
+
+        /* fail: the first failing row is named, and the batches before it are kept */
+        o.on_error = NULL;
+        assert_int_equal(gnv_table_backfill(t, "f", &o, &st), GNV_EUDF);
+        assert_error_contains("fail_on_7");
+    }
+    gnv_table_close(t);
+    gnv_db_close(db);
+    gnv_test_rmdir(root);
+}
+
 /* ---- adaptive checkpoint sizing ------------------------------------------------ */
 
 static void check_len(gnv_table *t, int n)
 {
     int64_t v[64];
-    read_col(t, "len", v, n);
+    gnv_test_read_int_col(t, "len", v, NULL, n, -2);
     for (int i = 0; i < n; i++)
         assert_int_equal(v[i], i % 5);
 }
@@ -379,12 +367,13 @@ static void test_backfill_adaptive_size(void **state)
     gnv_table *t = make_table(db, "t", 40, 100); /* one fragment */
     gnv_udf_library *lib = NULL;
     const gnv_udf_function *text_len = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
+    GNV_ASSERT_OK(gnv_udf_library_open(&lib, GNV_TEST_DEMO));
     GNV_ASSERT_OK(gnv_udf_library_find(&text_len, lib, "text_len"));
     const char *in_name[1] = {"name"};
     GNV_ASSERT_OK(gnv_table_add_udf_column(t, "len", text_len, in_name, 1));
     gnv_backfill_stats st;
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+    o.executor = GNV_EXECUTOR_INLINE; /* the calls counted in this process */
     o.where = "1=1";
     o.task_size = 1000;
 
@@ -396,15 +385,16 @@ static void test_backfill_adaptive_size(void **state)
     assert_int_equal(gnv__backfill_udf_calls - calls, 20);
     check_len(t, 40);
 
-    /* adaptive, quick calls: 2, 4, 8, 16 (max) rows, then the 10 left */
+    /* adaptive, quick calls: 2 rows, then 16 (max: a far quicker call than the target
+     * grows the next up to 64 times), 16, and the 6 left */
     o.min_checkpoint_size = 2;
     o.max_checkpoint_size = 16;
     calls = gnv__backfill_udf_calls;
     GNV_ASSERT_OK(gnv_table_backfill(t, "len", &o, &st));
-    assert_int_equal(st.batches, 20); /* checkpoints stay of min rows */
+    assert_int_equal(st.batches, 20); /* batches stay of min rows */
     assert_int_equal(st.batches_computed, 20);
     assert_int_equal(st.rows_computed, 40);
-    assert_int_equal(gnv__backfill_udf_calls - calls, 5);
+    assert_int_equal(gnv__backfill_udf_calls - calls, 4);
     check_len(t, 40);
 
     /* adaptive, every call slower than the target: from checkpoint_size (16) down to
@@ -442,18 +432,6 @@ typedef struct flush_probe {
     int64_t seen; /* batches_computed at the last call */
 } flush_probe;
 
-static int count_files(const char *dir)
-{
-    char cmd[1200];
-    snprintf(cmd, sizeof cmd, "ls -1 '%s' 2>/dev/null | wc -l", dir);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    int n = 0;
-    assert_int_equal(fscanf(p, "%d", &n), 1);
-    pclose(p);
-    return n;
-}
-
 /* After each batch: the checkpoints written so far. */
 static void probe_progress(const gnv_backfill_stats *st, void *payload)
 {
@@ -461,7 +439,7 @@ static void probe_progress(const gnv_backfill_stats *st, void *payload)
     if (st->batches_computed == p->seen || p->n >= 64)
         return; /* not after a batch (a commit) */
     p->seen = st->batches_computed;
-    p->files[p->n++] = count_files(p->dir);
+    p->files[p->n++] = gnv_test_count_files(p->dir);
 }
 
 static void test_backfill_flush_interval(void **state)
@@ -473,7 +451,7 @@ static void test_backfill_flush_interval(void **state)
     gnv_table *t = make_table(db, "t", 10, 100); /* one fragment */
     gnv_udf_library *lib = NULL;
     const gnv_udf_function *text_len = NULL, *fail7 = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
+    GNV_ASSERT_OK(gnv_udf_library_open(&lib, GNV_TEST_DEMO));
     GNV_ASSERT_OK(gnv_udf_library_find(&text_len, lib, "text_len"));
     GNV_ASSERT_OK(gnv_udf_library_find(&fail7, lib, "fail_on_7"));
     const char *in_name[1] = {"name"}, *in_id[1] = {"id"};
@@ -484,6 +462,7 @@ static void test_backfill_flush_interval(void **state)
     snprintf(p.dir, sizeof p.dir, "%s/t.lance/_geneva/checkpoints", root);
     gnv_backfill_stats st;
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+    o.executor = GNV_EXECUTOR_INLINE; /* a progress call after each batch */
     o.where = "1=1";
     o.task_size = 1000;
     o.checkpoint_size = 2;
@@ -506,13 +485,14 @@ static void test_backfill_flush_interval(void **state)
         assert_int_equal(p.files[i], 0);
     check_len(t, 10);
 
-    /* ... at most max_checkpoint_size rows of them */
+    /* ... at most max_checkpoint_size rows of them, written as one file; calls of 2
+     * rows, then (adaptive between 2 and 4) of 4 */
     p.n = 0, p.seen = 0;
     o.max_checkpoint_size = 4;
     GNV_ASSERT_OK(gnv_table_backfill(t, "len", &o, &st));
-    assert_int_equal(p.n, 5);
-    int want[5] = {0, 2, 2, 4, 4};
-    for (int i = 0; i < 5; i++)
+    assert_int_equal(p.n, 4);
+    int want[4] = {0, 1, 2, 2};
+    for (int i = 0; i < 4; i++)
         assert_int_equal(p.files[i], want[i]);
     check_len(t, 10);
 
@@ -520,7 +500,7 @@ static void test_backfill_flush_interval(void **state)
     o.max_checkpoint_size = 0;
     o.progress = NULL;
     assert_int_equal(gnv_table_backfill(t, "c", &o, &st), GNV_EUDF);
-    assert_int_equal(count_files(p.dir), 3);
+    assert_int_equal(gnv_test_count_files(p.dir), 1); /* its 3 batches in one file */
     GNV_ASSERT_OK(gnv_table_plan_backfill(t, "c", &o, &st));
     assert_int_equal(st.batches_reused, 3);
 
@@ -562,7 +542,7 @@ static void test_backfill_adaptive_allocation_failures(void **state)
     gnv_table *t = make_table(db, "t", 12, 6);
     gnv_udf_library *lib = NULL;
     const gnv_udf_function *text_len = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
+    GNV_ASSERT_OK(gnv_udf_library_open(&lib, GNV_TEST_DEMO));
     GNV_ASSERT_OK(gnv_udf_library_find(&text_len, lib, "text_len"));
     const char *in_name[1] = {"name"};
     GNV_ASSERT_OK(gnv_table_add_udf_column(t, "len", text_len, in_name, 1));
@@ -570,6 +550,7 @@ static void test_backfill_adaptive_allocation_failures(void **state)
     gnv_table_close(t);
     gnv_db_close(db);
     bf_arg a = {root, GNV_BACKFILL_OPTIONS_INIT};
+    a.o.executor = GNV_EXECUTOR_INLINE; /* every allocation in this process */
     a.o.where = "1=1";
     a.o.min_checkpoint_size = 1;
     a.o.max_checkpoint_size = 4;
@@ -593,7 +574,8 @@ int main(void)
         cmocka_unit_test(test_backfill_udf_override_stores_library),
         cmocka_unit_test(test_alter_udf_column),
         cmocka_unit_test(test_alter_udf_column_allocation_failures),
-        cmocka_unit_test(test_backfill_options_not_supported),
+        cmocka_unit_test(test_backfill_options_checked),
+        cmocka_unit_test(test_intra_applier_threads),
         cmocka_unit_test(test_backfill_adaptive_size),
         cmocka_unit_test(test_backfill_flush_interval),
         cmocka_unit_test(test_backfill_adaptive_allocation_failures),

@@ -5,7 +5,7 @@
  * killed process) and recorded so by the next writer, and admission control (strict,
  * non-strict, environment).
  */
-#include "gnv_test.h"
+#include "gnv_test_job.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -13,16 +13,6 @@
 
 #include "job/job.h"
 #include "table/table.h"
-
-#define DEMO_REL "examples/udfs/libdemo_udfs.so"
-
-static char *demo_path(void)
-{
-    static char path[1024];
-    const char *base = getenv("GNV_BUILD_DIR");
-    snprintf(path, sizeof path, "%s/%s", base ? base : ".", DEMO_REL);
-    return path;
-}
 
 /* Rows x = 0..n-1 (float64) in fragments of per_file rows, and the virtual column
  * d = slow_double(x). */
@@ -39,19 +29,8 @@ static gnv_table *make_table(gnv_db *db, const char *tname, int n, int per_file)
         GNV_ASSERT_OK(gnv__array_finish_element(&a));
     }
     GNV_ASSERT_OK(gnv__array_finish(&a));
-    struct ArrowArrayStream st;
-    GNV_ASSERT_OK(gnv__stream_from_arrays(&st, &s, &a, 1));
-    gnv_create_table_options co = GNV_CREATE_TABLE_OPTIONS_INIT;
-    co.max_rows_per_file = per_file;
-    gnv_table *t = NULL;
-    GNV_ASSERT_OK(gnv_db_create_table(&t, db, tname, &st, NULL, &co));
-    gnv__stream_release(&st);
-    gnv_udf_library *lib = NULL;
-    const gnv_udf_function *f = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, demo_path()));
-    GNV_ASSERT_OK(gnv_udf_library_find(&f, lib, "slow_double"));
-    GNV_ASSERT_OK(gnv_table_add_udf_column(t, "d", f, NULL, 0));
-    gnv_udf_library_close(lib);
+    gnv_table *t = gnv_test_create_table(db, tname, &s, &a, per_file);
+    gnv_test_add_udf(t, GNV_TEST_DEMO, "slow_double", "d", NULL, NULL);
     return t;
 }
 
@@ -196,6 +175,38 @@ static void test_states_through_run(void **state)
     gnv_test_rmdir(root);
 }
 
+/* One fragment per job: the writer that finds 64 compacts them, so a long-lived
+ * database's job list stays quick to read. */
+static void test_jobs_table_compacted(void **state)
+{
+    (void)state;
+    char *root = gnv_test_tmpdir();
+    gnv_db *db = NULL;
+    GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
+    gnv_table *t = make_table(db, "t", 1, 10);
+    gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+    o.where = "1=1";
+    size_t most = 0;
+    for (int i = 0; i < 70; i++) {
+        GNV_ASSERT_OK(gnv_table_backfill(t, "d", &o, NULL));
+        gnv_table *jt = NULL;
+        GNV_ASSERT_OK(gnv__jobs_open(&jt, db));
+        most = GNV_MAX(most, jt->m->n_fragments);
+        gnv_table_close(jt);
+    }
+    assert_true(most < 64);
+    gnv_job_info *list = NULL;
+    size_t n = 0;
+    GNV_ASSERT_OK(gnv_db_list_jobs(db, NULL, &list, &n));
+    assert_int_equal(n, 70); /* no record lost */
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(list[i].state, GNV_JOB_DONE);
+    gnv_job_info_list_free(list, n);
+    gnv_table_close(t);
+    gnv_db_close(db);
+    gnv_test_rmdir(root);
+}
+
 /* ---- wait, timeout, cancel -------------------------------------------------- */
 
 static void test_wait_timeout(void **state)
@@ -257,6 +268,9 @@ static void test_cancel_keeps_committed(void **state)
     setenv("GENEVA_DEMO_SLEEP_US", "2000", 1);
 
     gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+    /* inline: fragments committed while the job runs (the process executor commits when
+     * its round of tasks ends; test_cancel_process_executor) */
+    o.executor = GNV_EXECUTOR_INLINE;
     o.checkpoint_size = 10;
     o.commit_granularity = 1;
     gnv_job *job = NULL;
@@ -546,7 +560,7 @@ static void test_admission(void **state)
     /* more memory than the machine has: refused when strict (the default), else a warning */
     gnv_udf_library *lib = NULL;
     const gnv_udf_function *embed = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, demo_path()));
+    GNV_ASSERT_OK(gnv_udf_library_open(&lib, GNV_TEST_DEMO));
     GNV_ASSERT_OK(gnv_udf_library_find(&embed, lib, "hash_embed")); /* 64 MiB a worker */
     gnv_backfill_options mo = GNV_BACKFILL_OPTIONS_INIT;
     GNV_ASSERT_ERR(gnv__admission_check(embed, 1 << 24, &mo, NULL), GNV_EINVAL,
@@ -638,12 +652,7 @@ static void test_failed_and_done_with_errors(void **state)
     /* rows skipped by the error policy: DONE_WITH_ERRORS */
     const char *names[1] = {"id"}, *exprs[1] = {"CAST(x AS BIGINT)"};
     GNV_ASSERT_OK(gnv_table_add_columns_sql(t, names, exprs, 1));
-    gnv_udf_library *lib = NULL;
-    const gnv_udf_function *f = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, demo_path()));
-    GNV_ASSERT_OK(gnv_udf_library_find(&f, lib, "fail_on_7"));
-    GNV_ASSERT_OK(gnv_table_add_udf_column(t, "e", f, NULL, 0));
-    gnv_udf_library_close(lib);
+    gnv_test_add_udf(t, GNV_TEST_DEMO, "fail_on_7", "e", NULL, NULL);
     gnv_on_error pol = GNV_ON_ERROR_INIT;
     pol.action = GNV_ON_ERROR_SKIP;
     gnv_backfill_options so = GNV_BACKFILL_OPTIONS_INIT;
@@ -687,6 +696,8 @@ static void test_records_allocation_failures(void **state)
     gnv_db_close(db);
     unsetenv("GENEVA_JOB_TRACKING");
     setenv("GENEVA_HEARTBEAT_SECONDS", "60", 1);
+    gnv_backfill_options in = GNV_BACKFILL_OPTIONS_INIT;
+    in.executor = GNV_EXECUTOR_INLINE; /* every allocation in this process */
     int steps = 0;
     for (uint64_t n = 1;; n += 151, steps++) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", work, tmpl, work);
@@ -698,7 +709,7 @@ static void test_records_allocation_failures(void **state)
         if (rc == GNV_OK)
             rc = gnv_db_open_table(&t, db, "t");
         if (rc == GNV_OK)
-            rc = gnv_table_backfill(t, "d", NULL, NULL);
+            rc = gnv_table_backfill(t, "d", &in, NULL);
         gnv_table_close(t);
         gnv_db_close(db);
         uint64_t made = gnv__alloc_fail_at(0, false);
@@ -730,6 +741,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_states_through_run),
+        cmocka_unit_test(test_jobs_table_compacted),
         cmocka_unit_test(test_wait_timeout),
         cmocka_unit_test(test_cancel_keeps_committed),
         cmocka_unit_test(test_cancel_process_executor),

@@ -4,51 +4,18 @@
  * member that compute the function once and write all the group's columns in one data
  * file per fragment, keeping the old values of rows a filter left out.
  */
-#include "gnv_test.h"
+#include "gnv_test_job.h"
 
 #include <inttypes.h>
 
 #include "job/job.h"
 #include "table/table.h"
 
-static char *plugin(const char *rel)
-{
-    const char *base = getenv("GNV_BUILD_DIR");
-    static char path[1024];
-    snprintf(path, sizeof path, "%s/%s", base ? base : ".", rel);
-    return path;
-}
-
-#define DEMO plugin("examples/udfs/libdemo_udfs.so")
-
 /* Rows id = 0..n-1 and name = id % 11 'x's (NULL where id % 7 == 3), per_file rows per
  * fragment. */
 static gnv_table *make_table(gnv_db *db, const char *tname, int n, int per_file)
 {
-    struct ArrowSchema s;
-    GNV_ASSERT_OK(gnv__schema_init(&s, "+s", "", 0));
-    GNV_ASSERT_OK(gnv__schema_alloc_children(&s, 2));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[0], "l", "id", ARROW_FLAG_NULLABLE));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[1], "u", "name", ARROW_FLAG_NULLABLE));
-    struct ArrowArray a;
-    GNV_ASSERT_OK(gnv__array_init(&a, &s));
-    for (int i = 0; i < n; i++) {
-        GNV_ASSERT_OK(gnv__array_append_int(a.children[0], i));
-        if (i % 7 == 3)
-            GNV_ASSERT_OK(gnv__array_append_null(a.children[1], 1));
-        else
-            GNV_ASSERT_OK(gnv__array_append_bytes(a.children[1], "xxxxxxxxxxx", (size_t)(i % 11)));
-        GNV_ASSERT_OK(gnv__array_finish_element(&a));
-    }
-    GNV_ASSERT_OK(gnv__array_finish(&a));
-    struct ArrowArrayStream st;
-    GNV_ASSERT_OK(gnv__stream_from_arrays(&st, &s, &a, 1));
-    gnv_create_table_options co = GNV_CREATE_TABLE_OPTIONS_INIT;
-    co.max_rows_per_file = per_file;
-    gnv_table *t = NULL;
-    GNV_ASSERT_OK(gnv_db_create_table(&t, db, tname, &st, NULL, &co));
-    gnv__stream_release(&st);
-    return t;
+    return gnv_test_job_table(db, tname, n, per_file, 11, 7);
 }
 
 /* Scan id, `first` (utf8) and `count` (int32): len[id] the length of first (-1: NULL),
@@ -148,7 +115,7 @@ static void test_add_columns_errors(void **state)
     uint64_t v0 = gnv_table_version(t);
     gnv_udf_library *lib;
     const gnv_udf_function *split, *text_len;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
+    GNV_ASSERT_OK(gnv_udf_library_open(&lib, GNV_TEST_DEMO));
     GNV_ASSERT_OK(gnv_udf_library_find(&split, lib, "split_words"));
     GNV_ASSERT_OK(gnv_udf_library_find(&text_len, lib, "text_len"));
     const char *name[1] = {"name"};
@@ -200,7 +167,7 @@ static void test_add_columns_definition(void **state)
     gnv_table *t = make_table(db, "t", 20, 10);
     gnv_udf_library *lib;
     const gnv_udf_function *split;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
+    GNV_ASSERT_OK(gnv_udf_library_open(&lib, GNV_TEST_DEMO));
     GNV_ASSERT_OK(gnv_udf_library_find(&split, lib, "split_words"));
     const char *name[1] = {"name"};
     GNV_ASSERT_OK(gnv_table_add_udf_columns(t, split, name, 1, "w_"));
@@ -262,13 +229,7 @@ static void test_backfill_group(void **state)
     gnv_db *db;
     GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
     gnv_table *t = make_table(db, "t", N, 20);
-    gnv_udf_library *lib;
-    const gnv_udf_function *split;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
-    GNV_ASSERT_OK(gnv_udf_library_find(&split, lib, "split_words"));
-    const char *name[1] = {"name"};
-    GNV_ASSERT_OK(gnv_table_add_udf_columns(t, split, name, 1, "w_"));
-    gnv_udf_library_close(lib);
+    gnv_test_add_udf_columns(t, GNV_TEST_DEMO, "split_words", "name", "w_");
 
     int64_t len[N], cnt[N];
     /* part of the rows, through the second member */
@@ -337,13 +298,7 @@ static void test_backfill_group_member_dropped(void **state)
     gnv_db *db;
     GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
     gnv_table *t = make_table(db, "t", 20, 10);
-    gnv_udf_library *lib;
-    const gnv_udf_function *split;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
-    GNV_ASSERT_OK(gnv_udf_library_find(&split, lib, "split_words"));
-    const char *name[1] = {"name"};
-    GNV_ASSERT_OK(gnv_table_add_udf_columns(t, split, name, 1, "w_"));
-    gnv_udf_library_close(lib);
+    gnv_test_add_udf_columns(t, GNV_TEST_DEMO, "split_words", "name", "w_");
     const char *drop[1] = {"w_first"};
     GNV_ASSERT_OK(gnv_table_drop_columns(t, drop, 1));
     GNV_ASSERT_ERR(gnv_table_backfill(t, "w_count", NULL, NULL), GNV_ENOTFOUND,
@@ -395,13 +350,7 @@ static void test_group_allocation_failures(void **state)
     gnv_db *db;
     GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
     gnv_table *t = make_table(db, "t", 10, 10);
-    gnv_udf_library *lib;
-    const gnv_udf_function *split;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
-    GNV_ASSERT_OK(gnv_udf_library_find(&split, lib, "split_words"));
-    const char *name[1] = {"name"};
-    GNV_ASSERT_OK(gnv_table_add_udf_columns(t, split, name, 1, "w_"));
-    gnv_udf_library_close(lib);
+    gnv_test_add_udf_columns(t, GNV_TEST_DEMO, "split_words", "name", "w_");
     /* values: ("a", 1), NULL, ("bb", 2) */
     struct ArrowSchema f = {0};
     gnv__multicol *g = NULL;
@@ -429,6 +378,140 @@ static void test_group_allocation_failures(void **state)
     gnv_test_rmdir(root);
 }
 
+/* ---- swapping a group's function ------------------------------------------------ */
+
+/* The function and first input of column col's definition. */
+static void def_of(gnv_table *t, const char *col, char *fn, char *in, size_t cap)
+{
+    gnv__udf_coldef d;
+    GNV_ASSERT_OK(gnv__udf_coldef_of(&d, NULL, t, col));
+    snprintf(fn, cap, "%s", d.function);
+    snprintf(in, cap, "%s", d.n_inputs ? d.inputs[0] : "");
+    gnv__udf_coldef_reset(&d);
+}
+
+/* Both members of the w_ group are defined by fn of input in. */
+static void assert_group_def(gnv_table *t, const char *fn, const char *in)
+{
+    static const char *const members[] = {"w_first", "w_count"};
+    for (int m = 0; m < 2; m++) {
+        char f[64], i[64];
+        def_of(t, members[m], f, i, sizeof f);
+        assert_string_equal(f, fn);
+        assert_string_equal(i, in);
+    }
+    gnv__multicol *g = NULL;
+    struct ArrowSchema field = {0};
+    GNV_ASSERT_OK(gnv__multicol_of(&g, &field, t, "w_count")); /* still one group */
+    assert_non_null(g);
+    assert_int_equal(g->n_columns, 2);
+    gnv__multicol_free(g);
+    gnv__schema_release(&field);
+}
+
+/* gnv_table_alter_udf_column on a member swaps the function of the whole group (every
+ * member's definition, in one version) for one of the same struct output; a function of
+ * another output, even the member's own type, is refused naming the group. */
+static void test_alter_group(void **state)
+{
+    (void)state;
+    char *root = gnv_test_tmpdir();
+    gnv_db *db;
+    GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
+    gnv_table *t = make_table(db, "t", 20, 10);
+    gnv_test_add_udf_columns(t, GNV_TEST_DEMO, "split_words", "name", "w_");
+    GNV_ASSERT_OK(gnv_table_backfill(t, "w_first", NULL, NULL));
+    gnv_udf_library *demo, *flaky;
+    const gnv_udf_function *text_len, *split, *parts;
+    GNV_ASSERT_OK(gnv_udf_library_open(&demo, GNV_TEST_DEMO));
+    GNV_ASSERT_OK(gnv_udf_library_find(&text_len, demo, "text_len"));
+    GNV_ASSERT_OK(gnv_udf_library_find(&split, demo, "split_words"));
+    GNV_ASSERT_OK(gnv_udf_library_open(&flaky, GNV_TEST_FLAKY));
+    GNV_ASSERT_OK(gnv_udf_library_find(&parts, flaky, "id_parts"));
+    const char *name[1] = {"name"}, *id[1] = {"id"};
+    uint64_t v0 = gnv_table_version(t);
+
+    /* int32 is w_count's type, but not the group's output */
+    GNV_ASSERT_ERR(gnv_table_alter_udf_column(t, "w_count", text_len, name, 1), GNV_EINVAL,
+                   "column 'w_count' is one of the multi-column group of function "
+                   "'split_words' (columns 'w_first', 'w_count')");
+    assert_true(strstr(gnv_error_last()->message, "function 'text_len' returns int32"));
+    /* the group's output, but an input of the wrong type */
+    GNV_ASSERT_ERR(gnv_table_alter_udf_column(t, "w_first", parts, name, 1), GNV_EINVAL,
+                   "column 'name' is utf8 but parameter 'id'");
+    assert_int_equal(gnv_table_version(t), v0);
+    assert_group_def(t, "split_words", "name");
+
+    /* the swap: one version, both definitions, the values kept until a backfill */
+    GNV_ASSERT_OK(gnv_table_alter_udf_column(t, "w_count", parts, id, 1));
+    assert_int_equal(gnv_table_version(t), v0 + 1);
+    assert_string_equal(gnv_test_last_op(t), "project");
+    assert_group_def(t, "id_parts", "id");
+    int64_t len[20], cnt[20];
+    assert_int_equal(read_group(t, "w_first", "w_count", len, cnt, 20), 20);
+    for (int64_t i = 0; i < 20; i++)
+        expect_row(i, len[i], cnt[i]);
+    /* a backfill of either member computes the group with the new function */
+    gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+    o.where = "1=1";
+    GNV_ASSERT_OK(gnv_table_backfill(t, "w_first", &o, NULL));
+    assert_int_equal(read_group(t, "w_first", "w_count", len, cnt, 20), 20);
+    for (int64_t i = 0; i < 20; i++) {
+        assert_int_equal(len[i], i % 2 ? 3 : 4); /* "odd", "even" */
+        assert_int_equal(cnt[i], i);
+    }
+    /* and back, keeping the inputs given */
+    GNV_ASSERT_OK(gnv_table_alter_udf_column(t, "w_first", split, name, 1));
+    assert_group_def(t, "split_words", "name");
+
+    gnv_udf_library_close(flaky);
+    gnv_udf_library_close(demo);
+    gnv_table_close(t);
+    gnv_db_close(db);
+    gnv_test_rmdir(root);
+}
+
+typedef struct swap_arg {
+    gnv_table *t;
+    const gnv_udf_function *fn;
+} swap_arg;
+
+/* The swap is all or nothing: both members keep one function whatever fails. */
+static int swap_body(void *arg)
+{
+    swap_arg *a = arg;
+    const char *id[1] = {"id"};
+    int rc = gnv_table_alter_udf_column(a->t, "w_first", a->fn, id, 1);
+    gnv__alloc_fail_at(0, false);
+    char f0[64], f1[64], in[64];
+    def_of(a->t, "w_first", f0, in, sizeof f0);
+    def_of(a->t, "w_count", f1, in, sizeof f1);
+    assert_string_equal(f0, f1);
+    assert_string_equal(f0, rc == GNV_OK ? "id_parts" : "split_words");
+    return rc;
+}
+
+static void test_alter_group_allocation_failures(void **state)
+{
+    (void)state;
+    char *root = gnv_test_tmpdir();
+    gnv_db *db;
+    GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
+    gnv_table *t = make_table(db, "t", 4, 10);
+    gnv_test_add_udf_columns(t, GNV_TEST_DEMO, "split_words", "name", "w_");
+    gnv_udf_library *flaky;
+    const gnv_udf_function *parts;
+    GNV_ASSERT_OK(gnv_udf_library_open(&flaky, GNV_TEST_FLAKY));
+    GNV_ASSERT_OK(gnv_udf_library_find(&parts, flaky, "id_parts"));
+    swap_arg a = {t, parts};
+    assert_true(gnv_test_faultsim(swap_body, &a) > 10);
+    assert_group_def(t, "id_parts", "id");
+    gnv_udf_library_close(flaky);
+    gnv_table_close(t);
+    gnv_db_close(db);
+    gnv_test_rmdir(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -437,6 +520,8 @@ int main(void)
         cmocka_unit_test(test_backfill_group),
         cmocka_unit_test(test_backfill_group_member_dropped),
         cmocka_unit_test(test_group_allocation_failures),
+        cmocka_unit_test(test_alter_group),
+        cmocka_unit_test(test_alter_group_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

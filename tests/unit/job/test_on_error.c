@@ -5,7 +5,7 @@
  * DONE_WITH_ERRORS, a budget that fails it), the column's own policy and its override,
  * re-running only the failed rows, and a crashing function under the process executor.
  */
-#include "gnv_test.h"
+#include "gnv_test_job.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -14,88 +14,19 @@
 #include "job/job.h"
 #include "table/table.h"
 
-static char *plugin(const char *rel)
-{
-    const char *base = getenv("GNV_BUILD_DIR");
-    static char path[1024];
-    snprintf(path, sizeof path, "%s/%s", base ? base : ".", rel);
-    return path;
-}
-
-#define DEMO  plugin("examples/udfs/libdemo_udfs.so")
-#define FLAKY plugin("tests/udf_plugins/libflaky_udfs.so")
-
 #define ADDR(frag, off) (((uint64_t)(frag) << 32) | (uint64_t)(off))
 
 /* Rows id = 0..n-1 in fragments of per_file rows. */
 static gnv_table *make_table(gnv_db *db, const char *tname, int n, int per_file)
 {
-    struct ArrowSchema s;
-    GNV_ASSERT_OK(gnv__schema_init(&s, "+s", "", 0));
-    GNV_ASSERT_OK(gnv__schema_alloc_children(&s, 1));
-    GNV_ASSERT_OK(gnv__schema_init(s.children[0], "l", "id", ARROW_FLAG_NULLABLE));
-    struct ArrowArray a;
-    GNV_ASSERT_OK(gnv__array_init(&a, &s));
-    for (int i = 0; i < n; i++) {
-        GNV_ASSERT_OK(gnv__array_append_int(a.children[0], i));
-        GNV_ASSERT_OK(gnv__array_finish_element(&a));
-    }
-    GNV_ASSERT_OK(gnv__array_finish(&a));
-    struct ArrowArrayStream st;
-    GNV_ASSERT_OK(gnv__stream_from_arrays(&st, &s, &a, 1));
-    gnv_create_table_options co = GNV_CREATE_TABLE_OPTIONS_INIT;
-    co.max_rows_per_file = per_file;
-    gnv_table *t = NULL;
-    GNV_ASSERT_OK(gnv_db_create_table(&t, db, tname, &st, NULL, &co));
-    gnv__stream_release(&st);
-    return t;
-}
-
-static void
-add_udf(gnv_table *t, const char *path, const char *fn, const char *col, const gnv_on_error *pol)
-{
-    gnv_udf_library *lib = NULL;
-    const gnv_udf_function *f = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, path));
-    GNV_ASSERT_OK(gnv_udf_library_find(&f, lib, fn));
-    const char *inputs[1] = {"id"};
-    GNV_ASSERT_OK(gnv_table_add_udf_column_v2(t, col, f, inputs, 1, pol));
-    gnv_udf_library_close(lib);
+    return gnv_test_job_table(db, tname, n, per_file, 0, 0);
 }
 
 /* vals[id] = the column's value, -1 when NULL. */
 static void read_col(gnv_table *t, const char *col, int64_t *vals, int64_t n)
 {
-    const char *cols[2] = {"id", col};
-    gnv_scan_options o = GNV_SCAN_OPTIONS_INIT;
-    o.columns = cols;
-    o.n_columns = 2;
-    struct ArrowArrayStream s;
-    struct ArrowSchema sc;
     GNV_ASSERT_OK(gnv_table_checkout_latest(t));
-    GNV_ASSERT_OK(gnv_table_scan(t, &o, &s));
-    GNV_ASSERT_OK(gnv__stream_get_schema(&s, &sc));
-    for (int64_t i = 0; i < n; i++)
-        vals[i] = -2;
-    for (;;) {
-        struct ArrowArray a;
-        int rc = gnv__stream_next(&s, &a);
-        if (rc == GNV_ITEROVER)
-            break;
-        GNV_ASSERT_OK(rc);
-        gnv_array_view v;
-        GNV_ASSERT_OK(gnv__array_view_init(&v, &sc, &a));
-        for (int64_t i = 0; i < a.length; i++) {
-            int64_t id = gnv__view_get_int(&v.children[0], i);
-            assert_true(id >= 0 && id < n);
-            vals[id] =
-                gnv__view_is_null(&v.children[1], i) ? -1 : gnv__view_get_int(&v.children[1], i);
-        }
-        gnv__array_view_reset(&v);
-        gnv__array_release(&a);
-    }
-    gnv__schema_release(&sc);
-    gnv__stream_release(&s);
+    gnv_test_read_int_col(t, col, vals, NULL, n, -2);
 }
 
 /* The error rows of a job: addrs, attempts, codes, types (first 64). */
@@ -176,7 +107,7 @@ static void fx_open(fx *f, const char *lib, const char *fn, const gnv_on_error *
     f->root = gnv_test_tmpdir();
     GNV_ASSERT_OK(gnv_db_open(&f->db, f->root, NULL));
     f->t = make_table(f->db, "t", 30, 10);
-    add_udf(f->t, lib, fn, "d", pol);
+    gnv_test_add_udf(f->t, lib, fn, "d", "id", pol);
 }
 
 static void fx_close(fx *f)
@@ -201,8 +132,9 @@ static void test_fail_default(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, DEMO, "fail_on_7", NULL);
+    fx_open(&f, GNV_TEST_DEMO, "fail_on_7", NULL);
     gnv_backfill_options o = opts(NULL);
+    o.executor = GNV_EXECUTOR_INLINE; /* one task after the other: row 7 fails first */
     gnv_backfill_stats st;
     GNV_ASSERT_ERR(gnv_table_backfill(f.t, "d", &o, &st), GNV_EUDF, "row 7 (fragment 0, offset 7)");
     assert_non_null(strstr(gnv_error_last()->message, "id 7 ends in 7"));
@@ -257,13 +189,14 @@ static void test_retry_exhausted(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, DEMO, "fail_on_7", NULL);
+    fx_open(&f, GNV_TEST_DEMO, "fail_on_7", NULL);
     gnv_on_error pol = GNV_ON_ERROR_INIT;
     pol.action = GNV_ON_ERROR_RETRY;
     pol.attempts = 3;
     pol.backoff_ms = 1;
     pol.max_backoff_ms = 2;
     gnv_backfill_options o = opts(&pol);
+    o.executor = GNV_EXECUTOR_INLINE; /* the job stops at row 7, before the other tasks */
     gnv_backfill_stats st;
     GNV_ASSERT_ERR(gnv_table_backfill(f.t, "d", &o, &st), GNV_EUDF, "row 7");
     assert_int_equal(st.state, GNV_BACKFILL_FAILED);
@@ -296,13 +229,15 @@ static void test_retry_recovers(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, FLAKY, "flaky_first", NULL);
+    fx_open(&f, GNV_TEST_FLAKY, "flaky_first", NULL);
     gnv_on_error pol = GNV_ON_ERROR_INIT;
     pol.action = GNV_ON_ERROR_RETRY;
     pol.attempts = 3;
     pol.backoff_ms = -1;
     pol.transient_only = 1; /* its code, 75, is GNV_UDF_RC_TRANSIENT */
     gnv_backfill_options o = opts(&pol);
+    /* inline: the function counts its failures in this process (a worker counts its own) */
+    o.executor = GNV_EXECUTOR_INLINE;
     gnv_backfill_stats st;
     setenv("GNV_FLAKY_FIRST_FAILS", "2", 1);
     GNV_ASSERT_OK(gnv_table_backfill(f.t, "d", &o, &st));
@@ -336,7 +271,7 @@ static void test_skip(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, DEMO, "fail_on_7", NULL);
+    fx_open(&f, GNV_TEST_DEMO, "fail_on_7", NULL);
     gnv_on_error pol = GNV_ON_ERROR_INIT;
     pol.action = GNV_ON_ERROR_SKIP;
     gnv_backfill_options o = opts(&pol);
@@ -390,7 +325,7 @@ static void test_rerun_failed_rows(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, FLAKY, "flaky_double", NULL);
+    fx_open(&f, GNV_TEST_FLAKY, "flaky_double", NULL);
     gnv_on_error pol = GNV_ON_ERROR_INIT;
     pol.action = GNV_ON_ERROR_SKIP;
     gnv_backfill_options o = opts(&pol);
@@ -428,7 +363,7 @@ static void test_column_policy(void **state)
     pol.action = GNV_ON_ERROR_SKIP;
     pol.max_skipped_rows = 10;
     pol.match = "it's";
-    fx_open(&f, DEMO, "fail_on_7", &pol);
+    fx_open(&f, GNV_TEST_DEMO, "fail_on_7", &pol);
     struct ArrowSchema s;
     GNV_ASSERT_OK(gnv_table_schema(f.t, &s));
     const char *json = NULL;
@@ -448,7 +383,9 @@ static void test_column_policy(void **state)
     fail.action = GNV_ON_ERROR_FAIL;
     o.on_error = &fail;
     o.where = "1=1";
+    o.executor = GNV_EXECUTOR_INLINE; /* one task after the other: row 7 fails first */
     GNV_ASSERT_ERR(gnv_table_backfill(f.t, "d", &o, &st), GNV_EUDF, "row 7");
+    o.executor = GNV_EXECUTOR_PROCESS;
     /* an options struct of version 1 (without on_error) is still accepted */
     gnv_backfill_options v1 = opts(NULL);
     v1.version = 1;
@@ -461,7 +398,7 @@ static void test_column_policy(void **state)
     bad.attempts = -1;
     gnv_udf_library *lib = NULL;
     const gnv_udf_function *fn = NULL;
-    GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
+    GNV_ASSERT_OK(gnv_udf_library_open(&lib, GNV_TEST_DEMO));
     GNV_ASSERT_OK(gnv_udf_library_find(&fn, lib, "fail_on_7"));
     const char *in[1] = {"id"};
     uint64_t ver = gnv_table_version(f.t);
@@ -490,7 +427,7 @@ static void test_process_fail_stops(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, DEMO, "fail_on_7", NULL);
+    fx_open(&f, GNV_TEST_DEMO, "fail_on_7", NULL);
     gnv_backfill_options o = opts(NULL);
     o.executor = GNV_EXECUTOR_PROCESS;
     o.concurrency = 1;
@@ -518,7 +455,7 @@ static void test_process_crash(void **state)
     f.root = gnv_test_tmpdir();
     GNV_ASSERT_OK(gnv_db_open(&f.db, f.root, NULL));
     f.t = make_table(f.db, "t", 40, 20);
-    add_udf(f.t, DEMO, "crash_on_13", "d", NULL);
+    gnv_test_add_udf(f.t, GNV_TEST_DEMO, "crash_on_13", "d", "id", NULL);
     gnv_on_error pol = GNV_ON_ERROR_INIT;
     pol.action = GNV_ON_ERROR_SKIP;
     gnv_backfill_options o = opts(&pol);
@@ -570,7 +507,7 @@ static void test_process_crash(void **state)
     fx_close(&f);
 
     /* skip under the process executor with a function error */
-    fx_open(&f, DEMO, "fail_on_7", NULL);
+    fx_open(&f, GNV_TEST_DEMO, "fail_on_7", NULL);
     o = opts(&pol);
     o.executor = GNV_EXECUTOR_PROCESS;
     o.concurrency = 2;
@@ -629,7 +566,7 @@ static void test_errors_allocation_failures(void **state)
 {
     (void)state;
     fx f;
-    fx_open(&f, DEMO, "fail_on_7", NULL);
+    fx_open(&f, GNV_TEST_DEMO, "fail_on_7", NULL);
     fs_arg a = {f.t};
     int steps = gnv_test_faultsim(fs_body, &a);
     assert_true(steps > 10);

@@ -13,6 +13,9 @@
  *                                      file GNV_COUNT_FILE names (O_APPEND: the count
  *                                      survives a SIGKILL), and GNV_FLAKY_SLEEP_US
  *                                      sleeps per row.
+ *   id_parts(id: int64) -> struct<first: utf8, count: int32>
+ *                                      ("even" or "odd", id): the output type of the
+ *                                      demo plugin's split_words, to swap a group's UDF.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -109,9 +112,26 @@ static int counted_double(
     return 0;
 }
 
+static int id_parts(
+    gnv_udf_ctx *ctx, void *state, const gnv_udf_value *args, int64_t n_args, gnv_udf_value *out)
+{
+    (void)ctx, (void)state, (void)n_args;
+    if (args[0].is_null) {
+        out[0].is_null = 1;
+        out[1].is_null = 1;
+        return 0;
+    }
+    const char *parity = args[0].v.i64 % 2 ? "odd" : "even"; /* static: outlives the call */
+    out[0].v.bytes.data = parity;
+    out[0].v.bytes.size = args[0].v.i64 % 2 ? 3 : 4;
+    out[1].v.i64 = args[0].v.i64;
+    return 0;
+}
+
 int gnv_udf_plugin_init(const gnv_host_api *host, gnv_udf_registry *reg)
 {
     static const gnv_udf_field id[] = {{"id", "l", 0, NULL}};
+    static const gnv_udf_field parts[] = {{"first", "u", 0, NULL}, {"count", "i", 0, NULL}};
     api = host;
     gnv_udf_def d = GNV_UDF_DEF_INIT("flaky_double", GNV_UDF_ROW);
     d.fn_version = "1";
@@ -135,5 +155,15 @@ int gnv_udf_plugin_init(const gnv_host_api *host, gnv_udf_registry *reg)
     c.n_params = 1;
     c.output.format = "l";
     c.call_row = counted_double;
-    return rc ? rc : reg->register_function(reg, &c);
+    rc = rc ? rc : reg->register_function(reg, &c);
+    gnv_udf_def p = GNV_UDF_DEF_INIT("id_parts", GNV_UDF_ROW);
+    p.fn_version = "1";
+    p.flags = GNV_UDF_DETERMINISTIC;
+    p.params = id;
+    p.n_params = 1;
+    p.output.format = "+s";
+    p.output.n_children = 2;
+    p.output.children = parts;
+    p.call_row = id_parts;
+    return rc ? rc : reg->register_function(reg, &p);
 }
