@@ -414,32 +414,80 @@ static bool all_rows_match(const bf_job *j, size_t first, size_t last)
     return true;
 }
 
-/* The addresses of the live rows of fragments [first, last), in order. */
-static int live_addrs(bf_job *j, size_t first, size_t last, uint64_t **out, size_t *n_out)
+/* The matching rows of one planned fragment: offsets, ascending. */
+typedef struct frag_rows {
+    uint32_t *rows;
+    size_t n, cap;
+} frag_rows;
+
+static int frag_rows_add(frag_rows *f, uint32_t row)
+{
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 1024;
+        uint32_t *r = gnv__reallocarray(f->rows, cap, sizeof *r);
+        if (!r)
+            return gnv__error_oom();
+        f->rows = r;
+        f->cap = cap;
+    }
+    f->rows[f->n++] = row;
+    return GNV_OK;
+}
+
+/* The rows of fragments [first, last) that the job's filter selects, into out[i - first]
+ * (4 bytes a row: the filter's row addresses are taken in batch by batch). */
+static int matching_rows(bf_job *j, size_t first, size_t last, frag_rows *out)
 {
     int rc = GNV_OK;
     const Gnvpb__Manifest *m = j->rt->m;
-    uint64_t total = 0;
     uint8_t *del = NULL;
-    for (size_t i = first; i < last; i++)
-        total += m->fragments[i]->physical_rows;
-    uint64_t *addrs = gnv__malloc((size_t)(total ? total : 1) * sizeof *addrs);
-    size_t n = 0;
-    GNV_CHECK_ALLOC(addrs);
-    for (size_t i = first; i < last; i++) {
-        const Gnvpb__DataFragment *f = m->fragments[i];
-        gnv__free(del);
-        del = NULL;
-        GNV_TRYG(gnv__fragment_deletions(j->t->io, j->t->dir, j->t->name, f, &del));
-        for (uint64_t r = 0; r < f->physical_rows; r++)
-            if (!del || !((del[r >> 3] >> (r & 7)) & 1))
-                addrs[n++] = f->id << 32 | r;
+    struct ArrowArrayStream st = {0};
+    struct ArrowArray a = {0};
+    if (all_rows_match(j, first, last)) { /* every live row, no filter to evaluate */
+        for (size_t i = first; i < last; i++) {
+            const Gnvpb__DataFragment *f = m->fragments[i];
+            gnv__free(del);
+            del = NULL;
+            GNV_TRYG(gnv__fragment_deletions(j->t->io, j->t->dir, j->t->name, f, &del));
+            for (uint64_t r = 0; r < f->physical_rows; r++)
+                if (!del || !((del[r >> 3] >> (r & 7)) & 1))
+                    GNV_TRYG(frag_rows_add(&out[i - first], (uint32_t)r));
+        }
+        goto done;
     }
-    *out = addrs;
-    *n_out = n;
-    addrs = NULL;
+    static const char *const cols[] = {"_rowaddr"};
+    gnv_scan_options so = GNV_SCAN_OPTIONS_INIT;
+    so.columns = cols;
+    so.n_columns = 1;
+    so.where = j->where;
+    GNV_TRYG(gnv_table_scan(j->rt, &so, &st));
+    size_t cur = first; /* the fragment of the last row seen (rows come in fragment order) */
+    for (;;) {
+        rc = gnv__stream_next(&st, &a);
+        if (rc == GNV_ITEROVER) {
+            rc = GNV_OK;
+            break;
+        }
+        if (rc < 0)
+            goto done;
+        const struct ArrowArray *c = a.children[0];
+        const uint64_t *v = (const uint64_t *)c->buffers[1] + c->offset;
+        for (int64_t k = 0; k < c->length; k++) {
+            uint64_t fid = v[k] >> 32;
+            if (cur >= last || m->fragments[cur]->id != fid) {
+                cur = first;
+                while (cur < last && m->fragments[cur]->id != fid)
+                    cur++;
+            }
+            if (cur < last) /* (rows of fragments not selected are left out) */
+                GNV_TRYG(frag_rows_add(&out[cur - first], (uint32_t)(v[k] & 0xffffffffu)));
+        }
+        gnv__array_release(&a);
+    }
 done:
-    gnv__free(addrs);
+    gnv__array_release(&a);
+    if (st.release)
+        gnv__stream_release(&st);
     gnv__free(del);
     return rc;
 }
@@ -447,17 +495,14 @@ done:
 static int plan(bf_job *j)
 {
     int rc = GNV_OK;
-    uint64_t *addrs = NULL;
-    size_t n_addrs = 0;
     const Gnvpb__Manifest *m = j->rt->m;
     size_t first = (size_t)GNV_MIN((uint64_t)j->o.skip_frags, (uint64_t)m->n_fragments);
     size_t last = j->o.num_frags < 0 ? m->n_fragments
                                      : (size_t)GNV_MIN((uint64_t)first + (uint64_t)j->o.num_frags,
                                                        (uint64_t)m->n_fragments);
-    if (all_rows_match(j, first, last))
-        rc = live_addrs(j, first, last, &addrs, &n_addrs);
-    else
-        rc = gnv__table_match_addrs(&addrs, &n_addrs, j->rt, j->where);
+    frag_rows *sel = gnv__calloc(last - first + 1, sizeof *sel);
+    GNV_CHECK_ALLOC(sel);
+    rc = matching_rows(j, first, last, sel);
     if (rc < 0) {
         const gnv_error *e = gnv_error_last();
         if (rc == GNV_EINVAL && e && strncmp(e->message, "where", 5) != 0)
@@ -467,35 +512,21 @@ static int plan(bf_job *j)
     j->frags = gnv__calloc(last - first + 1, sizeof *j->frags);
     GNV_CHECK_ALLOC(j->frags);
     int64_t cks = j->o.checkpoint_size;
-    size_t a = 0;
     for (size_t i = first; i < last; i++) {
         const Gnvpb__DataFragment *f = m->fragments[i];
-        /* addrs come in fragment order: find this fragment's run from where the last
-         * one ended, else anywhere */
-        size_t s = a, e;
-        if (s >= n_addrs || (addrs[s] >> 32) != f->id) {
-            s = 0;
-            while (s < n_addrs && (addrs[s] >> 32) != f->id)
-                s++;
-        }
-        e = s;
-        while (e < n_addrs && (addrs[e] >> 32) == f->id)
-            e++;
-        if (e == s) {
+        frag_rows *fs = &sel[i - first];
+        if (fs->n == 0) {
             /* nothing to compute: checkpoints left by a killed run are stale */
             if (j->clean_stale)
                 GNV_TRYG(gnv__ckpt_remove_fragment(j->t->io, j->t, j->field_id, f->id, NULL));
             continue;
         }
-        a = e;
         GNV_TRYG(check_layout(j, f));
         bf_frag *fr = &j->frags[j->n_frags++];
         fr->f = f;
-        fr->n_rows = e - s;
-        fr->rows = gnv__malloc(fr->n_rows * sizeof *fr->rows);
-        GNV_CHECK_ALLOC(fr->rows);
-        for (size_t k = 0; k < fr->n_rows; k++)
-            fr->rows[k] = (uint32_t)(addrs[s + k] & 0xffffffffu);
+        fr->n_rows = fs->n;
+        fr->rows = fs->rows; /* moved */
+        fs->rows = NULL;
         size_t nb = (fr->n_rows + (size_t)cks - 1) / (size_t)cks;
         fr->batches = gnv__calloc(nb, sizeof *fr->batches);
         GNV_CHECK_ALLOC(fr->batches);
@@ -529,7 +560,9 @@ static int plan(bf_job *j)
     }
     j->st.tasks = (int64_t)task;
 done:
-    gnv__free(addrs);
+    for (size_t i = 0; sel && i < last - first; i++)
+        gnv__free(sel[i].rows);
+    gnv__free(sel);
     return rc;
 }
 
@@ -1273,6 +1306,8 @@ static int run_task(bf_job *j, size_t task, bool count)
             b = calls[nc - 1].b0 + calls[nc - 1].nb;
         }
     }
+    if (have_ahead) /* (not expected: a call ahead lies within the task) */
+        call_reset_input(&ahead);
     return flush_results(j);
 }
 

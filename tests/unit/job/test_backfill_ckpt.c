@@ -232,6 +232,32 @@ static void test_large_fragment(void **state)
     gnv_test_rmdir(root);
 }
 
+/* The first backfill of a column plans every live row without evaluating its filter:
+ * rows deleted before it are not planned, in every fragment. */
+static void test_first_backfill_after_deletes(void **state)
+{
+    (void)state;
+    char *root = gnv_test_tmpdir();
+    gnv_db *db;
+    GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
+    gnv_table *t = gnv_test_job_table(db, "t", 300, 100, 0, 0); /* 3 fragments */
+    GNV_ASSERT_OK(gnv_table_delete(t, "id % 5 = 0 OR id >= 250", NULL));
+    gnv_test_add_udf(t, GNV_TEST_FLAKY, "flaky_double", "c", "id", NULL);
+    gnv_backfill_stats st;
+    GNV_ASSERT_OK(gnv_table_plan_backfill(t, "c", NULL, &st));
+    assert_int_equal(st.rows, 200); /* 250 rows, a fifth deleted */
+    assert_int_equal(st.fragments, 3);
+    GNV_ASSERT_OK(gnv_table_backfill(t, "c", NULL, &st));
+    assert_int_equal(st.rows_computed, 200);
+    int64_t v[300];
+    assert_int_equal(gnv_test_read_int_col(t, "c", v, NULL, 300, -2), 200);
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(v[i], i % 5 == 0 || i >= 250 ? -2 : 2 * i);
+    gnv_table_close(t);
+    gnv_db_close(db);
+    gnv_test_rmdir(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_resume_other_sizes),
         cmocka_unit_test(test_call_memory_bound),
         cmocka_unit_test(test_large_fragment),
+        cmocka_unit_test(test_first_backfill_after_deletes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
