@@ -110,6 +110,9 @@ typedef struct bf_job {
     /* process executor: rows ([2 * slot]) and batches ([2 * slot + 1]) the worker of each
      * slot computed so far, for progress while it runs */
     volatile int64_t *slot_done;
+    /* process executor: the sizing the workers learned (batches per checkpoint, input
+     * bytes per row as double bits), handed to the workers forked later */
+    volatile uint64_t *learned;
     int64_t rows_before;   /* process executor: rows with checkpoints before the run */
     int worker_code;       /* the first error code of a worker other than GNV_EUDF */
     int slot;              /* the worker's slot */
@@ -1163,6 +1166,22 @@ static void adapt(bf_job *j, double seconds, size_t used)
     else if (seconds > j->target_seconds * 2)
         g /= 2;
     j->group = g >= (double)j->max_group ? j->max_group : GNV_MAX((size_t)g, 1);
+    if (j->in_worker && j->learned) { /* for the workers forked after this one */
+        uint64_t rb;
+        memcpy(&rb, &j->row_bytes, sizeof rb);
+        j->learned[0] = j->group;
+        j->learned[1] = rb;
+    }
+}
+
+/* The sizing a worker learned (process executor), if any. */
+static void learned_take(bf_job *j)
+{
+    if (!j->learned || !j->learned[0])
+        return;
+    uint64_t rb = j->learned[1];
+    j->group = GNV_MIN((size_t)j->learned[0], j->max_group);
+    memcpy(&j->row_bytes, &rb, sizeof j->row_bytes);
 }
 
 /* Batches per call of the function: a checkpoint's, unless their inputs would take
@@ -1801,6 +1820,7 @@ static int process_round(bf_job *j,
                 slot++;
             j->cur[slot] = UINT64_MAX;
             j->slot_done[2 * slot] = j->slot_done[2 * slot + 1] = 0;
+            learned_take(j); /* a new worker starts where the others got to */
             pid_t pid = fork();
             if (pid < 0) {
                 int e = errno;
@@ -1996,12 +2016,13 @@ static int run_process(bf_job *j)
     /* fail: a failed task runs once more; retry: as many times as attempts */
     int max_tries = j->pol.action == GNV_ON_ERROR_RETRY ? j->pol.attempts : 2;
     /* per slot: the row run alone, then the rows and batches computed */
-    size_t cur_size = (size_t)j->o.concurrency * 3 * sizeof(uint64_t);
+    size_t cur_size = ((size_t)j->o.concurrency * 3 + 2) * sizeof(uint64_t);
     void *cur = mmap(NULL, cur_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     GNV_ERR_IF(cur == MAP_FAILED, GNV_ENOMEM, GNV_SUB_JOB,
                "cannot map memory shared with backfill workers");
     j->cur = cur;
     j->slot_done = (volatile int64_t *)((uint64_t *)cur + j->o.concurrency);
+    j->learned = (volatile uint64_t *)cur + 3 * (size_t)j->o.concurrency;
     GNV_CHECK_ALLOC(todo);
     GNV_CHECK_ALLOC(sig);
     GNV_CHECK_ALLOC(tries);
@@ -2098,6 +2119,7 @@ done:
         munmap(cur, cur_size);
     j->cur = NULL;
     j->slot_done = NULL;
+    j->learned = NULL;
     gnv__free(todo);
     gnv__free(sig);
     gnv__free(tries);

@@ -423,6 +423,43 @@ static void test_backfill_adaptive_size(void **state)
     gnv_test_rmdir(root);
 }
 
+/* Under the process executor a worker starts at the checkpoint size the workers before
+ * it reached, not at the minimum again. */
+static void test_adaptive_size_carried_to_workers(void **state)
+{
+    (void)state;
+    char *root = gnv_test_tmpdir();
+    char dir[1100];
+    snprintf(dir, sizeof dir, "%s/t.lance/_geneva/checkpoints", root);
+    gnv_db *db;
+    GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
+    gnv_table *t = gnv_test_job_table(db, "t", 400, 1000, 0, 0); /* one fragment */
+    gnv_test_add_udf(t, GNV_TEST_FLAKY, "flaky_double", "d", "id", NULL);
+    gnv_backfill_stats st;
+    gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+    o.executor = GNV_EXECUTOR_PROCESS;
+    o.concurrency = 1;
+    o.task_size = 100;
+    o.min_checkpoint_size = 10;
+    o.max_checkpoint_size = 100;
+    /* the last row fails: nothing is committed and the checkpoints stay to be counted;
+     * task 1 makes [0, 10) and [10, 100), tasks 2 and 3 one checkpoint each, task 4
+     * fails in its first (and only) call */
+    setenv("GNV_FLAKY_FAIL_ID", "399", 1);
+    assert_int_equal(gnv_table_backfill(t, "d", &o, &st), GNV_EUDF);
+    unsetenv("GNV_FLAKY_FAIL_ID");
+    assert_int_equal(gnv_test_count_files(dir), 4);
+    GNV_ASSERT_OK(gnv_table_backfill(t, "d", &o, &st)); /* and it resumes */
+    assert_int_equal(st.batches_reused, 30);
+    int64_t v[400];
+    assert_int_equal(gnv_test_read_int_col(t, "d", v, NULL, 400, -2), 400);
+    for (int i = 0; i < 400; i++)
+        assert_int_equal(v[i], 2 * i);
+    gnv_table_close(t);
+    gnv_db_close(db);
+    gnv_test_rmdir(root);
+}
+
 /* ---- batch_checkpoint_flush_interval_seconds ----------------------------------- */
 
 typedef struct flush_probe {
@@ -577,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_backfill_options_checked),
         cmocka_unit_test(test_intra_applier_threads),
         cmocka_unit_test(test_backfill_adaptive_size),
+        cmocka_unit_test(test_adaptive_size_carried_to_workers),
         cmocka_unit_test(test_backfill_flush_interval),
         cmocka_unit_test(test_backfill_adaptive_allocation_failures),
     };
