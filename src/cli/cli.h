@@ -61,6 +61,25 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_jobs(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_job(const cli_command *cmd, int argc, char **argv);
 int cli_cmd_errors(const cli_command *cmd, int argc, char **argv);
+/* What add-column, add-columns and alter-column --udf work on: the function of
+ * `--udf LIB:FUNC` (library open), the columns of `--inputs a,b` and the table. */
+typedef struct cli_udf_target {
+    char *lib_path, *fn_name, *copy;
+    const char **in; /* the input names (pointing into copy) */
+    size_t n_in;
+    gnv_udf_library *lib;
+    const gnv_udf_function *fn;
+    gnv_db *db;
+    gnv_table *t;
+} cli_udf_target;
+/* Open it, or report the problem (usage, library, table) and return its exit code. */
+int cli_udf_target_open(cli_udf_target *u,
+                        const cli_command *cmd,
+                        const char *db_path,
+                        const char *table,
+                        const char *spec,
+                        const char *inputs);
+void cli_udf_target_close(cli_udf_target *u);
 /* `add-column DB TABLE NAME --udf LIB:FUNC [--inputs a,b]`, called by add-column's
  * handler, keeping the error policy on_error (NULL: none) in the column's definition
  * (with alter: `alter-column DB TABLE NAME --udf ...`, swapping the function of a

@@ -383,6 +383,58 @@ int cli_cmd_backfill(const cli_command *cmd, int argc, char **argv)
     return rc;
 }
 
+void cli_udf_target_close(cli_udf_target *u)
+{
+    cli_close_table(u->db, u->t);
+    gnv_udf_library_close(u->lib);
+    gnv_free(u->lib_path);
+    gnv_free(u->fn_name);
+    free(u->copy);
+    free(u->in);
+    memset(u, 0, sizeof *u);
+}
+
+int cli_udf_target_open(cli_udf_target *u,
+                        const cli_command *cmd,
+                        const char *db_path,
+                        const char *table,
+                        const char *spec,
+                        const char *inputs)
+{
+    int rc = CLI_EXIT_OK;
+    memset(u, 0, sizeof *u);
+    if (gnv_udf_spec_parse(&u->lib_path, &u->fn_name, spec) != GNV_OK) {
+        rc = cli_usage_error(cmd, "bad --udf '%s': expected LIBRARY:FUNCTION", spec);
+        goto done;
+    }
+    if (inputs) {
+        u->copy = strdup(inputs);
+        u->in = calloc(strlen(inputs) + 1, sizeof *u->in);
+        if (!u->copy || !u->in) {
+            rc = cli_fail(cmd, "out of memory");
+            goto done;
+        }
+        for (char *save = NULL, *tok = strtok_r(u->copy, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save))
+            u->in[u->n_in++] = tok;
+        if (u->n_in == 0) {
+            rc = cli_usage_error(cmd, "bad --inputs '%s': expected column names", inputs);
+            goto done;
+        }
+    }
+    if (gnv_udf_library_open(&u->lib, u->lib_path) != GNV_OK ||
+        gnv_udf_library_find(&u->fn, u->lib, u->fn_name) != GNV_OK) {
+        rc = cli_fail_lib(cmd);
+        goto done;
+    }
+    if (!cli_open_table(cmd, &u->db, &u->t, db_path, table))
+        rc = CLI_EXIT_RUNTIME;
+done:
+    if (rc != CLI_EXIT_OK)
+        cli_udf_target_close(u);
+    return rc;
+}
+
 int cli_add_udf_column(const cli_command *cmd,
                        const char *db_path,
                        const char *table,
@@ -393,61 +445,23 @@ int cli_add_udf_column(const cli_command *cmd,
                        bool quiet,
                        bool alter)
 {
-    char *lib_path = NULL, *fn_name = NULL, *copy = NULL;
-    const char **in = NULL;
-    size_t n_in = 0;
-    gnv_udf_library *lib = NULL;
-    const gnv_udf_function *fn = NULL;
-    gnv_db *db = NULL;
-    gnv_table *t = NULL;
-    int rc = CLI_EXIT_OK;
-    if (gnv_udf_spec_parse(&lib_path, &fn_name, spec) != GNV_OK) {
-        rc = cli_usage_error(cmd, "bad --udf '%s': expected LIBRARY:FUNCTION", spec);
-        goto done;
-    }
-    if (inputs) {
-        copy = strdup(inputs);
-        in = calloc(strlen(inputs) + 1, sizeof *in);
-        if (!copy || !in) {
-            rc = cli_fail(cmd, "out of memory");
-            goto done;
-        }
-        for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
-             tok = strtok_r(NULL, ",", &save))
-            in[n_in++] = tok;
-        if (n_in == 0) {
-            rc = cli_usage_error(cmd, "bad --inputs '%s': expected column names", inputs);
-            goto done;
-        }
-    }
-    if (gnv_udf_library_open(&lib, lib_path) != GNV_OK ||
-        gnv_udf_library_find(&fn, lib, fn_name) != GNV_OK) {
-        rc = cli_fail_lib(cmd);
-        goto done;
-    }
-    if (!cli_open_table(cmd, &db, &t, db_path, table)) {
-        rc = CLI_EXIT_RUNTIME;
-        goto done;
-    }
+    cli_udf_target u;
+    int rc = cli_udf_target_open(&u, cmd, db_path, table, spec, inputs);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     if (alter) {
-        if (gnv_table_alter_udf_column(t, name, fn, in, n_in) != GNV_OK)
+        if (gnv_table_alter_udf_column(u.t, name, u.fn, u.in, u.n_in) != GNV_OK)
             rc = cli_fail_lib(cmd);
         else if (!quiet)
             fprintf(stderr,
                     "altered column '%s' of '%s': now computed by '%s' (version %" PRIu64
                     "); its values stay until the next backfill\n",
-                    name, table, gnv_udf_function_name(fn), gnv_table_version(t));
-    } else if (gnv_table_add_udf_column_v2(t, name, fn, in, n_in, on_error) != GNV_OK)
+                    name, table, gnv_udf_function_name(u.fn), gnv_table_version(u.t));
+    } else if (gnv_table_add_udf_column_v2(u.t, name, u.fn, u.in, u.n_in, on_error) != GNV_OK)
         rc = cli_fail_lib(cmd);
     else if (!quiet)
         fprintf(stderr, "added column '%s' to '%s' (version %" PRIu64 ")\n", name, table,
-                gnv_table_version(t));
-done:
-    cli_close_table(db, t);
-    gnv_udf_library_close(lib);
-    gnv_free(lib_path);
-    gnv_free(fn_name);
-    free(copy);
-    free(in);
+                gnv_table_version(u.t));
+    cli_udf_target_close(&u);
     return rc;
 }

@@ -348,57 +348,20 @@ int cli_cmd_add_columns(const cli_command *cmd, int argc, char **argv)
     if (!udf)
         return cli_usage_error(cmd, "missing --udf LIB:FUNC");
 
-    char *lib_path = NULL, *fn_name = NULL, *copy = NULL;
-    const char **in = NULL;
-    size_t n_in = 0;
-    gnv_udf_library *lib = NULL;
-    const gnv_udf_function *fn = NULL;
-    gnv_db *db = NULL;
-    gnv_table *t = NULL;
-    rc = CLI_EXIT_OK;
-    if (gnv_udf_spec_parse(&lib_path, &fn_name, udf) != GNV_OK) {
-        rc = cli_usage_error(cmd, "bad --udf '%s': expected LIBRARY:FUNCTION", udf);
-        goto done;
-    }
-    if (inputs) {
-        copy = strdup(inputs);
-        in = calloc(strlen(inputs) + 1, sizeof *in);
-        if (!copy || !in) {
-            rc = cli_fail(cmd, "out of memory");
-            goto done;
-        }
-        for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
-             tok = strtok_r(NULL, ",", &save))
-            in[n_in++] = tok;
-        if (n_in == 0) {
-            rc = cli_usage_error(cmd, "bad --inputs '%s': expected column names", inputs);
-            goto done;
-        }
-    }
-    if (gnv_udf_library_open(&lib, lib_path) != GNV_OK ||
-        gnv_udf_library_find(&fn, lib, fn_name) != GNV_OK) {
-        rc = cli_fail_lib(cmd);
-        goto done;
-    }
-    if (!cli_open_table(cmd, &db, &t, argv[optind], argv[optind + 1])) {
-        rc = CLI_EXIT_RUNTIME;
-        goto done;
-    }
-    if (gnv_table_add_udf_columns(t, fn, in, n_in, prefix) != GNV_OK) {
+    cli_udf_target u;
+    rc = cli_udf_target_open(&u, cmd, argv[optind], argv[optind + 1], udf, inputs);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    if (gnv_table_add_udf_columns(u.t, u.fn, u.in, u.n_in, prefix) != GNV_OK) {
         rc = cli_fail_lib(cmd);
     } else if (!quiet) {
-        const struct ArrowSchema *out = gnv_udf_function_output(fn);
+        const struct ArrowSchema *out = gnv_udf_function_output(u.fn);
         fprintf(stderr, "added columns ");
         for (int64_t i = 0; i < out->n_children; i++)
             fprintf(stderr, "%s%s%s", i ? ", " : "", prefix ? prefix : "", out->children[i]->name);
-        fprintf(stderr, " to '%s' (version %" PRIu64 ")\n", argv[optind + 1], gnv_table_version(t));
+        fprintf(stderr, " to '%s' (version %" PRIu64 ")\n", argv[optind + 1],
+                gnv_table_version(u.t));
     }
-done:
-    cli_close_table(db, t);
-    gnv_udf_library_close(lib);
-    gnv_free(lib_path);
-    gnv_free(fn_name);
-    free(copy);
-    free(in);
+    cli_udf_target_close(&u);
     return rc;
 }

@@ -1024,15 +1024,27 @@ static bool flush_due(const bf_job *j)
     return j->n_res >= MAX_PENDING_BATCHES;
 }
 
+/* The addresses of a call's rows (gnv__free; NULL: out of memory), n of them. */
+static uint64_t *call_addrs(const bf_call *c, size_t *n)
+{
+    const bf_frag *fr = c->fr;
+    const bf_batch *bt = &fr->batches[c->b0], *last = &fr->batches[c->b0 + c->nb - 1];
+    *n = last->first + last->n - bt->first;
+    uint64_t *addrs = gnv__malloc((*n ? *n : 1) * sizeof *addrs);
+    for (size_t k = 0; addrs && k < *n; k++)
+        addrs[k] = (fr->f->id << 32) | fr->rows[bt->first + k];
+    return addrs;
+}
+
 static void call_run(bf_call *c)
 {
     int rc = GNV_OK;
     bf_job *j = c->j;
     bf_frag *fr = c->fr;
-    bf_batch *bt = &fr->batches[c->b0], *last = &fr->batches[c->b0 + c->nb - 1];
-    size_t first = bt->first, n = last->first + last->n - first;
+    bf_batch *bt = &fr->batches[c->b0];
+    size_t first = bt->first, n;
     double t0 = gnv__now();
-    uint64_t *addrs = gnv__malloc((n ? n : 1) * sizeof *addrs);
+    uint64_t *addrs = call_addrs(c, &n);
     gnv__apply ap = {&j->pol,
                      &c->log,
                      &j->field,
@@ -1045,8 +1057,6 @@ static void call_run(bf_call *c)
                      0,
                      ""};
     GNV_CHECK_ALLOC(addrs);
-    for (size_t k = 0; k < n; k++)
-        addrs[k] = (fr->f->id << 32) | fr->rows[first + k];
     __atomic_add_fetch(&gnv__backfill_udf_calls, 1, __ATOMIC_RELAXED);
     rc = gnv__apply_batch(&ap, &c->out, addrs, n);
     memcpy(c->first_error, ap.first_error, sizeof c->first_error);
@@ -1077,15 +1087,11 @@ static void *read_ahead(void *arg)
 {
     bf_call *c = arg;
     bf_job *j = c->j;
-    bf_frag *fr = c->fr;
-    const bf_batch *bt = &fr->batches[c->b0], *last = &fr->batches[c->b0 + c->nb - 1];
-    size_t first = bt->first, n = last->first + last->n - first;
-    uint64_t *addrs = gnv__malloc((n ? n : 1) * sizeof *addrs);
+    size_t n;
     double t0 = gnv__now();
+    uint64_t *addrs = call_addrs(c, &n);
     c->pre_rc = GNV_ENOMEM;
     if (addrs) {
-        for (size_t k = 0; k < n; k++)
-            addrs[k] = (fr->f->id << 32) | fr->rows[first + k];
         c->pre_rc = gnv_table_take(j->rt, addrs, n, (const char *const *)j->def.inputs,
                                    j->def.n_inputs, &c->pre_schema, &c->pre_in);
     }
