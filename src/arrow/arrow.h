@@ -213,6 +213,10 @@ int gnv__array_append_bytes(struct ArrowArray *a, const void *data, size_t n);
  * are ascending and, for strings, the UTF-8. */
 int gnv__array_append_var_run(
     struct ArrowArray *a, const uint8_t *data, const uint64_t *ends, uint64_t base, int64_t n);
+/* The same with the bytes in data->ptr, taken over instead of copied when the array is
+ * still empty (data is left empty, its first offset is base); else copied. */
+int gnv__array_adopt_var_run(
+    struct ArrowArray *a, gnv_buf *data, const uint64_t *ends, uint64_t base, int64_t n);
 /* For list, large list, fixed-size list and struct: the children for one element
  * have been appended; close the element as valid. (For a null element use
  * gnv__array_append_null, which also pads fixed-size-list and struct children.) */

@@ -475,22 +475,10 @@ int gnv__array_append_bytes(struct ArrowArray *a, const void *data, size_t n)
     return GNV_OK;
 }
 
-int gnv__array_append_var_run(
-    struct ArrowArray *a, const uint8_t *data, const uint64_t *ends, uint64_t base, int64_t n)
+/* The offsets of n values ending at ends[i] - base + start (room reserved here). */
+static int put_var_ends(array_priv *p, const uint64_t *ends, uint64_t base, size_t start, int64_t n)
 {
-    array_priv *p = priv(a);
-    if (!gnv__type_is_binary_like(p->type.id))
-        return type_error(p, "bytes");
-    if (n <= 0)
-        return GNV_OK;
-    size_t start = p->bufs[2].size;
-    uint64_t total = ends[n - 1] - base;
     bool large = gnv__type_is_large(p->type.id);
-    if (!large && start + total > INT32_MAX)
-        return gnv__error_set(GNV_EINVAL, GNV_SUB_ARROW,
-                              "%s offsets overflow 2 GiB; use the large_ variant of the type",
-                              gnv__type_id_name(p->type.id));
-    GNV_TRY(gnv__buf_put(&p->bufs[2], data + base, (size_t)total));
     GNV_TRY(gnv__buf_reserve(&p->bufs[1], (size_t)n * (large ? 8 : 4)));
     if (large) {
         int64_t *o = (int64_t *)(void *)(p->bufs[1].ptr + p->bufs[1].size);
@@ -502,6 +490,56 @@ int gnv__array_append_var_run(
             o[i] = (int32_t)(start + (ends[i] - base));
     }
     p->bufs[1].size += (size_t)n * (large ? 8 : 4);
+    return GNV_OK;
+}
+
+static int overflow_error(const array_priv *p)
+{
+    return gnv__error_set(GNV_EINVAL, GNV_SUB_ARROW,
+                          "%s offsets overflow 2 GiB; use the large_ variant of the type",
+                          gnv__type_id_name(p->type.id));
+}
+
+int gnv__array_append_var_run(
+    struct ArrowArray *a, const uint8_t *data, const uint64_t *ends, uint64_t base, int64_t n)
+{
+    array_priv *p = priv(a);
+    if (!gnv__type_is_binary_like(p->type.id))
+        return type_error(p, "bytes");
+    if (n <= 0)
+        return GNV_OK;
+    size_t start = p->bufs[2].size;
+    uint64_t total = ends[n - 1] - base;
+    if (!gnv__type_is_large(p->type.id) && start + total > INT32_MAX)
+        return overflow_error(p);
+    GNV_TRY(gnv__buf_put(&p->bufs[2], data + base, (size_t)total));
+    GNV_TRY(put_var_ends(p, ends, base, start, n));
+    if (p->has_validity)
+        GNV_TRY(bits_append(&p->bufs[0], a->length, true, n));
+    a->length += n;
+    return GNV_OK;
+}
+
+int gnv__array_adopt_var_run(
+    struct ArrowArray *a, gnv_buf *data, const uint64_t *ends, uint64_t base, int64_t n)
+{
+    array_priv *p = priv(a);
+    if (!gnv__type_is_binary_like(p->type.id))
+        return type_error(p, "bytes");
+    if (n <= 0 || a->length != 0 || p->bufs[2].size != 0 ||
+        p->bufs[1].size != (gnv__type_is_large(p->type.id) ? 8u : 4u))
+        return gnv__array_append_var_run(a, (const uint8_t *)data->ptr, ends, base, n);
+    if (!gnv__type_is_large(p->type.id) && ends[n - 1] > INT32_MAX)
+        return overflow_error(p);
+    /* the bytes stay where they are: the offsets start at base, not 0 */
+    gnv_buf empty = p->bufs[2];
+    p->bufs[2] = *data;
+    p->bufs[2].size = (size_t)ends[n - 1]; /* what follows is spare room */
+    *data = empty;
+    p->bufs[1].size = 0;
+    uint64_t first = base;
+    GNV_TRY(put_var_ends(p, &first, 0, 0, 1));
+    GNV_TRY(put_var_ends(p, ends, 0, 0, n));
     if (p->has_validity)
         GNV_TRY(bits_append(&p->bufs[0], a->length, true, n));
     a->length += n;

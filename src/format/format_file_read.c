@@ -2221,7 +2221,8 @@ read_flat_var(gnv_lance_file *f, stream *s, int64_t n, struct ArrowArray *out, b
     }
     if (utf8 && gnv__utf8_invalid_at(vals + base, (size_t)(prev - base)) >= 0)
         return corrupt(f, "column %d: a string is not valid UTF-8", s->col);
-    GNV_TRY(gnv__array_append_var_run(out, vals, o + v0, base, n));
+    /* the stream's bytes become the array's: the stream ends with this read */
+    GNV_TRY(gnv__array_adopt_var_run(out, &s->vals, o + v0, base, n));
     s->vpos += n;
     s->lpos += n;
     *used = true;

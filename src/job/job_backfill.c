@@ -6,11 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -623,6 +626,7 @@ static size_t batch_starting_at(const bf_frag *fr, int64_t row)
 typedef struct adopt_ctx {
     bf_job *j;
     bool clean;       /* remove the files of planned fragments the plan cannot use */
+    bool verify;      /* read each file and check its rows and type */
     int64_t found;    /* batches adopted */
     gnv_buf unusable; /* names to remove, NUL-separated */
     int rc;           /* an error that stopped the listing */
@@ -686,6 +690,11 @@ static int adopt_one(const char *name, int is_dir, void *payload)
     }
     if (usable && b1 == fr->n_batches)
         usable = false;
+    if (usable && !a->verify) {
+        a->rc = add_ckpt(fr, b0, b1 - b0 + 1);
+        a->found += a->rc == GNV_OK ? (int64_t)(b1 - b0 + 1) : 0;
+        return a->rc < 0;
+    }
     if (usable) {
         char *path = NULL;
         bool ok = false;
@@ -707,10 +716,13 @@ static int adopt_one(const char *name, int is_dir, void *payload)
 
 /* Take the checkpoint files of the planned fragments (those left by earlier runs, or
  * written by workers): their batches are done. With `clean`, remove the files of
- * planned fragments that this plan cannot use (other filters, functions or sizes). */
-static int adopt_checkpoints(bf_job *j, bool clean, int64_t *found_out)
+ * planned fragments that this plan cannot use (other filters, functions or sizes).
+ * With `verify`, read each file first (a damaged one is removed, to be computed again);
+ * without, trust the names: files this run's workers wrote appear whole (renamed once
+ * synced), and are read and checked again when their fragment is written. */
+static int adopt_checkpoints(bf_job *j, bool clean, bool verify, int64_t *found_out)
 {
-    adopt_ctx a = {j, clean, 0, GNV_BUF_INIT, GNV_OK};
+    adopt_ctx a = {j, clean, verify, 0, GNV_BUF_INIT, GNV_OK};
     int rc = gnv__ckpt_list(j->t->io, j->t, adopt_one, &a);
     if (a.rc < 0)
         rc = a.rc;
@@ -1713,26 +1725,161 @@ static int run_inline(bf_job *j)
     return GNV_OK;
 }
 
-/* Stop the running workers of pids (SIGTERM) and reap them. */
-static void stop_workers(pid_t *pids, int slots)
+/* A process executor's worker, seen from the parent: it runs the tasks it is sent, one
+ * at a time, and reports each; it lives for one round, so a task runs on a warm heap
+ * and open files after the first. */
+typedef struct bf_worker {
+    pid_t pid;   /* 0: no worker in this slot */
+    int fd;      /* the parent's end of its socket (tasks out, reports in) */
+    bool busy;   /* running todo[which] */
+    bool ending; /* it reported a failed task and exits */
+    size_t which;
+} bf_worker;
+
+/* A worker's report of one task, sent whole. */
+typedef struct task_report {
+    int32_t rc; /* GNV_OK, or the task's error code */
+    char msg[500];
+} task_report;
+
+/* Read exactly size bytes of fd (fewer: end of file or an error). */
+static size_t read_full(int fd, void *buf, size_t size)
+{
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, (char *)buf + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    return got;
+}
+
+static bool send_full(int fd, const void *buf, size_t size)
+{
+    size_t sent = 0;
+    while (sent < size) {
+        ssize_t n = send(fd, (const char *)buf + sent, size - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        sent += (size_t)n;
+    }
+    return true;
+}
+
+/* The worker process: run each task it is sent, report it, and end when the parent
+ * closes the socket (or on a task's error, as its state is the failed task's); the
+ * function's state is set up once per worker, and torn down as it ends. A worker owns
+ * its process, so its allocator keeps freed memory for the next call instead of
+ * returning it to the system (fresh pages cost a fault each). */
+static void worker_main(bf_job *j, int slot, int fd)
+{
+    uint64_t task;
+    gnv_udf_function *fn = (gnv_udf_function *)j->fn;
+    bool inherited = fn->set_up; /* the caller's state: not this worker's to tear down */
+    j->in_worker = true;
+    j->slot = slot;
+    memset(&j->log, 0, sizeof j->log); /* the parent's records stay its own */
+    (void)mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+    (void)mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+    while (read_full(fd, &task, sizeof task) == sizeof task) {
+        task_report r;
+        memset(&r, 0, sizeof r);
+        int trc = run_task(j, (size_t)task, false);
+        if (trc < 0) {
+            const gnv_error *e = gnv_error_last();
+            r.rc = trc;
+            snprintf(r.msg, sizeof r.msg, "%s", e ? e->message : "failed");
+        }
+        bool sent = send_full(fd, &r, sizeof r);
+        if (!sent || trc < 0) {
+            if (!inherited)
+                gnv__udf_function_teardown(fn);
+            _exit(trc < 0 && -trc < 256 ? -trc : 1); /* the code says it, if the report cannot */
+        }
+    }
+    if (!inherited)
+        gnv__udf_function_teardown(fn);
+    _exit(0);
+}
+
+/* Start the worker of slot `slot`. */
+static int spawn_worker(bf_job *j, bf_worker *w, int slots, int slot)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return gnv__error_os(GNV_SUB_JOB, errno, "cannot make a socket for a backfill worker");
+    learned_take(j); /* a new worker starts where the others got to */
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(sv[0]);
+        close(sv[1]);
+        return gnv__error_os(GNV_SUB_JOB, e, "cannot fork a backfill worker");
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        for (int k = 0; k < slots; k++) /* else a worker would never see its socket close */
+            if (w[k].pid > 0)
+                close(w[k].fd);
+        worker_main(j, slot, sv[1]);
+    }
+    close(sv[1]);
+    w[slot].pid = pid;
+    w[slot].fd = sv[0];
+    w[slot].busy = w[slot].ending = false;
+    return GNV_OK;
+}
+
+/* Hand todo[which] to the (idle) worker of slot `slot`. */
+static bool send_task(bf_job *j, bf_worker *w, int slot, const size_t *todo, size_t which)
+{
+    uint64_t task = todo[which];
+    j->cur[slot] = UINT64_MAX;
+    j->slot_done[2 * slot] = j->slot_done[2 * slot + 1] = 0;
+    if (!send_full(w[slot].fd, &task, sizeof task))
+        return false;
+    w[slot].busy = true;
+    w[slot].which = which;
+    return true;
+}
+
+/* Tell the idle workers there is nothing more: they end. */
+static void release_idle(bf_worker *w, int slots)
+{
+    for (int k = 0; k < slots; k++)
+        if (w[k].pid > 0 && !w[k].busy && !w[k].ending)
+            shutdown(w[k].fd, SHUT_WR);
+}
+
+/* Stop every worker (SIGTERM) and reap it. */
+static void stop_workers(bf_worker *w, int slots)
 {
     for (int k = 0; k < slots; k++) {
-        if (pids[k] <= 0)
+        if (w[k].pid <= 0)
             continue;
-        kill(pids[k], SIGTERM);
-        waitpid(pids[k], NULL, 0);
-        pids[k] = 0;
+        kill(w[k].pid, SIGTERM);
+        waitpid(w[k].pid, NULL, 0);
+        close(w[k].fd);
+        w[k].pid = 0;
+        w[k].busy = false;
     }
 }
 
 static int64_t rows_done(const bf_job *j);
 
-/* A worker ended well: take its checkpoints, write (and commit, by the granularity) the
- * fragments now complete, and report progress. */
+/* A worker ended a task well: take its checkpoints (as named: they are this run's own,
+ * written whole), write (and commit, by the granularity) the fragments now complete,
+ * and report progress. */
 static int worker_done(bf_job *j)
 {
     int64_t found = 0;
-    GNV_TRY(adopt_checkpoints(j, false, &found));
+    GNV_TRY(adopt_checkpoints(j, false, false, &found));
     j->st.batches_computed += found;
     j->st.rows_computed = rows_done(j) - j->rows_before;
     for (size_t i = 0; i < j->n_frags; i++)
@@ -1741,16 +1888,16 @@ static int worker_done(bf_job *j)
     return GNV_OK;
 }
 
-/* Progress while workers run (at most every 0.2 s): the counters with what the running
+/* Progress while workers run (at most every 0.2 s): the counters with what the busy
  * workers computed so far. */
-static void progress_running(bf_job *j, const pid_t *pids, int slots, double *last)
+static void progress_running(bf_job *j, const bf_worker *w, int slots, double *last)
 {
     double now = gnv__now();
     if (now - *last < 0.2)
         return;
     int64_t rows = 0, batches = 0;
     for (int k = 0; k < slots; k++) {
-        if (pids[k] > 0) {
+        if (w[k].busy) {
             rows += j->slot_done[2 * k];
             batches += j->slot_done[2 * k + 1];
         }
@@ -1766,12 +1913,54 @@ static void progress_running(bf_job *j, const pid_t *pids, int slots, double *la
     j->st.batches_computed = saved_batches;
 }
 
-/* One round of the process executor: each task of `todo` runs in a forked worker of
- * its own, at most `concurrency` at a time; a worker writes its batches' checkpoints
- * (and its error log) and exits, so a crashing UDF kills one worker and loses one task.
+/* A task ended with code `wcode` (< 0: failed): under fail, or retry with the attempts
+ * used up (the worker retried), the first error stops the job; so does an error that
+ * is not the function's (I/O, memory). */
+static void task_failed(bf_job *j, int wcode, const char *why, char *msg, size_t msg_size)
+{
+    if (wcode < 0 && (j->pol.action != GNV_ON_ERROR_SKIP || wcode != GNV_EUDF))
+        j->fail_stop = true;
+    if (wcode < 0 && wcode != GNV_EUDF && wcode != GNV_ECANCELED && !j->worker_code)
+        j->worker_code = wcode;
+    if (!msg[0] && why && why[0]) {
+        size_t len = strnlen(why, msg_size - 1); /* the worker's message, cut to fit */
+        memcpy(msg, why, len);
+        msg[len] = '\0';
+    }
+}
+
+/* The worker of slot k closed its socket: reap it. A task it was running is lost:
+ * sig[] and at[] say how (killed by a signal, running which row alone). */
+static void
+worker_ended(bf_job *j, bf_worker *w, int k, char *msg, size_t msg_size, int *sig, uint64_t *at)
+{
+    int status = 0;
+    while (waitpid(w[k].pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    close(w[k].fd);
+    w[k].pid = 0;
+    if (!w[k].busy)
+        return;
+    w[k].busy = false;
+    if (WIFSIGNALED(status)) {
+        sig[w[k].which] = WTERMSIG(status);
+        at[w[k].which] = j->cur[k];
+        if (!msg[0])
+            snprintf(msg, msg_size, "a worker was killed by signal %d", WTERMSIG(status));
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+        char why[64];
+        snprintf(why, sizeof why, "a worker failed (exit status %d)", WEXITSTATUS(status));
+        task_failed(j, -WEXITSTATUS(status), why, msg, msg_size);
+    } else if (!msg[0]) { /* exited 0 without its report: the function ended it */
+        snprintf(msg, msg_size, "a worker exited while running a task");
+    }
+}
+
+/* One round of the process executor: the tasks of `todo`, each run once, by at most
+ * `concurrency` forked workers; a crashing UDF kills one worker and loses one task.
  * The parent learns what was done from the checkpoints; msg receives why a worker died
- * or failed, sig[k] the signal that killed todo[k]'s worker (0: none) and at[k] the
- * row it was running alone then (UINT64_MAX: none). */
+ * or failed, sig[k] the signal that killed todo[k]'s worker (0: none, -1: not run) and
+ * at[k] the row it was running alone then (UINT64_MAX: none). */
 static int process_round(bf_job *j,
                          const size_t *todo,
                          size_t n_todo,
@@ -1780,147 +1969,103 @@ static int process_round(bf_job *j,
                          int *sig,
                          uint64_t *at)
 {
-    int running = 0, slots = j->o.concurrency, rc = GNV_OK;
+    int slots = j->o.concurrency, rc = GNV_OK, alive = 0;
     size_t next = 0;
+    bool finished = false; /* a task ended well: its results are to be taken */
     double last_progress = gnv__now();
-    /* our workers only: never reap a child of the caller's */
-    pid_t *pids = gnv__calloc((size_t)slots, sizeof *pids);
-    size_t *which = gnv__calloc((size_t)slots, sizeof *which);
-    if (!pids || !which) {
-        gnv__free(pids);
-        gnv__free(which);
+    bf_worker *w = gnv__calloc((size_t)slots, sizeof *w);
+    if (!w)
+        return gnv__error_oom();
+    struct pollfd *pfd = gnv__calloc((size_t)slots, sizeof *pfd);
+    if (!pfd) {
+        gnv__free(w);
         return gnv__error_oom();
     }
-    /* workers report their error through a pipe (non-blocking: a full pipe drops it) */
-    int fds[2];
-    if (pipe(fds) != 0) {
-        gnv__free(pids);
-        gnv__free(which);
-        return gnv__error_os(GNV_SUB_JOB, errno, "cannot make a pipe for backfill workers");
-    }
-    (void)fcntl(fds[0], F_SETFL, O_NONBLOCK);
-    (void)fcntl(fds[1], F_SETFL, O_NONBLOCK);
     msg[0] = '\0';
     for (size_t k = 0; k < n_todo; k++) {
         sig[k] = 0;
         at[k] = UINT64_MAX;
     }
-    fflush(NULL);
-    while (next < n_todo || running > 0) {
+    for (;;) {
         if (next < n_todo && j->fail_stop) { /* no new task; the running ones finish */
             for (size_t k = next; k < n_todo; k++)
-                sig[k] = -1; /* not run */
+                sig[k] = -1;
             next = n_todo;
-            continue;
         }
-        if (next < n_todo && gnv__jobrun_cancelled(j->run)) { /* no new task; stop the others */
+        if (next < n_todo && gnv__jobrun_cancelled(j->run)) { /* stop them all */
             next = n_todo;
             for (int k = 0; k < slots; k++)
-                if (pids[k] > 0)
-                    kill(pids[k], SIGTERM);
-            continue;
+                if (w[k].busy)
+                    kill(w[k].pid, SIGTERM);
         }
-        if (next < n_todo && running < slots) {
-            int slot = 0;
-            while (pids[slot] != 0)
-                slot++;
-            j->cur[slot] = UINT64_MAX;
-            j->slot_done[2 * slot] = j->slot_done[2 * slot + 1] = 0;
-            learned_take(j); /* a new worker starts where the others got to */
-            pid_t pid = fork();
-            if (pid < 0) {
-                int e = errno;
-                for (int k = 0; k < slots; k++)
-                    if (pids[k] > 0)
-                        waitpid(pids[k], NULL, 0);
-                gnv__free(pids);
-                gnv__free(which);
-                close(fds[0]);
-                close(fds[1]);
-                return gnv__error_os(GNV_SUB_JOB, e, "cannot fork a backfill worker");
+        /* the next tasks to idle workers, starting workers up to the concurrency */
+        for (int k = 0; k < slots && next < n_todo; k++) {
+            if (w[k].pid > 0 && (w[k].busy || w[k].ending))
+                continue;
+            if (w[k].pid <= 0) {
+                if ((rc = spawn_worker(j, w, slots, k)) < 0)
+                    goto stop;
+                alive++;
             }
-            if (pid == 0) {
-                int code = 0;
-                close(fds[0]);
-                j->in_worker = true;
-                j->slot = slot;
-                memset(&j->log, 0, sizeof j->log); /* the parent's records stay its own */
-                int trc = run_task(j, todo[next], false);
-                if (trc < 0) {
-                    const gnv_error *e = gnv_error_last();
-                    char line[512];
-                    int n = snprintf(line, sizeof line, "%s", e ? e->message : "failed");
-                    if (n > 0)
-                        (void)!write(fds[1], line, (size_t)GNV_MIN(n + 1, (int)sizeof line));
-                    code = -trc < 256 ? -trc : 1; /* the parent learns the error's code */
-                }
-                _exit(code);
-            }
-            pids[slot] = pid;
-            which[slot] = next;
-            running++;
-            j->met->active_workers = running;
+            if (send_task(j, w, k, todo, next))
+                next++;
+            else /* it died: reaped below */
+                shutdown(w[k].fd, SHUT_WR);
+        }
+        if (next >= n_todo)
+            release_idle(w, slots);
+        int busy = 0;
+        for (int k = 0; k < slots; k++)
+            busy += w[k].busy;
+        if (busy != j->met->active_workers) {
+            j->met->active_workers = busy;
             gnv__jobrun_progress(j->run, &j->st, j->met);
-            next++;
+        }
+        if (finished) { /* while the workers go on with their next tasks */
+            finished = false;
+            if ((rc = worker_done(j)) < 0) /* what is finished stays for a re-run */
+                goto stop;
+        }
+        if (alive == 0)
+            break;
+        /* wait for a report, or a worker's end */
+        int np = 0;
+        for (int k = 0; k < slots; k++)
+            if (w[k].pid > 0)
+                pfd[np++] = (struct pollfd){w[k].fd, POLLIN, 0};
+        int pr = poll(pfd, (nfds_t)np, 50);
+        if (pr <= 0) {
+            progress_running(j, w, slots, &last_progress);
             continue;
         }
-        /* wait for one of ours to end (polling, as several may be running) */
-        int status = 0, slot = -1;
-        while (slot < 0) {
-            for (int k = 0; k < slots && slot < 0; k++) {
-                if (pids[k] <= 0)
-                    continue;
-                pid_t r = waitpid(pids[k], &status, WNOHANG);
-                if (r == pids[k] || (r < 0 && errno != EINTR))
-                    slot = k;
+        for (int k = 0, p = 0; k < slots; k++) {
+            if (w[k].pid <= 0)
+                continue;
+            short ev = pfd[p++].revents;
+            if (!ev)
+                continue;
+            task_report r;
+            if (read_full(w[k].fd, &r, sizeof r) != sizeof r) {
+                worker_ended(j, w, k, msg, msg_size, sig, at);
+                alive--;
+                continue;
             }
-            if (slot < 0) {
-                progress_running(j, pids, slots, &last_progress);
-                usleep(2000);
-            }
-        }
-        pids[slot] = 0;
-        running--;
-        j->met->active_workers = running;
-        gnv__jobrun_progress(j->run, &j->st, j->met);
-        if (WIFSIGNALED(status)) {
-            sig[which[slot]] = WTERMSIG(status);
-            at[which[slot]] = j->cur[slot];
-        }
-        int wcode = WIFEXITED(status) ? -WEXITSTATUS(status) : 0;
-        /* fail, or retry with the attempts used up (the worker retried): the first error
-         * stops the job; so does an error that is not the function's (I/O, memory) */
-        if (wcode < 0 && (j->pol.action != GNV_ON_ERROR_SKIP || wcode != GNV_EUDF))
-            j->fail_stop = true;
-        if (wcode < 0 && wcode != GNV_EUDF && wcode != GNV_ECANCELED && !j->worker_code)
-            j->worker_code = wcode;
-        if (wcode == 0 && WIFEXITED(status)) {
-            rc = worker_done(j);
-            if (rc < 0) { /* stop the others; what is finished stays for a re-run */
-                stop_workers(pids, slots);
-                break;
-            }
-        }
-        if (WIFSIGNALED(status) && !msg[0])
-            snprintf(msg, msg_size, "a worker was killed by signal %d", WTERMSIG(status));
-        else if (WIFEXITED(status) && WEXITSTATUS(status) != 0 && !msg[0]) {
-            char line[512];
-            ssize_t n = read(fds[0], line, sizeof line - 1);
-            line[n > 0 ? n : 0] = '\0';
-            /* the worker's message, cut to what msg holds */
-            size_t len = n > 0 ? strnlen(line, msg_size - 1) : 0;
-            if (len) {
-                memcpy(msg, line, len);
-                msg[len] = '\0';
-            } else {
-                snprintf(msg, msg_size, "a worker failed");
-            }
+            w[k].busy = false;
+            r.msg[sizeof r.msg - 1] = '\0';
+            w[k].ending = r.rc < 0;
+            if (r.rc < 0)
+                task_failed(j, r.rc, r.msg[0] ? r.msg : "a worker failed", msg, msg_size);
+            else
+                finished = true;
         }
     }
-    gnv__free(pids);
-    gnv__free(which);
-    close(fds[0]);
-    close(fds[1]);
+    goto done;
+stop:
+    stop_workers(w, slots);
+done:
+    j->met->active_workers = 0;
+    gnv__free(pfd);
+    gnv__free(w);
     return rc;
 }
 
@@ -2045,7 +2190,7 @@ static int run_process(bf_job *j)
         GNV_TRYG(process_round(j, todo, n_todo, msg, sizeof msg, sig, at));
         GNV_TRYG(gnv__job_collect_logs(&j->log, j->t, j->st.job_id));
         int64_t found = 0;
-        GNV_TRYG(adopt_checkpoints(j, false, &found));
+        GNV_TRYG(adopt_checkpoints(j, false, false, &found));
         if (gnv__jobrun_cancelled(j->run)) { /* commit what is finished, then stop */
             j->st.batches_computed += found;
             j->st.rows_computed = rows_done(j) - rows_before;
@@ -2145,7 +2290,7 @@ int gnv_table_plan_backfill(gnv_table *t,
     int rc = GNV_OK;
     bf_job j;
     GNV_TRYG(prepare(&j, t, column, opts, false));
-    GNV_TRYG(adopt_checkpoints(&j, false, &j.st.batches_reused));
+    GNV_TRYG(adopt_checkpoints(&j, false, true, &j.st.batches_reused));
     j.st.version = gnv_table_version(t);
     if (out)
         *out = j.st;
@@ -2229,7 +2374,7 @@ int gnv_table_backfill(gnv_table *t,
     if (opts && opts->version >= 2 && opts->timeout > 0) /* a job waited for (job_async.c) */
         return gnv__backfill_with_timeout(t, column, opts, out);
     GNV_TRYG(prepare(&j, t, column, opts, true));
-    GNV_TRYG(adopt_checkpoints(&j, true, &j.st.batches_reused));
+    GNV_TRYG(adopt_checkpoints(&j, true, true, &j.st.batches_reused));
     j.st.version = gnv_table_version(t);
     j.met = gnv__job_metrics_new(&j.met_local);
     j.met->rows_reused = rows_done(&j);

@@ -106,6 +106,9 @@ int gnv__udf_field_to_schema(struct ArrowSchema *out,
 /* Set the function's state up when not done yet (udf_call.c). */
 int gnv__udf_function_setup(gnv_udf_function *fn);
 
+/* Tear the function's state down if it was set up; the next call sets it up again. */
+void gnv__udf_function_teardown(gnv_udf_function *fn);
+
 /*
  * Copy a file into `_geneva/udfs/<sha256>.so` under an io backend's root, unless it is
  * there already (udf_store.c). `sha256` is 64 hex digits. *out_path (may be NULL) gets

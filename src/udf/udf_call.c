@@ -67,6 +67,16 @@ int gnv__udf_function_setup(gnv_udf_function *fn)
     return rc;
 }
 
+void gnv__udf_function_teardown(gnv_udf_function *fn)
+{
+    pthread_mutex_lock(&fn->lock);
+    if (fn->set_up && fn->teardown)
+        fn->teardown(fn->state);
+    fn->set_up = false;
+    fn->state = NULL;
+    pthread_mutex_unlock(&fn->lock);
+}
+
 /* ---- row kind ----------------------------------------------------------- */
 
 /* Strings and binaries with int32 offsets, plain (not dictionary-encoded): the common
@@ -135,6 +145,58 @@ static int append_value(struct ArrowArray *a, const gnv_udf_value *v)
                                    (size_t)v->v.bytes.size);
 }
 
+/* Results of a fixed-width output (int32, int64, float64), gathered and appended in
+ * runs instead of one call per row; other types, nulls and out-of-range values go the
+ * general way (append_value), after the run is flushed. */
+#define OUT_RUN_ROWS 1024
+typedef struct out_run {
+    gnv_type_id id; /* of the output, or GNV_TYPE_NA: not gathered */
+    int64_t n;
+    union {
+        int32_t i32[OUT_RUN_ROWS];
+        int64_t i64[OUT_RUN_ROWS];
+        double f64[OUT_RUN_ROWS];
+    } v;
+} out_run;
+
+static int run_flush(struct ArrowArray *a, out_run *r)
+{
+    int rc = r->n ? gnv__array_append_fixed_run(a, &r->v, r->n) : GNV_OK;
+    r->n = 0;
+    return rc;
+}
+
+/* Take v into the run (false: not a value it can hold). */
+static bool run_put(out_run *r, const gnv_udf_value *v)
+{
+    if (v->is_null)
+        return false;
+    switch (r->id) {
+    case GNV_TYPE_INT32:
+        if (v->v.i64 < INT32_MIN || v->v.i64 > INT32_MAX)
+            return false;
+        r->v.i32[r->n++] = (int32_t)v->v.i64;
+        return true;
+    case GNV_TYPE_INT64:
+        r->v.i64[r->n++] = v->v.i64;
+        return true;
+    case GNV_TYPE_DOUBLE:
+        r->v.f64[r->n++] = v->v.f64;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Append a non-struct row result: gathered into the run when it can be. */
+static int put_result(struct ArrowArray *a, out_run *r, const gnv_udf_value *v)
+{
+    if (run_put(r, v))
+        return r->n == OUT_RUN_ROWS ? run_flush(a, r) : GNV_OK;
+    GNV_TRY(run_flush(a, r));
+    return append_value(a, v);
+}
+
 static int call_row(struct ArrowArray *out,
                     gnv_udf_function *fn,
                     const struct ArrowSchema *const *schemas,
@@ -148,10 +210,13 @@ static int call_row(struct ArrowArray *out,
     bool *fast = NULL; /* per column: read by read_bytes32 */
     struct ArrowArray res;
     gnv_udf_ctx ctx;
+    out_run run;
     bool is_struct = strcmp(fn->output.format, "+s") == 0;
     int64_t n_out = is_struct ? fn->output.n_children : 1;
 
     memset(&res, 0, sizeof res);
+    run.id = GNV_TYPE_NA;
+    run.n = 0;
     gnv__udf_ctx_init(&ctx, fn);
     views = gnv__calloc((size_t)n_cols, sizeof *views);
     args = gnv__calloc((size_t)n_cols, sizeof *args);
@@ -167,6 +232,11 @@ static int call_row(struct ArrowArray *out,
     }
     GNV_TRYG(gnv__array_init(&res, &fn->output));
     GNV_TRYG(gnv__array_reserve(&res, length));
+    gnv_type_id out_id = gnv__array_type(&res)->id;
+    run.id = !is_struct && (out_id == GNV_TYPE_INT32 || out_id == GNV_TYPE_INT64 ||
+                            out_id == GNV_TYPE_DOUBLE)
+                 ? out_id
+                 : GNV_TYPE_NA;
 
     for (int64_t i = 0; i < length; i++) {
         bool any_null = false;
@@ -178,6 +248,7 @@ static int call_row(struct ArrowArray *out,
             any_null = any_null || args[c].is_null;
         }
         if (any_null && (fn->flags & GNV_UDF_NULL_SKIP)) {
+            GNV_TRYG(run_flush(&res, &run));
             GNV_TRYG(gnv__array_append_null(&res, 1));
             continue;
         }
@@ -195,7 +266,7 @@ static int call_row(struct ArrowArray *out,
             if (rc == GNV_OK)
                 rc = gnv__array_finish_element(&res);
         } else {
-            rc = append_value(&res, &outs[0]);
+            rc = put_result(&res, &run, &outs[0]);
         }
         if (rc < 0) {
             if (rc == GNV_ENOMEM)
@@ -208,6 +279,7 @@ static int call_row(struct ArrowArray *out,
         if (ctx.n_scratch || ctx.has_error || ctx.error.ptr || ctx.host_code)
             gnv__udf_ctx_reset(&ctx); /* scratch memory lives for one row */
     }
+    GNV_TRYG(run_flush(&res, &run));
     GNV_TRYG(gnv__array_finish(&res));
     gnv__array_move(&res, out);
 done:

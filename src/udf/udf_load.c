@@ -400,11 +400,8 @@ void gnv_udf_library_close(gnv_udf_library *lib)
     if (!lib)
         return;
     for (int64_t i = 0; i < lib->n_fns; i++) {
-        gnv_udf_function *fn = lib->fns[i];
-        if (fn->set_up && fn->teardown)
-            fn->teardown(fn->state);
-        fn->set_up = false;
-        function_free(fn);
+        gnv__udf_function_teardown(lib->fns[i]);
+        function_free(lib->fns[i]);
     }
     gnv__free(lib->fns);
     gnv__udf_dl_unref(lib->dl);

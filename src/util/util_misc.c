@@ -41,7 +41,14 @@ int64_t gnv__utf8_invalid_at(const uint8_t *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
-        /* fast path over ASCII, 8 bytes at a time */
+        /* fast path over ASCII, 32 then 8 bytes at a time */
+        while (i + 32 <= n) {
+            uint64_t w[4];
+            __builtin_memcpy(w, s + i, 32);
+            if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
+                break;
+            i += 32;
+        }
         while (i + 8 <= n) {
             uint64_t w;
             __builtin_memcpy(&w, s + i, 8);

@@ -729,6 +729,58 @@ static void test_public_validate(void **state)
     gnv__schema_release(&s);
 }
 
+/* A run of strings adopted from a buffer: taken over by an empty array (offsets start
+ * at the run's base, appends after it line up), copied by one holding values. */
+static void test_adopt_var_run(void **state)
+{
+    (void)state;
+    const char *fmts[] = {"u", "U"};
+    const uint64_t ends[] = {5, 8, 8, 12}; /* "..." "abc" "def" "" "ghij" from 2 */
+    for (int k = 0; k < 2; k++) {
+        struct ArrowSchema s;
+        struct ArrowArray a, b;
+        gnv_array_view v;
+        gnv_buf data = GNV_BUF_INIT;
+        int64_t n;
+        schema1(&s, fmts[k], "x");
+        GNV_ASSERT_OK(gnv__buf_puts(&data, "..abcdefghij-spare"));
+        const char *bytes = data.ptr;
+        GNV_ASSERT_OK(gnv__array_init(&a, &s));
+        GNV_ASSERT_OK(gnv__array_adopt_var_run(&a, &data, ends, 2, 4));
+        assert_null(data.ptr); /* taken, not copied */
+        assert_int_equal(data.size, 0);
+        GNV_ASSERT_OK(gnv__array_append_bytes(&a, "kl", 2));
+        GNV_ASSERT_OK(gnv__array_finish(&a));
+        assert_ptr_equal(a.buffers[2], bytes);
+        GNV_ASSERT_OK(gnv__array_validate(&s, &a, true));
+        GNV_ASSERT_OK(gnv__array_view_init(&v, &s, &a));
+        const char *want[] = {"abc", "def", "", "ghij", "kl"};
+        for (int i = 0; i < 5; i++) {
+            const uint8_t *p = gnv__view_get_bytes(&v, i, &n);
+            assert_int_equal(n, (int64_t)strlen(want[i]));
+            assert_memory_equal(p, want[i], (size_t)n);
+        }
+        gnv__array_view_reset(&v);
+
+        /* an array with values already copies, and the buffer stays its owner's */
+        GNV_ASSERT_OK(gnv__buf_puts(&data, "..abcdefghij"));
+        GNV_ASSERT_OK(gnv__array_init(&b, &s));
+        GNV_ASSERT_OK(gnv__array_append_bytes(&b, "z", 1));
+        GNV_ASSERT_OK(gnv__array_adopt_var_run(&b, &data, ends, 2, 4));
+        assert_non_null(data.ptr);
+        GNV_ASSERT_OK(gnv__array_finish(&b));
+        GNV_ASSERT_OK(gnv__array_view_init(&v, &s, &b));
+        const uint8_t *p = gnv__view_get_bytes(&v, 4, &n);
+        assert_int_equal(n, 4);
+        assert_memory_equal(p, "ghij", 4);
+        gnv__array_view_reset(&v);
+        gnv_buf_dispose(&data);
+        gnv__array_release(&a);
+        gnv__array_release(&b);
+        gnv__schema_release(&s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -739,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_validate_rejects),   cmocka_unit_test(test_validate_dictionary),
         cmocka_unit_test(test_stream_from_arrays), cmocka_unit_test(test_stream_error),
         cmocka_unit_test(test_builders_faultsim),  cmocka_unit_test(test_public_validate),
+        cmocka_unit_test(test_adopt_var_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

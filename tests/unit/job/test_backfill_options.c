@@ -460,6 +460,57 @@ static void test_adaptive_size_carried_to_workers(void **state)
     gnv_test_rmdir(root);
 }
 
+/* Lines of a file that start with prefix. */
+static int lines_starting(const char *path, const char *prefix)
+{
+    FILE *f = fopen(path, "r");
+    char line[256];
+    int n = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        n += strncmp(line, prefix, strlen(prefix)) == 0;
+    fclose(f);
+    return n;
+}
+
+/* A process worker runs task after task: a stateful function is set up once per worker
+ * (not once per task) and torn down as the worker ends. */
+static void test_workers_run_several_tasks(void **state)
+{
+    (void)state;
+    char *root = gnv_test_tmpdir();
+    char log[1100];
+    snprintf(log, sizeof log, "%s/setups.log", root);
+    setenv("GENEVA_DEMO_SETUP_LOG", log, 1);
+    gnv_db *db;
+    GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
+    gnv_table *t = gnv_test_job_table(db, "t", 800, 200, 5, 0); /* 4 fragments */
+    gnv_test_add_udf(t, GNV_TEST_DEMO, "label_index", "li", "name", NULL);
+    gnv_backfill_options o = GNV_BACKFILL_OPTIONS_INIT;
+    gnv_backfill_stats st;
+    o.executor = GNV_EXECUTOR_PROCESS;
+    o.concurrency = 1;
+    o.task_size = 100; /* 8 tasks */
+    GNV_ASSERT_OK(gnv_table_backfill(t, "li", &o, &st));
+    assert_int_equal(st.tasks, 8);
+    assert_int_equal(st.rows_computed, 800);
+    assert_int_equal(lines_starting(log, "setup"), 1);
+    assert_int_equal(lines_starting(log, "teardown"), 1);
+
+    /* two workers share the tasks: at most one setup each, each torn down */
+    o.concurrency = 2;
+    o.where = "1=1";
+    GNV_ASSERT_OK(gnv_table_backfill(t, "li", &o, &st));
+    int setups = lines_starting(log, "setup") - 1;
+    assert_true(setups >= 1 && setups <= 2);
+    assert_int_equal(lines_starting(log, "teardown") - 1, setups);
+    unsetenv("GENEVA_DEMO_SETUP_LOG");
+    gnv_table_close(t);
+    gnv_db_close(db);
+    gnv_test_rmdir(root);
+}
+
 /* ---- batch_checkpoint_flush_interval_seconds ----------------------------------- */
 
 typedef struct flush_probe {
@@ -615,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_intra_applier_threads),
         cmocka_unit_test(test_backfill_adaptive_size),
         cmocka_unit_test(test_adaptive_size_carried_to_workers),
+        cmocka_unit_test(test_workers_run_several_tasks),
         cmocka_unit_test(test_backfill_flush_interval),
         cmocka_unit_test(test_backfill_adaptive_allocation_failures),
     };
