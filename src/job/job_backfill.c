@@ -39,14 +39,12 @@
 
 int64_t gnv__backfill_udf_calls;
 
-/* One batch: rows[first, first + n) of its fragment's matching rows; the unit that
- * checkpoints are made of (a checkpoint holds one or more consecutive batches). */
+/* One batch: matching rows [b * batch_rows, ...) of its fragment (batch_first(),
+ * batch_size()); the unit that checkpoints are made of (a checkpoint holds one or more
+ * consecutive batches). Two bytes a batch, so a plan stays small. */
 typedef struct bf_batch {
-    size_t first, n;
     bool done;
-    bool isolate;      /* its worker crashed: apply it row by row (skip policy) */
-    uint64_t *crashed; /* rows that crashed a worker alone: left NULL */
-    size_t n_crashed;
+    bool isolate; /* its worker crashed: apply it row by row (skip policy) */
 } bf_batch;
 
 /* Consecutive batches computed in one call whose checkpoint is not written yet (flush
@@ -64,8 +62,11 @@ typedef struct bf_ckpt {
 
 typedef struct bf_frag {
     const Gnvpb__DataFragment *f; /* borrowed from the read handle's manifest */
-    uint32_t *rows;               /* offsets of the matching rows, ascending */
+    /* offsets of the matching rows, ascending; NULL when they are 0..n_rows-1 (no
+     * deletions and every row matches: the common case keeps no array, frag_row()) */
+    uint32_t *rows;
     size_t n_rows;
+    size_t batch_rows; /* matching rows per batch (the last may have fewer) */
     bf_batch *batches;
     size_t n_batches;
     size_t first_task, n_tasks;   /* its tasks: batches grouped by batches_per_task */
@@ -107,6 +108,8 @@ typedef struct bf_job {
     /* errors (job_errors.c) */
     gnv__policy pol;
     gnv__errlog log;
+    uint64_t *crashed; /* rows that crashed a worker alone: left NULL (skip) */
+    size_t n_crashed;
     bool in_worker;         /* a process executor's worker: its log goes to a file */
     bool fail_stop;         /* on_error fail: a task failed, so no new task starts */
     volatile uint64_t *cur; /* process executor: the row each worker slot runs alone */
@@ -141,17 +144,52 @@ typedef struct bf_job {
     double last_flush;
 } bf_job;
 
+/* Matching row i of fr: its offset in the fragment. */
+static inline uint32_t frag_row(const bf_frag *fr, size_t i)
+{
+    return fr->rows ? fr->rows[i] : (uint32_t)i;
+}
+
+/* The first matching row of batch b of fr, and its rows. */
+static inline size_t batch_first(const bf_frag *fr, size_t b)
+{
+    return b * fr->batch_rows;
+}
+
+static inline size_t batch_size(const bf_frag *fr, size_t b)
+{
+    return GNV_MIN(fr->batch_rows, fr->n_rows - b * fr->batch_rows);
+}
+
+/* The matching rows of batches [b0, b0 + nb) of fr: [batch_first(fr, b0), that + n). */
+static inline size_t batches_rows(const bf_frag *fr, size_t b0, size_t nb)
+{
+    return batch_first(fr, b0 + nb - 1) + batch_size(fr, b0 + nb - 1) - batch_first(fr, b0);
+}
+
+/* The offsets of matching rows [first, first + n) of fr: in place, or (rows kept as a
+ * range) written into *tmp (gnv__free it); NULL when out of memory. */
+static const uint32_t *rows_span(const bf_frag *fr, size_t first, size_t n, uint32_t **tmp)
+{
+    *tmp = NULL;
+    if (fr->rows)
+        return fr->rows + first;
+    *tmp = gnv__malloc((n ? n : 1) * sizeof **tmp);
+    for (size_t k = 0; *tmp && k < n; k++)
+        (*tmp)[k] = (uint32_t)(first + k);
+    return *tmp;
+}
+
 static void job_reset(bf_job *j)
 {
     for (size_t i = 0; i < j->n_frags; i++) {
         bf_frag *fr = &j->frags[i];
-        for (size_t b = 0; b < fr->n_batches; b++)
-            gnv__free(fr->batches[b].crashed);
         gnv__free(fr->batches);
         gnv__free(fr->ckpts);
         gnv__free(fr->rows);
     }
     gnv__free(j->frags);
+    gnv__free(j->crashed);
     for (size_t i = 0; i < j->n_res; i++)
         gnv__array_release(&j->res[i].values);
     gnv__free(j->res);
@@ -420,7 +458,8 @@ static bool all_rows_match(const bf_job *j, size_t first, size_t last)
     return true;
 }
 
-/* The matching rows of one planned fragment: offsets, ascending. */
+/* The matching rows of one planned fragment: offsets, ascending; while they are
+ * 0, 1, 2, ... no array is kept (rows NULL). */
 typedef struct frag_rows {
     uint32_t *rows;
     size_t n, cap;
@@ -428,6 +467,19 @@ typedef struct frag_rows {
 
 static int frag_rows_add(frag_rows *f, uint32_t row)
 {
+    if (!f->rows && row == f->n) {
+        f->n++;
+        return GNV_OK;
+    }
+    if (!f->rows) { /* the first row out of line: the ones before as an array */
+        size_t cap = GNV_MAX(f->n + 1, (size_t)1024);
+        f->rows = gnv__reallocarray(NULL, cap, sizeof *f->rows);
+        if (!f->rows)
+            return gnv__error_oom();
+        f->cap = cap;
+        for (size_t k = 0; k < f->n; k++)
+            f->rows[k] = (uint32_t)k;
+    }
     if (f->n == f->cap) {
         size_t cap = f->cap ? f->cap * 2 : 1024;
         uint32_t *r = gnv__reallocarray(f->rows, cap, sizeof *r);
@@ -455,8 +507,12 @@ static int matching_rows(bf_job *j, size_t first, size_t last, frag_rows *out)
             gnv__free(del);
             del = NULL;
             GNV_TRYG(gnv__fragment_deletions(j->t->io, j->t->dir, j->t->name, f, &del));
+            if (!del) { /* every row: kept as a range */
+                out[i - first].n = (size_t)f->physical_rows;
+                continue;
+            }
             for (uint64_t r = 0; r < f->physical_rows; r++)
-                if (!del || !((del[r >> 3] >> (r & 7)) & 1))
+                if (!((del[r >> 3] >> (r & 7)) & 1))
                     GNV_TRYG(frag_rows_add(&out[i - first], (uint32_t)r));
         }
         goto done;
@@ -533,15 +589,11 @@ static int plan(bf_job *j)
         fr->n_rows = fs->n;
         fr->rows = fs->rows; /* moved */
         fs->rows = NULL;
+        fr->batch_rows = (size_t)cks;
         size_t nb = (fr->n_rows + (size_t)cks - 1) / (size_t)cks;
         fr->batches = gnv__calloc(nb, sizeof *fr->batches);
         GNV_CHECK_ALLOC(fr->batches);
         fr->n_batches = nb;
-        for (size_t b = 0; b < fr->n_batches; b++) {
-            bf_batch *bt = &fr->batches[b];
-            bt->first = b * (size_t)cks;
-            bt->n = GNV_MIN((size_t)cks, fr->n_rows - bt->first);
-        }
         gnv__ckpt_id id = {&j->def, j->column, j->where, j->t->name, f, j->leaf_ids, j->n_leaf};
         GNV_TRYG(gnv__ckpt_key(fr->key, &id));
         j->st.rows += (int64_t)fr->n_rows;
@@ -577,9 +629,9 @@ done:
 /* Physical rows [start, end) of batches [b0, b0 + nb) of fr. */
 static void ckpt_range(const bf_frag *fr, size_t b0, size_t nb, int64_t *start, int64_t *end)
 {
-    const bf_batch *last = &fr->batches[b0 + nb - 1];
-    *start = fr->rows[fr->batches[b0].first];
-    *end = (int64_t)fr->rows[last->first + last->n - 1] + 1;
+    size_t first = batch_first(fr, b0);
+    *start = frag_row(fr, first);
+    *end = (int64_t)frag_row(fr, first + batches_rows(fr, b0, nb) - 1) + 1;
 }
 
 static int ckpt_file(char **out, const bf_job *j, const bf_frag *fr, size_t b0, size_t nb)
@@ -612,7 +664,7 @@ static size_t batch_starting_at(const bf_frag *fr, int64_t row)
     size_t lo = 0, hi = fr->n_batches;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int64_t r = fr->rows[fr->batches[mid].first];
+        int64_t r = frag_row(fr, batch_first(fr, mid));
         if (r == row)
             return mid;
         if (r < row)
@@ -677,12 +729,11 @@ static int adopt_one(const char *name, int is_dir, void *payload)
     size_t b0 = batch_starting_at(fr, cn.start), b1 = b0;
     bool usable = strcmp(cn.key, fr->key) == 0 && b0 < fr->n_batches;
     for (; usable && b1 < fr->n_batches; b1++) {
-        const bf_batch *bt = &fr->batches[b1];
-        if (bt->done) {
+        if (fr->batches[b1].done) {
             usable = false; /* overlaps a file taken already */
             break;
         }
-        int64_t end = (int64_t)fr->rows[bt->first + bt->n - 1] + 1;
+        int64_t end = (int64_t)frag_row(fr, batch_first(fr, b1) + batch_size(fr, b1) - 1) + 1;
         if (end >= cn.end) {
             usable = end == cn.end;
             break;
@@ -698,12 +749,14 @@ static int adopt_one(const char *name, int is_dir, void *payload)
     if (usable) {
         char *path = NULL;
         bool ok = false;
-        const bf_batch *first = &fr->batches[b0], *last = &fr->batches[b1];
-        int rc = ckpt_file(&path, j, fr, b0, b1 - b0 + 1);
+        uint32_t *tmp;
+        size_t n = batches_rows(fr, b0, b1 - b0 + 1);
+        const uint32_t *rows = rows_span(fr, batch_first(fr, b0), n, &tmp);
+        int rc = rows ? ckpt_file(&path, j, fr, b0, b1 - b0 + 1) : gnv__error_oom();
         if (rc == GNV_OK)
-            rc = gnv__ckpt_read(&ok, NULL, j->t->io, path, &j->field, fr->rows + first->first,
-                                (int64_t)(last->first + last->n - first->first));
+            rc = gnv__ckpt_read(&ok, NULL, j->t->io, path, &j->field, rows, (int64_t)n);
         gnv__free(path);
+        gnv__free(tmp);
         if (rc == GNV_OK && ok) { /* (a damaged file was removed: computed again) */
             rc = add_ckpt(fr, b0, b1 - b0 + 1);
             a->found += (int64_t)(b1 - b0 + 1);
@@ -962,6 +1015,7 @@ static int flush_results(bf_job *j)
     const struct ArrowArray **parts = gnv__calloc(j->n_res, sizeof *parts);
     struct ArrowArray joined = {0};
     char *path = NULL;
+    uint32_t *tmp = NULL;
     GNV_CHECK_ALLOC(parts);
     for (size_t i = 0, k; i < j->n_res; i = k) {
         bf_result *r = &j->res[i];
@@ -972,24 +1026,28 @@ static int flush_results(bf_job *j)
             parts[np++] = &j->res[k].values;
         }
         bf_frag *fr = r->fr;
-        const bf_batch *first = &fr->batches[r->b0], *last = &fr->batches[r->b0 + nb - 1];
-        int64_t n = (int64_t)(last->first + last->n - first->first);
+        size_t n = batches_rows(fr, r->b0, nb);
         const struct ArrowArray *values = parts[0];
         if (np > 1) {
             GNV_TRYG(gnv__array_concat(&joined, &j->field, parts, (int64_t)np));
             values = &joined;
         }
         GNV_TRYG(ckpt_file(&path, j, fr, r->b0, nb));
-        GNV_TRYG(gnv__ckpt_write(j->t->io, path, &j->field, fr->rows + first->first, values, n));
+        const uint32_t *rows = rows_span(fr, batch_first(fr, r->b0), n, &tmp);
+        GNV_CHECK_ALLOC(rows);
+        GNV_TRYG(gnv__ckpt_write(j->t->io, path, &j->field, rows, values, (int64_t)n));
         GNV_TRYG(add_ckpt(fr, r->b0, nb));
         gnv__free(path);
+        gnv__free(tmp);
         path = NULL;
+        tmp = NULL;
         gnv__array_release(&joined);
     }
 done:
     for (size_t k = 0; k < j->n_res; k++)
         gnv__array_release(&j->res[k].values);
     gnv__free(parts);
+    gnv__free(tmp);
     gnv__free(path);
     gnv__array_release(&joined);
     j->n_res = 0;
@@ -1040,11 +1098,11 @@ static bool flush_due(const bf_job *j)
 static uint64_t *call_addrs(const bf_call *c, size_t *n)
 {
     const bf_frag *fr = c->fr;
-    const bf_batch *bt = &fr->batches[c->b0], *last = &fr->batches[c->b0 + c->nb - 1];
-    *n = last->first + last->n - bt->first;
+    size_t first = batch_first(fr, c->b0);
+    *n = batches_rows(fr, c->b0, c->nb);
     uint64_t *addrs = gnv__malloc((*n ? *n : 1) * sizeof *addrs);
     for (size_t k = 0; addrs && k < *n; k++)
-        addrs[k] = (fr->f->id << 32) | fr->rows[bt->first + k];
+        addrs[k] = (fr->f->id << 32) | frag_row(fr, first + k);
     return addrs;
 }
 
@@ -1053,8 +1111,7 @@ static void call_run(bf_call *c)
     int rc = GNV_OK;
     bf_job *j = c->j;
     bf_frag *fr = c->fr;
-    bf_batch *bt = &fr->batches[c->b0];
-    size_t first = bt->first, n;
+    size_t first = batch_first(fr, c->b0), n;
     double t0 = gnv__now();
     uint64_t *addrs = call_addrs(c, &n);
     gnv__apply ap = {&j->pol,
@@ -1062,9 +1119,9 @@ static void call_run(bf_call *c)
                      &j->field,
                      compute_rows,
                      c,
-                     bt->isolate,
-                     bt->crashed,
-                     bt->n_crashed,
+                     fr->batches[c->b0].isolate,
+                     j->crashed,
+                     j->n_crashed,
                      j->cur ? &j->cur[j->slot] : NULL,
                      0,
                      ""};
@@ -1077,7 +1134,7 @@ done:
     gnv__free(addrs);
     if (rc < 0 && rc != GNV_ENOMEM)
         gnv__error_prefix("column '%s', fragment %" PRIu64 ", rows %u..%u", j->column, fr->f->id,
-                          fr->rows[first], fr->rows[first + n - 1]);
+                          frag_row(fr, first), frag_row(fr, first + n - 1));
     if (rc < 0) {
         const gnv_error *e = gnv_error_last();
         c->err_sub = e ? e->subsystem : GNV_SUB_JOB;
@@ -1225,14 +1282,14 @@ static size_t next_calls(bf_job *j, bf_frag *fr, size_t b, size_t b1, bf_call *c
             b++;
             continue;
         }
-        bool alone = bt->isolate || bt->n_crashed;
+        bool alone = bt->isolate;
         if (alone && n > 0)
             break;
         size_t nb = 1, want = j->group > j->pend_batches ? j->group - j->pend_batches : 1;
         want = GNV_MIN(want, call_batches(j));
         if (!alone)
             while (nb < want && b + nb < b1 && !fr->batches[b + nb].done &&
-                   !fr->batches[b + nb].isolate && !fr->batches[b + nb].n_crashed)
+                   !fr->batches[b + nb].isolate)
                 nb++;
         memset(&calls[n], 0, sizeof calls[n]);
         calls[n].j = j;
@@ -1284,12 +1341,11 @@ static int run_task(bf_job *j, size_t task, bool count)
              * next call is of the same checkpoint (its size does not wait for adapt()) */
             bool reading = false;
             if (threads == 1 && j->o.batch_checkpoint_flush_interval_seconds <= 0 &&
-                j->pend_batches + calls[0].nb < j->group && !fr->batches[calls[0].b0].isolate &&
-                !fr->batches[calls[0].b0].n_crashed) {
+                j->pend_batches + calls[0].nb < j->group && !fr->batches[calls[0].b0].isolate) {
                 size_t saved = j->pend_batches; /* as after this call */
                 j->pend_batches += calls[0].nb;
                 have_ahead = next_calls(j, fr, calls[0].b0 + calls[0].nb, b1, &ahead, 1) == 1 &&
-                             !fr->batches[ahead.b0].isolate && !fr->batches[ahead.b0].n_crashed;
+                             !fr->batches[ahead.b0].isolate;
                 j->pend_batches = saved;
                 reading =
                     have_ahead && pthread_create(&ahead.thread, NULL, read_ahead, &ahead) == 0;
@@ -1313,9 +1369,9 @@ static int run_task(bf_job *j, size_t task, bool count)
                     for (size_t q = calls[k].b0; q < calls[k].b0 + calls[k].nb; q++) {
                         if (count) {
                             j->st.batches_computed++;
-                            j->st.rows_computed += (int64_t)fr->batches[q].n;
+                            j->st.rows_computed += (int64_t)batch_size(fr, q);
                         } else if (j->in_worker && j->slot_done) { /* the parent reads it */
-                            j->slot_done[2 * j->slot] += (int64_t)fr->batches[q].n;
+                            j->slot_done[2 * j->slot] += (int64_t)batch_size(fr, q);
                             j->slot_done[2 * j->slot + 1]++;
                         }
                     }
@@ -1378,18 +1434,21 @@ static int cursor_seek(ckpt_cursor *c, bf_job *j, bf_frag *fr, size_t r)
 {
     int rc = GNV_OK;
     char *path = NULL;
+    uint32_t *tmp = NULL;
     while (!c->loaded || r >= c->base + c->n) {
         cursor_unload(c);
         GNV_ERR_IF(c->next >= fr->n_ckpts, GNV_ECORRUPT, GNV_SUB_JOB,
                    "fragment %" PRIu64 ": no checkpoint holds its matching row %zu", fr->f->id, r);
         const bf_ckpt *ck = &fr->ckpts[c->next++];
-        const bf_batch *last = &fr->batches[ck->b0 + ck->nb - 1];
         bool found;
-        c->base = fr->batches[ck->b0].first;
-        c->n = last->first + last->n - c->base;
+        c->base = batch_first(fr, ck->b0);
+        c->n = batches_rows(fr, ck->b0, ck->nb);
         GNV_TRYG(ckpt_file(&path, j, fr, ck->b0, ck->nb));
-        GNV_TRYG(gnv__ckpt_read(&found, &c->vals, j->t->io, path, &j->field, fr->rows + c->base,
-                                (int64_t)c->n));
+        const uint32_t *rows = rows_span(fr, c->base, c->n, &tmp);
+        GNV_CHECK_ALLOC(rows);
+        GNV_TRYG(gnv__ckpt_read(&found, &c->vals, j->t->io, path, &j->field, rows, (int64_t)c->n));
+        gnv__free(tmp);
+        tmp = NULL;
         GNV_ERR_IF(!found, GNV_ECORRUPT, GNV_SUB_JOB,
                    "checkpoint '%s' of fragment %" PRIu64 " vanished or is damaged", path,
                    fr->f->id);
@@ -1400,6 +1459,7 @@ static int cursor_seek(ckpt_cursor *c, bf_job *j, bf_frag *fr, size_t r)
     }
 done:
     gnv__free(path);
+    gnv__free(tmp);
     return rc;
 }
 
@@ -1419,7 +1479,7 @@ static int old_values(bf_job *j,
     const Gnvpb__DataFragment *f = fr->f;
     size_t n = 0;
     for (int64_t i = c0; i < c1; i++) {
-        if (r < fr->n_rows && fr->rows[r] == (uint32_t)i) {
+        if (r < fr->n_rows && frag_row(fr, r) == (uint32_t)i) {
             r++;
             continue;
         }
@@ -1487,10 +1547,10 @@ static int write_fragment(bf_job *j, bf_frag *fr, Gnvpb__DataFile **out)
         /* runs of rows from one source: new values, old values, or NULL */
         for (int64_t i = c0; i < c1;) {
             int64_t k = 1;
-            if (r < fr->n_rows && fr->rows[r] == (uint32_t)i) {
+            if (r < fr->n_rows && frag_row(fr, r) == (uint32_t)i) {
                 GNV_TRYG(cursor_seek(&cur, j, fr, r));
                 while (i + k < c1 && r + (size_t)k < cur.base + cur.n &&
-                       fr->rows[r + (size_t)k] == (uint32_t)(i + k))
+                       frag_row(fr, r + (size_t)k) == (uint32_t)(i + k))
                     k++;
                 GNV_TRYG(gnv__array_append_view(&col, &cur.view, (int64_t)(r - cur.base), k));
                 r += (size_t)k;
@@ -1503,7 +1563,7 @@ static int write_fragment(bf_job *j, bf_frag *fr, Gnvpb__DataFile **out)
                                                 (int64_t)o, k));
                 o += (size_t)k;
             } else {
-                while (i + k < c1 && !(r < fr->n_rows && fr->rows[r] == (uint32_t)(i + k)) &&
+                while (i + k < c1 && !(r < fr->n_rows && frag_row(fr, r) == (uint32_t)(i + k)) &&
                        !(o < n_old && old_addrs[o] == ((f->id << 32) | (uint64_t)(i + k))))
                     k++;
                 GNV_TRYG(gnv__array_append_null(&col, k));
@@ -2090,7 +2150,7 @@ static int64_t rows_done(const bf_job *j)
     for (size_t i = 0; i < j->n_frags; i++)
         for (size_t b = 0; b < j->frags[i].n_batches; b++)
             if (j->frags[i].batches[b].done)
-                n += (int64_t)j->frags[i].batches[b].n;
+                n += (int64_t)batch_size(&j->frags[i], b);
     return n;
 }
 
@@ -2120,14 +2180,14 @@ static bf_frag *frag_of(bf_job *j, const bf_batch *bt)
 
 /* A worker crashed applying `bt` (skip policy): isolate its rows, or note the row that
  * crashed alone (NULL from now on, recorded as a "crash"). */
-static int crashed_alone(bf_job *j, bf_batch *bt, uint64_t addr, int sig)
+static int crashed_alone(bf_job *j, uint64_t addr, int sig)
 {
-    uint64_t *grown = gnv__reallocarray(bt->crashed, bt->n_crashed + 1, sizeof *grown);
+    uint64_t *grown = gnv__reallocarray(j->crashed, j->n_crashed + 1, sizeof *grown);
     char m[160];
     if (!grown)
         return gnv__error_oom();
-    bt->crashed = grown;
-    bt->crashed[bt->n_crashed++] = addr;
+    j->crashed = grown;
+    j->crashed[j->n_crashed++] = addr;
     snprintf(m, sizeof m, "the worker was killed by signal %d (%s) applying this row alone", sig,
              strsignal(sig));
     return gnv__errlog_add(&j->log, addr, sig, "crash", m, 1);
@@ -2141,13 +2201,14 @@ static int record_crashes(bf_job *j, bf_batch *bt, int crashes, int sig)
     char m[200];
     if (!fr)
         return GNV_OK;
+    size_t b = (size_t)(bt - fr->batches), first = batch_first(fr, b), n = batch_size(fr, b);
     snprintf(m, sizeof m, "the worker was killed by signal %d (%s) applying rows %u..%u", sig,
-             strsignal(sig), fr->rows[bt->first], fr->rows[bt->first + bt->n - 1]);
+             strsignal(sig), frag_row(fr, first), frag_row(fr, first + n - 1));
     if (!j->first_error[0])
         snprintf(j->first_error, sizeof j->first_error, "fragment %" PRIu64 ": %s", fr->f->id, m);
     for (int a = 1; a <= crashes; a++)
-        for (size_t k = 0; k < bt->n; k++)
-            GNV_TRY(gnv__errlog_add(&j->log, (fr->f->id << 32) | fr->rows[bt->first + k], sig,
+        for (size_t k = 0; k < n; k++)
+            GNV_TRY(gnv__errlog_add(&j->log, (fr->f->id << 32) | frag_row(fr, first + k), sig,
                                     "crash", m, a));
     return GNV_OK;
 }
@@ -2212,7 +2273,7 @@ static int run_process(bf_job *j)
                     continue;
                 }
                 if (at[i] != UINT64_MAX) {
-                    GNV_TRYG(crashed_alone(j, bt, at[i], sig[i]));
+                    GNV_TRYG(crashed_alone(j, at[i], sig[i]));
                     continue;
                 }
             }

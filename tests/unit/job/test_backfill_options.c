@@ -3,8 +3,8 @@
  * override (validated, its checkpoints never mixed with the stored function's),
  * gnv_table_alter_udf_column() (a metadata-only version, old values kept until the
  * next backfill), older option versions still accepted, adaptive batch sizing between
- * min and max_checkpoint_size, batch_checkpoint_flush_interval_seconds, and
- * intra_applier_concurrency above 1 refused with GNV_ENOTSUP.
+ * min and max_checkpoint_size, batch_checkpoint_flush_interval_seconds,
+ * intra_applier_concurrency threads, and process workers running several tasks.
  */
 #include "gnv_test_job.h"
 
