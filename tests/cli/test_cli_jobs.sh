@@ -107,7 +107,8 @@ expect 0 jobs "$DB" --state CANCELLED --format csv
 grep -q "^$id," "$TMP/out" || { fail "--state CANCELLED"; show; }
 
 # ---- a job killed with all its processes reads FAILED; a new run completes it --------
-setsid "$GENEVA" backfill -q "$DB" t e --executor process --concurrency 2 --checkpoint-size 10 \
+# (50 ms a row: its 100 rows take 2.5 s on 2 workers, so it is killed while it runs)
+GENEVA_DEMO_SLEEP_US=50000 setsid "$GENEVA" backfill -q "$DB" t e --executor process --concurrency 2 --checkpoint-size 10 \
     >/dev/null 2>&1 &
 pid=$!
 running=
