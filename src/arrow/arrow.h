@@ -373,14 +373,16 @@ void gnv__ipc_writer_free(gnv_ipc_writer *w);
 /* A sink appending to a gnv_buf. */
 gnv_ipc_sink gnv__ipc_sink_buf(gnv_buf *buf);
 
-/* Read an IPC file or stream (detected by its magic) from a path or from memory
- * (copied). Dictionary-encoded fields are decoded to their value type. `name` is used
- * in messages. */
+/* Read an IPC file or stream (detected by its magic) from a path, from memory (copied)
+ * or from a block (shared: arrays read may point into it, and hold a reference).
+ * Dictionary-encoded fields are decoded to their value type. `name` is used in
+ * messages. */
 int gnv__ipc_open_path(struct ArrowArrayStream *out, const char *path);
 int gnv__ipc_open_memory(struct ArrowArrayStream *out,
                          const void *data,
                          size_t size,
                          const char *name);
+int gnv__ipc_open_block(struct ArrowArrayStream *out, gnv_block *b, const char *name);
 
 /* ---- CSV and JSON Lines (arrow_csv.c, arrow_jsonl.c) -------------------- */
 

@@ -1374,24 +1374,31 @@ static ipc_reader *reader_new(const char *name)
     return r;
 }
 
-int gnv__ipc_open_memory(struct ArrowArrayStream *out,
-                         const void *data,
-                         size_t size,
-                         const char *name)
+int gnv__ipc_open_block(struct ArrowArrayStream *out, gnv_block *b, const char *name)
 {
     memset(out, 0, sizeof *out);
     ipc_reader *r = reader_new(name);
     if (!r)
         return gnv__error_oom();
-    if (gnv__block_new(&r->src.mem_block, size) < 0) {
-        reader_free(r);
-        return gnv__error_oom();
-    }
-    r->src.mem = gnv__block_data(r->src.mem_block);
-    if (size)
-        memcpy(r->src.mem, data, size);
-    r->src.size = size;
+    r->src.mem_block = gnv__block_ref(b);
+    r->src.mem = gnv__block_data(b);
+    r->src.size = gnv__block_size(b);
     return open_reader(out, r);
+}
+
+int gnv__ipc_open_memory(struct ArrowArrayStream *out,
+                         const void *data,
+                         size_t size,
+                         const char *name)
+{
+    gnv_block *b = NULL;
+    memset(out, 0, sizeof *out);
+    GNV_TRY(gnv__block_new(&b, size));
+    if (size)
+        memcpy(gnv__block_data(b), data, size);
+    int rc = gnv__ipc_open_block(out, b, name);
+    gnv__block_unref(b);
+    return rc;
 }
 
 int gnv__ipc_open_path(struct ArrowArrayStream *out, const char *path)

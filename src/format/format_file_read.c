@@ -62,6 +62,9 @@ struct gnv_lance_file {
     int nscratch;
     struct stream *window;
     gnv_buf chunk;
+    /* per column: the bytes of the strings the last range read handed over (its
+     * stream's buffer became the array's), so the next one sizes its buffer at once */
+    size_t *var_hint;
 };
 
 static void scratch_free(gnv_lance_file *f);
@@ -365,6 +368,7 @@ static void scratch_free(gnv_lance_file *f)
     for (int i = 0; i < f->nscratch; i++)
         stream_free(&f->scratch[i]);
     gnv__free(f->scratch);
+    gnv__free(f->var_hint);
     if (f->window)
         stream_free(f->window);
     gnv__free(f->window);
@@ -2222,6 +2226,10 @@ read_flat_var(gnv_lance_file *f, stream *s, int64_t n, struct ArrowArray *out, b
     if (utf8 && gnv__utf8_invalid_at(vals + base, (size_t)(prev - base)) >= 0)
         return corrupt(f, "column %d: a string is not valid UTF-8", s->col);
     /* the stream's bytes become the array's: the stream ends with this read */
+    if (!f->var_hint)
+        f->var_hint = gnv__calloc((size_t)f->ncols, sizeof *f->var_hint);
+    if (f->var_hint)
+        f->var_hint[s->col] = s->vals.size;
     GNV_TRY(gnv__array_adopt_var_run(out, &s->vals, o + v0, base, n));
     s->vpos += n;
     s->lpos += n;
@@ -2431,6 +2439,9 @@ static int read_rows(gnv_lance_file *f,
         stream_clear(&st[i]);
         st[i].L = &leaves[i];
         st[i].col = first_column + i;
+        size_t hint = f->var_hint ? f->var_hint[first_column + i] : 0;
+        if (!rows && leaves[i].kind == GNV_LF_VAR && hint > st[i].vals.asize)
+            GNV_TRYG(gnv__buf_reserve(&st[i].vals, hint + hint / 8));
         if (rows)
             GNV_TRYG(take_stream(f, &st[i], rows, n));
         else

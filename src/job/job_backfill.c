@@ -55,6 +55,19 @@ typedef struct bf_result {
     struct ArrowArray values;
 } bf_result;
 
+/* A checkpoint being written on a thread of its own (flush_start()): the results it
+ * holds, then how it went. */
+typedef struct bf_flush {
+    struct bf_job *j;
+    bf_result *res;
+    size_t n_res;
+    pthread_t thread;
+    bool pending;  /* results handed over, not yet marked done */
+    bool threaded; /* written on thread */
+    int rc, err_sub;
+    char err[512];
+} bf_flush;
+
 /* A checkpoint file of a fragment: batches [b0, b0 + nb). */
 typedef struct bf_ckpt {
     size_t b0, nb;
@@ -142,6 +155,7 @@ typedef struct bf_job {
     size_t n_res, cap_res;
     int64_t res_rows;
     double last_flush;
+    bf_flush flush; /* the checkpoint being written meanwhile (adaptive sizing) */
 } bf_job;
 
 /* Matching row i of fr: its offset in the fragment. */
@@ -182,6 +196,11 @@ static const uint32_t *rows_span(const bf_frag *fr, size_t first, size_t n, uint
 
 static void job_reset(bf_job *j)
 {
+    if (j->flush.pending) { /* (run_task waits for it; an early return might not) */
+        if (j->flush.threaded)
+            pthread_join(j->flush.thread, NULL);
+        gnv__free(j->flush.res);
+    }
     for (size_t i = 0; i < j->n_frags; i++) {
         bf_frag *fr = &j->frags[i];
         gnv__free(fr->batches);
@@ -1004,39 +1023,44 @@ done:
     return rc;
 }
 
-/* Write the checkpoints of the results kept in memory: one file for each run of
- * consecutive batches of a fragment. */
-static int flush_results(bf_job *j)
+/* The run of results res[i..end) of consecutive batches of one fragment: end, and its
+ * batches in *nb. */
+static size_t result_run(const bf_result *res, size_t n_res, size_t i, size_t *nb)
+{
+    size_t k = i + 1;
+    *nb = res[i].nb;
+    for (; k < n_res && res[k].fr == res[i].fr && res[k].b0 == res[i].b0 + *nb; k++)
+        *nb += res[k].nb;
+    return k;
+}
+
+/* Write the checkpoint files of res[0..n_res), one for each run of consecutive batches
+ * of a fragment, releasing their values. It changes no batch's state, so it may run on
+ * a thread of its own (flush_start()). */
+static int write_results(bf_job *j, bf_result *res, size_t n_res)
 {
     int rc = GNV_OK;
-    if (j->n_res == 0)
-        return GNV_OK;
     double t0 = gnv__now();
-    const struct ArrowArray **parts = gnv__calloc(j->n_res, sizeof *parts);
+    const struct ArrowArray **parts = gnv__calloc(n_res ? n_res : 1, sizeof *parts);
     struct ArrowArray joined = {0};
     char *path = NULL;
     uint32_t *tmp = NULL;
     GNV_CHECK_ALLOC(parts);
-    for (size_t i = 0, k; i < j->n_res; i = k) {
-        bf_result *r = &j->res[i];
-        size_t nb = r->nb, np = 0;
-        parts[np++] = &r->values;
-        for (k = i + 1; k < j->n_res && j->res[k].fr == r->fr && j->res[k].b0 == r->b0 + nb; k++) {
-            nb += j->res[k].nb;
-            parts[np++] = &j->res[k].values;
-        }
-        bf_frag *fr = r->fr;
-        size_t n = batches_rows(fr, r->b0, nb);
+    for (size_t i = 0, k, nb; i < n_res; i = k) {
+        k = result_run(res, n_res, i, &nb);
+        for (size_t q = i; q < k; q++)
+            parts[q - i] = &res[q].values;
+        bf_frag *fr = res[i].fr;
+        size_t n = batches_rows(fr, res[i].b0, nb);
         const struct ArrowArray *values = parts[0];
-        if (np > 1) {
-            GNV_TRYG(gnv__array_concat(&joined, &j->field, parts, (int64_t)np));
+        if (k - i > 1) {
+            GNV_TRYG(gnv__array_concat(&joined, &j->field, parts, (int64_t)(k - i)));
             values = &joined;
         }
-        GNV_TRYG(ckpt_file(&path, j, fr, r->b0, nb));
-        const uint32_t *rows = rows_span(fr, batch_first(fr, r->b0), n, &tmp);
+        GNV_TRYG(ckpt_file(&path, j, fr, res[i].b0, nb));
+        const uint32_t *rows = rows_span(fr, batch_first(fr, res[i].b0), n, &tmp);
         GNV_CHECK_ALLOC(rows);
         GNV_TRYG(gnv__ckpt_write(j->t->io, path, &j->field, rows, values, (int64_t)n));
-        GNV_TRYG(add_ckpt(fr, r->b0, nb));
         gnv__free(path);
         gnv__free(tmp);
         path = NULL;
@@ -1044,19 +1068,99 @@ static int flush_results(bf_job *j)
         gnv__array_release(&joined);
     }
 done:
-    for (size_t k = 0; k < j->n_res; k++)
-        gnv__array_release(&j->res[k].values);
+    for (size_t k = 0; k < n_res; k++)
+        gnv__array_release(&res[k].values);
     gnv__free(parts);
     gnv__free(tmp);
     gnv__free(path);
     gnv__array_release(&joined);
+    gnv__met_since(&j->met->ckpt_us, t0);
+    return rc;
+}
+
+/* The checkpoints of res[0..n_res) are written: their batches are done. */
+static int results_written(bf_job *j, const bf_result *res, size_t n_res)
+{
+    (void)j;
+    for (size_t i = 0, k, nb; i < n_res; i = k) {
+        k = result_run(res, n_res, i, &nb);
+        GNV_TRY(add_ckpt(res[i].fr, res[i].b0, nb));
+    }
+    return GNV_OK;
+}
+
+/* The results kept in memory are handed over: the next checkpoint starts. */
+static void results_reset(bf_job *j)
+{
     j->n_res = 0;
     j->res_rows = 0;
     j->pend_batches = 0;
     j->pend_seconds = 0;
     j->last_flush = gnv__now();
-    gnv__met_since(&j->met->ckpt_us, t0);
+}
+
+/* Write the checkpoints of the results kept in memory, here and now. */
+static int flush_results(bf_job *j)
+{
+    if (j->n_res == 0)
+        return GNV_OK;
+    int rc = write_results(j, j->res, j->n_res);
+    if (rc == GNV_OK)
+        rc = results_written(j, j->res, j->n_res);
+    results_reset(j);
     return rc;
+}
+
+static void *flush_thread(void *arg)
+{
+    bf_flush *f = arg;
+    f->rc = write_results(f->j, f->res, f->n_res);
+    if (f->rc < 0) { /* (errors are per thread) */
+        const gnv_error *e = gnv_error_last();
+        f->err_sub = e ? e->subsystem : GNV_SUB_JOB;
+        snprintf(f->err, sizeof f->err, "%s", e ? e->message : "cannot write a checkpoint");
+        gnv_error_clear();
+    }
+    return NULL;
+}
+
+/* Wait for the checkpoint being written (flush_start()) and mark its batches done, or
+ * return its error. */
+static int flush_wait(bf_job *j)
+{
+    bf_flush *f = &j->flush;
+    if (!f->pending)
+        return GNV_OK;
+    if (f->threaded)
+        pthread_join(f->thread, NULL);
+    int rc = f->rc < 0 ? gnv__error_set(f->rc, f->err_sub, "%s", f->err)
+                       : results_written(j, f->res, f->n_res);
+    gnv__free(f->res);
+    memset(f, 0, sizeof *f);
+    return rc;
+}
+
+/* Write the checkpoint of the results kept in memory on a thread of its own while the
+ * next calls compute (once the one before is written), so its I/O and sync cost no
+ * time; on this thread when no thread can start. A kill then loses at most the
+ * checkpoint being written and the one being computed. */
+static int flush_start(bf_job *j)
+{
+    GNV_TRY(flush_wait(j));
+    if (j->n_res == 0)
+        return GNV_OK;
+    bf_flush *f = &j->flush;
+    f->j = j;
+    f->res = j->res;
+    f->n_res = j->n_res;
+    f->pending = true;
+    j->res = NULL; /* the next results go to a new array */
+    j->cap_res = 0;
+    results_reset(j);
+    f->threaded = pthread_create(&f->thread, NULL, flush_thread, f) == 0;
+    if (!f->threaded)
+        flush_thread(f);
+    return GNV_OK;
 }
 
 /* Keep the values of batches [b0, b0 + nb) of fr (one call's) until the next flush. */
@@ -1323,6 +1427,7 @@ static int run_task(bf_job *j, size_t task, bool count)
             if (gnv__jobrun_cancelled(j->run)) {
                 if (have_ahead)
                     call_reset_input(&ahead);
+                (void)flush_wait(j);
                 (void)flush_results(j); /* keep what was computed */
                 return gnv__error_set(GNV_ECANCELED, GNV_SUB_JOB, "job %s was cancelled",
                                       j->st.job_id);
@@ -1337,13 +1442,14 @@ static int run_task(bf_job *j, size_t task, bool count)
                 nc = next_calls(j, fr, b, b1, calls, threads);
             }
             have_ahead = false;
-            /* one thread: read the next call's inputs while this one computes, when the
-             * next call is of the same checkpoint (its size does not wait for adapt()) */
-            bool reading = false;
+            /* one thread: read the next call's inputs while this one computes, when its
+             * size is known now: it is of the same checkpoint, or calls are smaller than
+             * checkpoints (their inputs' bytes bound them, not adapt()) */
+            bool reading = false, ends_ckpt = j->pend_batches + calls[0].nb >= j->group;
             if (threads == 1 && j->o.batch_checkpoint_flush_interval_seconds <= 0 &&
-                j->pend_batches + calls[0].nb < j->group && !fr->batches[calls[0].b0].isolate) {
+                (!ends_ckpt || call_batches(j) < j->group) && !fr->batches[calls[0].b0].isolate) {
                 size_t saved = j->pend_batches; /* as after this call */
-                j->pend_batches += calls[0].nb;
+                j->pend_batches = ends_ckpt ? 0 : saved + calls[0].nb;
                 have_ahead = next_calls(j, fr, calls[0].b0 + calls[0].nb, b1, &ahead, 1) == 1 &&
                              !fr->batches[ahead.b0].isolate;
                 j->pend_batches = saved;
@@ -1380,6 +1486,7 @@ static int run_task(bf_job *j, size_t task, bool count)
             if (rc < 0) { /* keep the results computed before (and beside) the failure */
                 if (have_ahead)
                     call_reset_input(&ahead);
+                (void)flush_wait(j);
                 if (j->n_res)
                     (void)flush_results(j);
                 return gnv__error_set(rc, calls[0].err_sub, "%s", calls[0].err_msg);
@@ -1387,7 +1494,11 @@ static int run_task(bf_job *j, size_t task, bool count)
             j->pend_seconds += gnv__now() - t0;
             if (flush_due(j)) {
                 adapt(j, j->pend_seconds, j->pend_batches);
-                rc = flush_results(j);
+                /* adaptive sizing: written while the next calls compute (a fixed
+                 * size or a flush interval: now, as asked) */
+                rc = j->adaptive && j->o.batch_checkpoint_flush_interval_seconds <= 0
+                         ? flush_start(j)
+                         : flush_results(j);
                 if (rc < 0) {
                     if (have_ahead)
                         call_reset_input(&ahead);
@@ -1401,6 +1512,7 @@ static int run_task(bf_job *j, size_t task, bool count)
     }
     if (have_ahead) /* (not expected: a call ahead lies within the task) */
         call_reset_input(&ahead);
+    GNV_TRY(flush_wait(j));
     return flush_results(j);
 }
 
@@ -1846,6 +1958,7 @@ static void worker_main(bf_job *j, int slot, int fd)
     memset(&j->log, 0, sizeof j->log); /* the parent's records stay its own */
     (void)mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
     (void)mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+    (void)mallopt(M_ARENA_MAX, 1);
     while (read_full(fd, &task, sizeof task) == sizeof task) {
         task_report r;
         memset(&r, 0, sizeof r);

@@ -194,17 +194,15 @@ static bool same_format(const struct ArrowSchema *a, const struct ArrowSchema *b
     return true;
 }
 
-int gnv__ckpt_decode(bool *ok,
-                     struct ArrowArray *values_out,
-                     const void *data,
-                     size_t size,
-                     const char *name,
-                     const struct ArrowSchema *value,
-                     const uint32_t *rows,
-                     int64_t n)
+/* Check the checkpoint in stream st (see gnv__ckpt_decode); st is released. */
+static int decode_stream(bool *ok,
+                         struct ArrowArray *values_out,
+                         struct ArrowArrayStream *st,
+                         int rc,
+                         const struct ArrowSchema *value,
+                         const uint32_t *rows,
+                         int64_t n)
 {
-    int rc = GNV_OK;
-    struct ArrowArrayStream st = {0};
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
     gnv_array_view v = {0};
@@ -212,13 +210,12 @@ int gnv__ckpt_decode(bool *ok,
     *ok = false;
     /* a damaged or mismatching file is recomputed, not an error; only running out of
      * memory is */
-    if ((rc = gnv__ipc_open_memory(&st, data, size, name)) != GNV_OK)
+    if (rc != GNV_OK)
         goto check;
-    if ((rc = gnv__stream_get_schema(&st, &schema)) != GNV_OK || schema.n_children != 2 ||
+    if ((rc = gnv__stream_get_schema(st, &schema)) != GNV_OK || schema.n_children != 2 ||
         strcmp(schema.children[0]->format, "I") != 0 || !same_format(schema.children[1], value))
         goto check;
-    if ((rc = gnv__stream_next(&st, &batch)) != GNV_OK || batch.length != n ||
-        batch.n_children != 2)
+    if ((rc = gnv__stream_next(st, &batch)) != GNV_OK || batch.length != n || batch.n_children != 2)
         goto check;
     if ((rc = gnv__array_validate(&schema, &batch, true)) != GNV_OK)
         goto check;
@@ -245,9 +242,23 @@ done:
         gnv__array_view_reset(&v);
     gnv__array_release(&batch);
     gnv__schema_release(&schema);
-    if (st.release)
-        gnv__stream_release(&st);
+    if (st->release)
+        gnv__stream_release(st);
     return rc;
+}
+
+int gnv__ckpt_decode(bool *ok,
+                     struct ArrowArray *values_out,
+                     const void *data,
+                     size_t size,
+                     const char *name,
+                     const struct ArrowSchema *value,
+                     const uint32_t *rows,
+                     int64_t n)
+{
+    struct ArrowArrayStream st = {0};
+    int rc = gnv__ipc_open_memory(&st, data, size, name);
+    return decode_stream(ok, values_out, &st, rc, value, rows, n);
 }
 
 int gnv__ckpt_read(bool *found,
@@ -258,22 +269,33 @@ int gnv__ckpt_read(bool *found,
                    const uint32_t *rows,
                    int64_t n)
 {
-    gnv_buf data = GNV_BUF_INIT;
+    gnv_io_reader *r;
+    uint64_t size;
+    gnv_block *b = NULL;
+    struct ArrowArrayStream st = {0};
     *found = false;
-    int rc = gnv__io_read_all(io, path, &data);
+    int rc = gnv__io_open_read(io, path, &r, &size);
     if (rc == GNV_ENOTFOUND) {
         gnv_error_clear();
         return GNV_OK;
     }
     if (rc < 0)
         return rc;
-    rc = gnv__ckpt_decode(found, values_out, data.ptr ? data.ptr : "", data.size, path, value, rows,
-                          n);
+    /* read into a block the values can share: no copy of the file's bytes */
+    rc = gnv__block_new(&b, (size_t)size);
+    if (rc == GNV_OK)
+        rc = gnv__io_read_at(io, r, gnv__block_data(b), (size_t)size, 0);
+    gnv__io_close_read(io, r);
+    if (rc < 0) {
+        gnv__block_unref(b);
+        return rc;
+    }
+    rc = decode_stream(found, values_out, &st, gnv__ipc_open_block(&st, b, path), value, rows, n);
+    gnv__block_unref(b);
     if (rc == GNV_OK && !*found) { /* damaged or stale: recomputed */
         (void)io->vt->remove(io, path);
         gnv_error_clear();
     }
-    gnv_buf_dispose(&data);
     return rc;
 }
 

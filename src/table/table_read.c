@@ -1487,6 +1487,50 @@ take_reader(reader **rp, gnv__take_cache **tc, gnv_table *t, const char *const *
     return GNV_OK;
 }
 
+/* Whether addrs[0..n) are consecutive rows of one fragment (a backfill's call). */
+static bool consecutive(const uint64_t *addrs, size_t n)
+{
+    if (n == 0 || addrs[n - 1] >> 32 != addrs[0] >> 32 || addrs[n - 1] - addrs[0] != n - 1)
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (addrs[i] != addrs[i - 1] + 1)
+            return false;
+    return true;
+}
+
+/* Take rows [addr0, addr0 + n) of one fragment (consecutive()): one range read per
+ * column into cols[], without the bookkeeping of a request per row. */
+static int
+take_run(reader *rp, const gnv_table *t, uint64_t addr0, int64_t n, struct ArrowArray *cols)
+{
+    int rc = GNV_OK;
+    uint8_t *del = NULL;
+    uint64_t fid = addr0 >> 32;
+    int64_t off0 = (int64_t)(addr0 & 0xffffffffu);
+    size_t fi;
+    GNV_ERR_IF(find_fragment(rp->m, fid, &fi) < 0, GNV_ENOTFOUND, GNV_SUB_TABLE,
+               "table '%s' version %" PRIu64 ": row address %" PRIu64 " names fragment %" PRIu64
+               ", which does not exist",
+               t->name, rp->m->version, addr0, fid);
+    const Gnvpb__DataFragment *f = rp->m->fragments[fi];
+    /* the first address past the fragment's rows */
+    uint64_t past = off0 >= (int64_t)f->physical_rows ? addr0 : (fid << 32) | f->physical_rows;
+    GNV_ERR_IF(off0 + n > (int64_t)f->physical_rows, GNV_ENOTFOUND, GNV_SUB_TABLE,
+               "table '%s': row address %" PRIu64 " is past the %" PRIu64
+               " rows of fragment %" PRIu64,
+               t->name, past, f->physical_rows, fid);
+    GNV_TRYG(load_deletions(rp, f, &del));
+    for (int64_t r = off0; del && r < off0 + n; r++)
+        GNV_ERR_IF(is_deleted(del, r), GNV_ENOTFOUND, GNV_SUB_TABLE,
+                   "table '%s': row address %" PRIu64 " was deleted", t->name,
+                   (fid << 32) | (uint64_t)r);
+    for (int64_t c = 0; c < rp->n_cols; c++)
+        GNV_TRYG(read_column(rp, fi, c, off0, NULL, n, &cols[c]));
+done:
+    gnv__free(del);
+    return rc;
+}
+
 int gnv_table_take(gnv_table *t,
                    const uint64_t *row_addrs,
                    size_t n,
@@ -1513,6 +1557,14 @@ int gnv_table_take(gnv_table *t,
     memset(schema_out, 0, sizeof *schema_out);
     memset(array_out, 0, sizeof *array_out);
     GNV_TRYG(take_reader(&rp, &tc, t, columns, n_columns));
+    if (consecutive(row_addrs, n)) {
+        cols = gnv__calloc(rp->n_cols ? (size_t)rp->n_cols : 1, sizeof *cols);
+        GNV_CHECK_ALLOC(cols);
+        GNV_TRYG(take_run(rp, t, row_addrs[0], (int64_t)n, cols));
+        if (!tc)
+            close_files(rp);
+        goto assemble;
+    }
     req = gnv__calloc(n ? n : 1, sizeof *req);
     rows = gnv__calloc(n ? n : 1, sizeof *rows);
     pos = gnv__calloc(n ? n : 1, sizeof *pos);
@@ -1601,6 +1653,7 @@ int gnv_table_take(gnv_table *t,
         }
         GNV_TRYG(gnv__array_finish(&cols[c]));
     }
+assemble:
     GNV_TRYG(gnv__schema_copy(schema_out, &rp->oschema));
     rc = make_struct(array_out, cols, rp->n_cols, (int64_t)n);
     gnv__free(cols);

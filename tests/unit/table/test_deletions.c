@@ -194,6 +194,27 @@ static void test_deletions(void **state)
     sc.release(&sc);
     uint64_t bad[] = {1ull << 32 | 10};
     GNV_ASSERT_ERR(gnv_table_take(t, bad, 1, NULL, 0, &sc, &a), GNV_ENOTFOUND, "was deleted");
+    /* consecutive rows are one range read: the same answers and the same errors */
+    uint64_t run[5];
+    for (int i = 0; i < 5; i++)
+        run[i] = 1ull << 32 | (uint64_t)i;
+    GNV_ASSERT_OK(gnv_table_take(t, run, 5, NULL, 0, &sc, &a));
+    ids = a.children[0]->buffers[1];
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(ids[a.children[0]->offset + i], 40 + i);
+    a.release(&a);
+    sc.release(&sc);
+    for (int i = 0; i < 5; i++)
+        run[i] = 1ull << 32 | (uint64_t)(8 + i); /* 10 was deleted */
+    GNV_ASSERT_ERR(gnv_table_take(t, run, 5, NULL, 0, &sc, &a), GNV_ENOTFOUND,
+                   "row address 4294967306 was deleted");
+    for (int i = 0; i < 5; i++)
+        run[i] = 2ull << 32 | (uint64_t)(38 + i);
+    GNV_ASSERT_ERR(gnv_table_take(t, run, 5, NULL, 0, &sc, &a), GNV_ENOTFOUND, "is past the");
+    for (int i = 0; i < 5; i++)
+        run[i] = 9ull << 32 | (uint64_t)i;
+    GNV_ASSERT_ERR(gnv_table_take(t, run, 5, NULL, 0, &sc, &a), GNV_ENOTFOUND,
+                   "names fragment 9, which does not exist");
 
     /* a damaged or missing deletion file is a clear error naming it */
     char p[1200];
