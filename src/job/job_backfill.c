@@ -75,9 +75,13 @@ typedef struct bf_ckpt {
 
 typedef struct bf_frag {
     const Gnvpb__DataFragment *f; /* borrowed from the read handle's manifest */
-    /* offsets of the matching rows, ascending; NULL when they are 0..n_rows-1 (no
-     * deletions and every row matches: the common case keeps no array, frag_row()) */
+    /* the matching rows (frag_row()): NULL when they are 0..n_rows-1 (no deletions and
+     * every row matches, the common case); else the offsets of the matching rows, or,
+     * with rows_out, of the other rows (deleted or not matching) when they are fewer:
+     * ascending either way, so a plan holds at most 2 bytes a physical row */
     uint32_t *rows;
+    bool rows_out;
+    size_t n_out;
     size_t n_rows;
     size_t batch_rows; /* matching rows per batch (the last may have fewer) */
     bf_batch *batches;
@@ -158,10 +162,47 @@ typedef struct bf_job {
     bf_flush flush; /* the checkpoint being written meanwhile (adaptive sizing) */
 } bf_job;
 
-/* Matching row i of fr: its offset in the fragment. */
+/* Matching row i of fr: its offset in the fragment. With the other rows E listed,
+ * it is i + k for the number k of E[j] with E[j] - j <= i (E[j] - j counts the
+ * matching rows before E[j]). */
 static inline uint32_t frag_row(const bf_frag *fr, size_t i)
 {
-    return fr->rows ? fr->rows[i] : (uint32_t)i;
+    if (!fr->rows)
+        return (uint32_t)i;
+    if (!fr->rows_out)
+        return fr->rows[i];
+    size_t lo = 0, hi = fr->n_out;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if ((size_t)fr->rows[mid] - mid <= i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (uint32_t)(i + lo);
+}
+
+/* The offsets of matching rows [first, first + n) of fr into dst. */
+static void fill_rows(const bf_frag *fr, size_t first, size_t n, uint32_t *dst)
+{
+    if (!fr->rows) {
+        for (size_t k = 0; k < n; k++)
+            dst[k] = (uint32_t)(first + k);
+        return;
+    }
+    if (!fr->rows_out) {
+        memcpy(dst, fr->rows + first, n * sizeof *dst);
+        return;
+    }
+    uint32_t phys = n ? frag_row(fr, first) : 0;
+    size_t e = phys - first; /* the other rows before phys */
+    for (size_t k = 0; k < n; k++, phys++) {
+        while (e < fr->n_out && fr->rows[e] == phys) {
+            phys++;
+            e++;
+        }
+        dst[k] = phys;
+    }
 }
 
 /* The first matching row of batch b of fr, and its rows. */
@@ -186,11 +227,11 @@ static inline size_t batches_rows(const bf_frag *fr, size_t b0, size_t nb)
 static const uint32_t *rows_span(const bf_frag *fr, size_t first, size_t n, uint32_t **tmp)
 {
     *tmp = NULL;
-    if (fr->rows)
+    if (fr->rows && !fr->rows_out)
         return fr->rows + first;
     *tmp = gnv__malloc((n ? n : 1) * sizeof **tmp);
-    for (size_t k = 0; *tmp && k < n; k++)
-        (*tmp)[k] = (uint32_t)(first + k);
+    if (*tmp)
+        fill_rows(fr, first, n, *tmp);
     return *tmp;
 }
 
@@ -482,7 +523,39 @@ static bool all_rows_match(const bf_job *j, size_t first, size_t last)
 typedef struct frag_rows {
     uint32_t *rows;
     size_t n, cap;
+    bool out; /* compacted: rows lists the n_out other rows (see bf_frag) */
+    size_t n_out;
 } frag_rows;
+
+/* A fragment's matching rows are all known (of `physical` rows): keep the shorter of
+ * their list and the list of the other rows. */
+static int frag_rows_compact(frag_rows *f, uint64_t physical)
+{
+    if (!f->rows || f->out)
+        return GNV_OK;
+    size_t n_out = (size_t)physical - f->n;
+    if (f->n <= n_out) { /* the matching rows: drop the growth's slack */
+        uint32_t *r = gnv__reallocarray(f->rows, f->n ? f->n : 1, sizeof *r);
+        f->rows = r ? r : f->rows;
+        f->cap = r ? f->n : f->cap;
+        return GNV_OK;
+    }
+    uint32_t *o = gnv__reallocarray(NULL, n_out ? n_out : 1, sizeof *o);
+    if (!o)
+        return gnv__error_oom();
+    size_t k = 0, e = 0;
+    for (uint32_t r = 0; r < (uint32_t)physical; r++) {
+        if (k < f->n && f->rows[k] == r)
+            k++;
+        else
+            o[e++] = r;
+    }
+    gnv__free(f->rows);
+    f->rows = o;
+    f->cap = f->n_out = e;
+    f->out = true;
+    return GNV_OK;
+}
 
 static int frag_rows_add(frag_rows *f, uint32_t row)
 {
@@ -512,7 +585,9 @@ static int frag_rows_add(frag_rows *f, uint32_t row)
 }
 
 /* The rows of fragments [first, last) that the job's filter selects, into out[i - first]
- * (4 bytes a row: the filter's row addresses are taken in batch by batch). */
+ * (the filter's row addresses are taken in batch by batch; a fragment's list is
+ * compacted once the scan is past it, so it holds at most 2 bytes a physical row, and
+ * 4 for the fragment being scanned). */
 static int matching_rows(bf_job *j, size_t first, size_t last, frag_rows *out)
 {
     int rc = GNV_OK;
@@ -533,6 +608,7 @@ static int matching_rows(bf_job *j, size_t first, size_t last, frag_rows *out)
             for (uint64_t r = 0; r < f->physical_rows; r++)
                 if (!((del[r >> 3] >> (r & 7)) & 1))
                     GNV_TRYG(frag_rows_add(&out[i - first], (uint32_t)r));
+            GNV_TRYG(frag_rows_compact(&out[i - first], f->physical_rows));
         }
         goto done;
     }
@@ -556,6 +632,9 @@ static int matching_rows(bf_job *j, size_t first, size_t last, frag_rows *out)
         for (int64_t k = 0; k < c->length; k++) {
             uint64_t fid = v[k] >> 32;
             if (cur >= last || m->fragments[cur]->id != fid) {
+                if (cur < last) /* its rows are all seen */
+                    GNV_TRYG(
+                        frag_rows_compact(&out[cur - first], m->fragments[cur]->physical_rows));
                 cur = first;
                 while (cur < last && m->fragments[cur]->id != fid)
                     cur++;
@@ -565,6 +644,8 @@ static int matching_rows(bf_job *j, size_t first, size_t last, frag_rows *out)
         }
         gnv__array_release(&a);
     }
+    for (size_t i = first; i < last; i++)
+        GNV_TRYG(frag_rows_compact(&out[i - first], m->fragments[i]->physical_rows));
 done:
     gnv__array_release(&a);
     if (st.release)
@@ -607,6 +688,8 @@ static int plan(bf_job *j)
         fr->f = f;
         fr->n_rows = fs->n;
         fr->rows = fs->rows; /* moved */
+        fr->rows_out = fs->out;
+        fr->n_out = fs->n_out;
         fs->rows = NULL;
         fr->batch_rows = (size_t)cks;
         size_t nb = (fr->n_rows + (size_t)cks - 1) / (size_t)cks;
@@ -1205,8 +1288,15 @@ static uint64_t *call_addrs(const bf_call *c, size_t *n)
     size_t first = batch_first(fr, c->b0);
     *n = batches_rows(fr, c->b0, c->nb);
     uint64_t *addrs = gnv__malloc((*n ? *n : 1) * sizeof *addrs);
+    uint32_t *tmp = NULL;
+    const uint32_t *rows = addrs && fr->rows ? rows_span(fr, first, *n, &tmp) : NULL;
+    if (addrs && fr->rows && !rows) {
+        gnv__free(addrs);
+        return NULL;
+    }
     for (size_t k = 0; addrs && k < *n; k++)
-        addrs[k] = (fr->f->id << 32) | frag_row(fr, first + k);
+        addrs[k] = (fr->f->id << 32) | (rows ? rows[k] : (uint32_t)(first + k));
+    gnv__free(tmp);
     return addrs;
 }
 
