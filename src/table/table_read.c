@@ -1487,6 +1487,30 @@ take_reader(reader **rp, gnv__take_cache **tc, gnv_table *t, const char *const *
     return GNV_OK;
 }
 
+/* The errors of a take: an address naming no fragment, past its fragment's rows, or
+ * of a deleted row. */
+static int no_fragment(const gnv_table *t, const reader *rp, uint64_t addr)
+{
+    return gnv__error_set(GNV_ENOTFOUND, GNV_SUB_TABLE,
+                          "table '%s' version %" PRIu64 ": row address %" PRIu64
+                          " names fragment %" PRIu64 ", which does not exist",
+                          t->name, rp->m->version, addr, addr >> 32);
+}
+
+static int past_fragment(const gnv_table *t, const Gnvpb__DataFragment *f, uint64_t addr)
+{
+    return gnv__error_set(GNV_ENOTFOUND, GNV_SUB_TABLE,
+                          "table '%s': row address %" PRIu64 " is past the %" PRIu64
+                          " rows of fragment %" PRIu64,
+                          t->name, addr, f->physical_rows, addr >> 32);
+}
+
+static int deleted_row(const gnv_table *t, uint64_t addr)
+{
+    return gnv__error_set(GNV_ENOTFOUND, GNV_SUB_TABLE,
+                          "table '%s': row address %" PRIu64 " was deleted", t->name, addr);
+}
+
 /* Whether addrs[0..n) are consecutive rows of one fragment (a backfill's call). */
 static bool consecutive(const uint64_t *addrs, size_t n)
 {
@@ -1508,22 +1532,18 @@ take_run(reader *rp, const gnv_table *t, uint64_t addr0, int64_t n, struct Arrow
     uint64_t fid = addr0 >> 32;
     int64_t off0 = (int64_t)(addr0 & 0xffffffffu);
     size_t fi;
-    GNV_ERR_IF(find_fragment(rp->m, fid, &fi) < 0, GNV_ENOTFOUND, GNV_SUB_TABLE,
-               "table '%s' version %" PRIu64 ": row address %" PRIu64 " names fragment %" PRIu64
-               ", which does not exist",
-               t->name, rp->m->version, addr0, fid);
+    if (find_fragment(rp->m, fid, &fi) < 0)
+        return no_fragment(t, rp, addr0);
     const Gnvpb__DataFragment *f = rp->m->fragments[fi];
-    /* the first address past the fragment's rows */
-    uint64_t past = off0 >= (int64_t)f->physical_rows ? addr0 : (fid << 32) | f->physical_rows;
-    GNV_ERR_IF(off0 + n > (int64_t)f->physical_rows, GNV_ENOTFOUND, GNV_SUB_TABLE,
-               "table '%s': row address %" PRIu64 " is past the %" PRIu64
-               " rows of fragment %" PRIu64,
-               t->name, past, f->physical_rows, fid);
+    if (off0 + n > (int64_t)f->physical_rows) /* the first address past its rows */
+        return past_fragment(
+            t, f, off0 >= (int64_t)f->physical_rows ? addr0 : (fid << 32) | f->physical_rows);
     GNV_TRYG(load_deletions(rp, f, &del));
     for (int64_t r = off0; del && r < off0 + n; r++)
-        GNV_ERR_IF(is_deleted(del, r), GNV_ENOTFOUND, GNV_SUB_TABLE,
-                   "table '%s': row address %" PRIu64 " was deleted", t->name,
-                   (fid << 32) | (uint64_t)r);
+        if (is_deleted(del, r)) {
+            rc = deleted_row(t, (fid << 32) | (uint64_t)r);
+            goto done;
+        }
     for (int64_t c = 0; c < rp->n_cols; c++)
         GNV_TRYG(read_column(rp, fi, c, off0, NULL, n, &cols[c]));
 done:
@@ -1595,21 +1615,20 @@ int gnv_table_take(gnv_table *t,
         size_t fi;
         size_t j = i;
         int64_t k = 0;
-        GNV_ERR_IF(find_fragment(rp->m, fid, &fi) < 0, GNV_ENOTFOUND, GNV_SUB_TABLE,
-                   "table '%s' version %" PRIu64 ": row address %" PRIu64 " names fragment %" PRIu64
-                   ", which does not exist",
-                   t->name, rp->m->version, req[i].addr, fid);
+        if (find_fragment(rp->m, fid, &fi) < 0) {
+            rc = no_fragment(t, rp, req[i].addr);
+            goto done;
+        }
         const Gnvpb__DataFragment *f = rp->m->fragments[fi];
         gnv__free(del);
         GNV_TRYG(load_deletions(rp, f, &del));
         for (; j < n && req[j].addr >> 32 == fid; j++) {
             int64_t off = (int64_t)(req[j].addr & 0xffffffffu);
-            GNV_ERR_IF(off >= (int64_t)f->physical_rows, GNV_ENOTFOUND, GNV_SUB_TABLE,
-                       "table '%s': row address %" PRIu64 " is past the %" PRIu64
-                       " rows of fragment %" PRIu64,
-                       t->name, req[j].addr, f->physical_rows, fid);
-            GNV_ERR_IF(is_deleted(del, off), GNV_ENOTFOUND, GNV_SUB_TABLE,
-                       "table '%s': row address %" PRIu64 " was deleted", t->name, req[j].addr);
+            if (off >= (int64_t)f->physical_rows || is_deleted(del, off)) {
+                rc = off >= (int64_t)f->physical_rows ? past_fragment(t, f, req[j].addr)
+                                                      : deleted_row(t, req[j].addr);
+                goto done;
+            }
             if (k == 0 || rows[k - 1] != off)
                 rows[k++] = off;
             pos[req[j].index] = (size_t)(k - 1);
