@@ -34,6 +34,20 @@ static inline int gnv_test_has(const char *haystack, const char *needle)
     return needle == NULL || strstr(haystack, needle) != NULL;
 }
 
+/* Lines of the file at path that start with prefix (0 when it does not exist). */
+static inline int gnv_test_count_lines(const char *path, const char *prefix)
+{
+    FILE *f = fopen(path, "r");
+    char line[256];
+    int n = 0;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        n += strncmp(line, prefix, strlen(prefix)) == 0;
+    fclose(f);
+    return n;
+}
+
 /* Assert that a call failed with `code` and that its message contains `needle`. */
 #define GNV_ASSERT_ERR(expr, code, needle)                                                         \
     do {                                                                                           \

@@ -155,6 +155,8 @@ void gnv__kout_abort(kout *o);
  * included). Requires o->validity when any input may be null (see gnv__kany_null). */
 void gnv__kvalidity_and(kout *o, const kin *const *ins, int nin);
 bool gnv__kany_null(const kin *const *ins, int nin);
+/* Start a bool output of n rows, null where any of ins is (a comparison's). */
+int gnv__kout_bool(kout *o, struct ArrowArray *out, const kin *const *ins, int nin, int64_t n);
 /* Copy n bits of src starting at bit `soff` to dst starting at bit 0 (dst whole bytes
  * written; bits past n in the last byte cleared). */
 void gnv__kbits_copy(uint8_t *dst, const uint8_t *src, int64_t soff, int64_t n);

@@ -216,7 +216,6 @@ int gnv__kcompare(
     int rc = GNV_OK;
     kin ka, kb;
     kout o;
-    struct ArrowSchema bs = {0};
     int64_t *ka_ = NULL, *kb_ = NULL;
     GNV_TRY(gnv__kin_init(&ka, a));
     GNV_TRY(gnv__kin_init(&kb, b));
@@ -232,12 +231,7 @@ int gnv__kcompare(
         return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR, "cannot compare %s with %s without a cast",
                               gnv__ktype_name(a->schema), gnv__ktype_name(b->schema));
     const kin *ins[2] = {&ka, &kb};
-    GNV_TRY(gnv__schema_init(&bs, "b", "", ARROW_FLAG_NULLABLE));
-    rc = gnv__kout_init(&o, out, &bs, n, gnv__kany_null(ins, 2));
-    gnv__schema_release(&bs);
-    if (rc < 0)
-        return rc;
-    gnv__kvalidity_and(&o, ins, 2);
+    GNV_TRY(gnv__kout_bool(&o, out, ins, 2, n));
     if (nulls || ka.all_null || kb.all_null)
         return gnv__kout_finish(&o);
     if (ka.scalar && !kb.scalar) {

@@ -280,10 +280,8 @@ int gnv__kdecimal_cmp(const kin *a, int64_t i, const kin *b, int64_t j)
 int gnv__kdecimal_compare(
     struct ArrowArray *out, gnv_expr_op op, const gnv_datum *a, const gnv_datum *b, int64_t n)
 {
-    int rc;
     kin ka, kb;
     kout o;
-    struct ArrowSchema bs = {0};
     GNV_TRY(gnv__kin_init(&ka, a));
     GNV_TRY(gnv__kin_init(&kb, b));
     if (!ka.all_null && !kb.all_null &&
@@ -292,12 +290,7 @@ int gnv__kdecimal_compare(
         return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR, "cannot compare %s with %s without a cast",
                               gnv__ktype_name(a->schema), gnv__ktype_name(b->schema));
     const kin *ins[2] = {&ka, &kb};
-    GNV_TRY(gnv__schema_init(&bs, "b", "", ARROW_FLAG_NULLABLE));
-    rc = gnv__kout_init(&o, out, &bs, n, gnv__kany_null(ins, 2));
-    gnv__schema_release(&bs);
-    if (rc < 0)
-        return rc;
-    gnv__kvalidity_and(&o, ins, 2);
+    GNV_TRY(gnv__kout_bool(&o, out, ins, 2, n));
     if (ka.all_null || kb.all_null)
         return gnv__kout_finish(&o);
     for (int64_t i = 0; i < n; i++) {

@@ -174,13 +174,7 @@ int gnv__kernel_like(struct ArrowArray *out,
         }
     }
     const kin *ins[2] = {&k[0], &k[1]};
-    struct ArrowSchema bs = {0};
-    GNV_TRY(gnv__schema_init(&bs, "b", "", ARROW_FLAG_NULLABLE));
-    rc = gnv__kout_init(&o, out, &bs, n, gnv__kany_null(ins, 2));
-    gnv__schema_release(&bs);
-    if (rc < 0)
-        return rc;
-    gnv__kvalidity_and(&o, ins, 2);
+    GNV_TRY(gnv__kout_bool(&o, out, ins, 2, n));
     if (k[0].all_null || k[1].all_null)
         goto finish;
     bool ci = node->case_insensitive;

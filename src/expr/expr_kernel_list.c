@@ -205,7 +205,6 @@ int gnv__klist_equal(
     int rc = GNV_OK;
     kin k[2], c[2];
     kout o = {0};
-    struct ArrowSchema bs = {0};
     GNV_TRY(gnv__kin_init(&k[0], a));
     GNV_TRY(gnv__kin_init(&k[1], b));
     for (int x = 0; x < 2; x++)
@@ -215,11 +214,7 @@ int gnv__klist_equal(
     if (op != GNV_EX_EQ && op != GNV_EX_NE)
         return gnv__error_set(GNV_EINVAL, GNV_SUB_EXPR, "lists can only be compared with = and <>");
     const kin *ins[2] = {&k[0], &k[1]};
-    GNV_TRY(gnv__schema_init(&bs, "b", "", ARROW_FLAG_NULLABLE));
-    rc = gnv__kout_init(&o, out, &bs, n, gnv__kany_null(ins, 2));
-    gnv__schema_release(&bs);
-    GNV_TRY(rc);
-    gnv__kvalidity_and(&o, ins, 2);
+    GNV_TRY(gnv__kout_bool(&o, out, ins, 2, n));
     if (k[0].all_null || k[1].all_null)
         return gnv__kout_finish(&o);
     GNV_TRYG(child_kin(&c[0], &k[0]));

@@ -588,6 +588,17 @@ bool gnv__kany_null(const kin *const *ins, int nin)
     return false;
 }
 
+int gnv__kout_bool(kout *o, struct ArrowArray *out, const kin *const *ins, int nin, int64_t n)
+{
+    struct ArrowSchema bs = {0};
+    GNV_TRY(gnv__schema_init(&bs, "b", "", ARROW_FLAG_NULLABLE));
+    int rc = gnv__kout_init(o, out, &bs, n, gnv__kany_null(ins, nin));
+    gnv__schema_release(&bs);
+    GNV_TRY(rc);
+    gnv__kvalidity_and(o, ins, nin);
+    return GNV_OK;
+}
+
 void gnv__kvalidity_and(kout *o, const kin *const *ins, int nin)
 {
     if (!o->validity)

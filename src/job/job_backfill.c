@@ -584,6 +584,33 @@ static int frag_rows_add(frag_rows *f, uint32_t row)
     return GNV_OK;
 }
 
+/* Sorting the rows a filter selects into their fragments [first, last). */
+typedef struct rows_sort {
+    const Gnvpb__Manifest *m;
+    size_t first, last;
+    size_t cur; /* the fragment of the last row seen (rows come in fragment order) */
+    frag_rows *out;
+} rows_sort;
+
+static int sort_rows(const uint64_t *v, size_t n, void *payload)
+{
+    rows_sort *s = payload;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t fid = v[k] >> 32;
+        if (s->cur >= s->last || s->m->fragments[s->cur]->id != fid) {
+            if (s->cur < s->last) /* its rows are all seen */
+                GNV_TRY(frag_rows_compact(&s->out[s->cur - s->first],
+                                          s->m->fragments[s->cur]->physical_rows));
+            s->cur = s->first;
+            while (s->cur < s->last && s->m->fragments[s->cur]->id != fid)
+                s->cur++;
+        }
+        if (s->cur < s->last) /* (rows of fragments not selected are left out) */
+            GNV_TRY(frag_rows_add(&s->out[s->cur - s->first], (uint32_t)(v[k] & 0xffffffffu)));
+    }
+    return GNV_OK;
+}
+
 /* The rows of fragments [first, last) that the job's filter selects, into out[i - first]
  * (the filter's row addresses are taken in batch by batch; a fragment's list is
  * compacted once the scan is past it, so it holds at most 2 bytes a physical row, and
@@ -593,8 +620,6 @@ static int matching_rows(bf_job *j, size_t first, size_t last, frag_rows *out)
     int rc = GNV_OK;
     const Gnvpb__Manifest *m = j->rt->m;
     uint8_t *del = NULL;
-    struct ArrowArrayStream st = {0};
-    struct ArrowArray a = {0};
     if (all_rows_match(j, first, last)) { /* every live row, no filter to evaluate */
         for (size_t i = first; i < last; i++) {
             const Gnvpb__DataFragment *f = m->fragments[i];
@@ -612,44 +637,11 @@ static int matching_rows(bf_job *j, size_t first, size_t last, frag_rows *out)
         }
         goto done;
     }
-    static const char *const cols[] = {"_rowaddr"};
-    gnv_scan_options so = GNV_SCAN_OPTIONS_INIT;
-    so.columns = cols;
-    so.n_columns = 1;
-    so.where = j->where;
-    GNV_TRYG(gnv_table_scan(j->rt, &so, &st));
-    size_t cur = first; /* the fragment of the last row seen (rows come in fragment order) */
-    for (;;) {
-        rc = gnv__stream_next(&st, &a);
-        if (rc == GNV_ITEROVER) {
-            rc = GNV_OK;
-            break;
-        }
-        if (rc < 0)
-            goto done;
-        const struct ArrowArray *c = a.children[0];
-        const uint64_t *v = (const uint64_t *)c->buffers[1] + c->offset;
-        for (int64_t k = 0; k < c->length; k++) {
-            uint64_t fid = v[k] >> 32;
-            if (cur >= last || m->fragments[cur]->id != fid) {
-                if (cur < last) /* its rows are all seen */
-                    GNV_TRYG(
-                        frag_rows_compact(&out[cur - first], m->fragments[cur]->physical_rows));
-                cur = first;
-                while (cur < last && m->fragments[cur]->id != fid)
-                    cur++;
-            }
-            if (cur < last) /* (rows of fragments not selected are left out) */
-                GNV_TRYG(frag_rows_add(&out[cur - first], (uint32_t)(v[k] & 0xffffffffu)));
-        }
-        gnv__array_release(&a);
-    }
+    rows_sort s = {m, first, last, first, out};
+    GNV_TRYG(gnv__table_each_rowaddr(j->rt, j->where, sort_rows, &s));
     for (size_t i = first; i < last; i++)
         GNV_TRYG(frag_rows_compact(&out[i - first], m->fragments[i]->physical_rows));
 done:
-    gnv__array_release(&a);
-    if (st.release)
-        gnv__stream_release(&st);
     gnv__free(del);
     return rc;
 }
@@ -1162,9 +1154,8 @@ done:
 }
 
 /* The checkpoints of res[0..n_res) are written: their batches are done. */
-static int results_written(bf_job *j, const bf_result *res, size_t n_res)
+static int results_written(const bf_result *res, size_t n_res)
 {
-    (void)j;
     for (size_t i = 0, k, nb; i < n_res; i = k) {
         k = result_run(res, n_res, i, &nb);
         GNV_TRY(add_ckpt(res[i].fr, res[i].b0, nb));
@@ -1189,7 +1180,7 @@ static int flush_results(bf_job *j)
         return GNV_OK;
     int rc = write_results(j, j->res, j->n_res);
     if (rc == GNV_OK)
-        rc = results_written(j, j->res, j->n_res);
+        rc = results_written(j->res, j->n_res);
     results_reset(j);
     return rc;
 }
@@ -1217,7 +1208,7 @@ static int flush_wait(bf_job *j)
     if (f->threaded)
         pthread_join(f->thread, NULL);
     int rc = f->rc < 0 ? gnv__error_set(f->rc, f->err_sub, "%s", f->err)
-                       : results_written(j, f->res, f->n_res);
+                       : results_written(f->res, f->n_res);
     gnv__free(f->res);
     memset(f, 0, sizeof *f);
     return rc;
@@ -1289,8 +1280,8 @@ static uint64_t *call_addrs(const bf_call *c, size_t *n)
     *n = batches_rows(fr, c->b0, c->nb);
     uint64_t *addrs = gnv__malloc((*n ? *n : 1) * sizeof *addrs);
     uint32_t *tmp = NULL;
-    const uint32_t *rows = addrs && fr->rows ? rows_span(fr, first, *n, &tmp) : NULL;
-    if (addrs && fr->rows && !rows) {
+    const uint32_t *rows = NULL;
+    if (addrs && fr->rows && !(rows = rows_span(fr, first, *n, &tmp))) {
         gnv__free(addrs);
         return NULL;
     }

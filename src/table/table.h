@@ -259,6 +259,13 @@ int gnv__table_delete_rows(gnv_table *t,
 int gnv__group_row_addrs(
     gnv__frag_rows **sets_out, size_t *n_out, uint32_t **rows_out, uint64_t *addrs, size_t n);
 
+/* Call fn with the row addresses of the rows matching `where` (NULL: every row), a
+ * batch at a time in scan order; a negative return of fn stops the scan with it. */
+int gnv__table_each_rowaddr(gnv_table *t,
+                            const char *where,
+                            int (*fn)(const uint64_t *addrs, size_t n, void *payload),
+                            void *payload);
+
 /* The row addresses of the rows matching `where`, in scan order (gnv__free). */
 int gnv__table_match_addrs(uint64_t **out, size_t *n_out, gnv_table *t, const char *where);
 

@@ -374,15 +374,14 @@ int gnv__group_row_addrs(
     return GNV_OK;
 }
 
-int gnv__table_match_addrs(uint64_t **out, size_t *n_out, gnv_table *t, const char *where)
+int gnv__table_each_rowaddr(gnv_table *t,
+                            const char *where,
+                            int (*fn)(const uint64_t *addrs, size_t n, void *payload),
+                            void *payload)
 {
     int rc = GNV_OK;
     struct ArrowArrayStream st = {0};
     struct ArrowArray a = {0};
-    uint64_t *addrs = NULL;
-    size_t n = 0, cap = 0;
-    *out = NULL;
-    *n_out = 0;
     static const char *const cols[] = {"_rowaddr"};
     gnv_scan_options so = GNV_SCAN_OPTIONS_INIT;
     so.columns = cols;
@@ -398,30 +397,51 @@ int gnv__table_match_addrs(uint64_t **out, size_t *n_out, gnv_table *t, const ch
         if (rc < 0)
             goto done;
         const struct ArrowArray *c = a.children[0];
-        if (c->length == 0) {
-            gnv__array_release(&a);
-            continue;
-        }
-        const uint64_t *v = (const uint64_t *)c->buffers[1] + c->offset;
-        if (n + (size_t)c->length > cap) {
-            size_t ncap = GNV_MAX(cap * 2, n + (size_t)c->length);
-            uint64_t *na = gnv__reallocarray(addrs, ncap ? ncap : 1, sizeof *na);
-            GNV_CHECK_ALLOC(na);
-            addrs = na;
-            cap = ncap;
-        }
-        memcpy(addrs + n, v, (size_t)c->length * sizeof *v);
-        n += (size_t)c->length;
+        if (c->length > 0)
+            GNV_TRYG(fn((const uint64_t *)c->buffers[1] + c->offset, (size_t)c->length, payload));
         gnv__array_release(&a);
     }
-    *out = addrs;
-    *n_out = n;
-    addrs = NULL;
 done:
     gnv__array_release(&a);
-    gnv__stream_release(&st);
-    gnv__free(addrs);
+    if (st.release)
+        gnv__stream_release(&st);
     return rc;
+}
+
+typedef struct addr_list {
+    uint64_t *addrs;
+    size_t n, cap;
+} addr_list;
+
+static int addr_list_put(const uint64_t *v, size_t n, void *payload)
+{
+    addr_list *l = payload;
+    if (l->n + n > l->cap) {
+        size_t ncap = GNV_MAX(l->cap * 2, l->n + n);
+        uint64_t *na = gnv__reallocarray(l->addrs, ncap ? ncap : 1, sizeof *na);
+        if (!na)
+            return gnv__error_oom();
+        l->addrs = na;
+        l->cap = ncap;
+    }
+    memcpy(l->addrs + l->n, v, n * sizeof *v);
+    l->n += n;
+    return GNV_OK;
+}
+
+int gnv__table_match_addrs(uint64_t **out, size_t *n_out, gnv_table *t, const char *where)
+{
+    addr_list l = {NULL, 0, 0};
+    *out = NULL;
+    *n_out = 0;
+    int rc = gnv__table_each_rowaddr(t, where, addr_list_put, &l);
+    if (rc < 0) {
+        gnv__free(l.addrs);
+        return rc;
+    }
+    *out = l.addrs;
+    *n_out = l.n;
+    return GNV_OK;
 }
 
 static int delete_once(gnv_table *t, const char *where, int64_t *deleted_out)

@@ -460,20 +460,6 @@ static void test_adaptive_size_carried_to_workers(void **state)
     gnv_test_rmdir(root);
 }
 
-/* Lines of a file that start with prefix. */
-static int lines_starting(const char *path, const char *prefix)
-{
-    FILE *f = fopen(path, "r");
-    char line[256];
-    int n = 0;
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof line, f))
-        n += strncmp(line, prefix, strlen(prefix)) == 0;
-    fclose(f);
-    return n;
-}
-
 /* A process worker runs task after task: a stateful function is set up once per worker
  * (not once per task) and torn down as the worker ends. */
 static void test_workers_run_several_tasks(void **state)
@@ -495,16 +481,16 @@ static void test_workers_run_several_tasks(void **state)
     GNV_ASSERT_OK(gnv_table_backfill(t, "li", &o, &st));
     assert_int_equal(st.tasks, 8);
     assert_int_equal(st.rows_computed, 800);
-    assert_int_equal(lines_starting(log, "setup"), 1);
-    assert_int_equal(lines_starting(log, "teardown"), 1);
+    assert_int_equal(gnv_test_count_lines(log, "setup"), 1);
+    assert_int_equal(gnv_test_count_lines(log, "teardown"), 1);
 
     /* two workers share the tasks: at most one setup each, each torn down */
     o.concurrency = 2;
     o.where = "1=1";
     GNV_ASSERT_OK(gnv_table_backfill(t, "li", &o, &st));
-    int setups = lines_starting(log, "setup") - 1;
+    int setups = gnv_test_count_lines(log, "setup") - 1;
     assert_true(setups >= 1 && setups <= 2);
-    assert_int_equal(lines_starting(log, "teardown") - 1, setups);
+    assert_int_equal(gnv_test_count_lines(log, "teardown") - 1, setups);
     unsetenv("GENEVA_DEMO_SETUP_LOG");
     gnv_table_close(t);
     gnv_db_close(db);
@@ -620,6 +606,20 @@ static int bf_body(void *arg)
     return rc;
 }
 
+/* Every allocation of the backfill failed in turn, then one run to the end: the column
+ * is complete. */
+static void faultsim_completes(bf_arg *a)
+{
+    gnv_db *db;
+    gnv_table *t;
+    assert_true(gnv_test_faultsim(bf_body, a) > 10);
+    GNV_ASSERT_OK(gnv_db_open(&db, a->root, NULL));
+    GNV_ASSERT_OK(gnv_db_open_table(&t, db, "t"));
+    check_len(t, 12);
+    gnv_table_close(t);
+    gnv_db_close(db);
+}
+
 static void test_backfill_adaptive_allocation_failures(void **state)
 {
     (void)state;
@@ -644,24 +644,12 @@ static void test_backfill_adaptive_allocation_failures(void **state)
     a.o.max_checkpoint_size = 4;
     a.o.checkpoint_size = 2;
     a.o.batch_checkpoint_flush_interval_seconds = 3600;
-    int runs = gnv_test_faultsim(bf_body, &a);
-    assert_true(runs > 10);
-    GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
-    GNV_ASSERT_OK(gnv_db_open_table(&t, db, "t"));
-    check_len(t, 12);
-    gnv_table_close(t);
-    gnv_db_close(db);
+    faultsim_completes(&a);
 
     /* without the interval, checkpoints are written on a thread of their own while the
      * next calls compute: a failure there is the job's, and a re-run completes it */
     a.o.batch_checkpoint_flush_interval_seconds = 0;
-    runs = gnv_test_faultsim(bf_body, &a);
-    assert_true(runs > 10);
-    GNV_ASSERT_OK(gnv_db_open(&db, root, NULL));
-    GNV_ASSERT_OK(gnv_db_open_table(&t, db, "t"));
-    check_len(t, 12);
-    gnv_table_close(t);
-    gnv_db_close(db);
+    faultsim_completes(&a);
     unsetenv("GENEVA_JOB_TRACKING");
     gnv_test_rmdir(root);
 }

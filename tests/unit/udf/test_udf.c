@@ -475,19 +475,6 @@ static void t_split_words(void **state)
     gnv_udf_library_close(lib);
 }
 
-static int count_lines(const char *path, const char *prefix)
-{
-    FILE *f = fopen(path, "r");
-    char line[256];
-    int n = 0;
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof line, f))
-        n += strncmp(line, prefix, strlen(prefix)) == 0;
-    fclose(f);
-    return n;
-}
-
 static void t_label_index_state(void **state)
 {
     (void)state;
@@ -498,7 +485,7 @@ static void t_label_index_state(void **state)
 
     gnv_udf_library *lib = NULL;
     GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
-    assert_int_equal(count_lines(log, "setup"), 0); /* set up lazily, at the first call */
+    assert_int_equal(gnv_test_count_lines(log, "setup"), 0); /* set up lazily, at the first call */
     const char *vals[] = {"dog", "cow", NULL, "fish"};
     batch b;
     batch_text(&b, vals, 4);
@@ -513,16 +500,16 @@ static void t_label_index_state(void **state)
         gnv__array_view_reset(&v);
         gnv__array_release(&out);
     }
-    assert_int_equal(count_lines(log, "setup"), 1);
-    assert_int_equal(count_lines(log, "teardown"), 0);
+    assert_int_equal(gnv_test_count_lines(log, "setup"), 1);
+    assert_int_equal(gnv_test_count_lines(log, "teardown"), 0);
     gnv_udf_library_close(lib);
-    assert_int_equal(count_lines(log, "teardown"), 1);
+    assert_int_equal(gnv_test_count_lines(log, "teardown"), 1);
 
     /* a library whose function is never called never sets it up */
     GNV_ASSERT_OK(gnv_udf_library_open(&lib, DEMO));
     gnv_udf_library_close(lib);
-    assert_int_equal(count_lines(log, "setup"), 1);
-    assert_int_equal(count_lines(log, "teardown"), 1);
+    assert_int_equal(gnv_test_count_lines(log, "setup"), 1);
+    assert_int_equal(gnv_test_count_lines(log, "teardown"), 1);
 
     /* setup failure: GNV_EUDF with the plugin's message; teardown not called */
     setenv("GENEVA_DEMO_LABELS", "", 1);
@@ -532,7 +519,7 @@ static void t_label_index_state(void **state)
                    "function 'label_index': setup: label_index: GENEVA_DEMO_LABELS is empty");
     gnv_udf_library_close(lib);
     unsetenv("GENEVA_DEMO_LABELS");
-    assert_int_equal(count_lines(log, "teardown"), 1);
+    assert_int_equal(gnv_test_count_lines(log, "teardown"), 1);
 
     unsetenv("GENEVA_DEMO_SETUP_LOG");
     batch_free(&b);
@@ -794,9 +781,9 @@ static void t_threads(void **state)
     batch_text(&t, vals, 2);
     run_threads(find(demo, "label_index"), &t);
     run_threads(find(demo, "hash_embed"), &t);
-    assert_int_equal(count_lines(log, "setup"), 1);
+    assert_int_equal(gnv_test_count_lines(log, "setup"), 1);
     gnv_udf_library_close(demo);
-    assert_int_equal(count_lines(log, "teardown"), 1);
+    assert_int_equal(gnv_test_count_lines(log, "teardown"), 1);
     unsetenv("GENEVA_DEMO_SETUP_LOG");
     gnv_test_rmdir(dir);
     batch_free(&t);
